@@ -1,0 +1,87 @@
+"""Atomic file writes: write beside the target, then rename, so a failure never leaves a
+half-written file or destroys the last good one."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    Parameters
+    ----------
+    target : str or Path
+        Final file path. Its folder is created when missing.
+
+    Yields
+    ------
+    Path
+        Where to write. It is removed if the block raises.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_open(target: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO]:
+    """Open a temporary file beside ``target`` and rename it onto ``target`` when closed cleanly."""
+    with atomic_path(target) as tmp:
+        with open(tmp, mode, **kwargs) as handle:
+            yield handle
+
+
+def write_bytes(target: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_open(target, "wb") as handle:
+        handle.write(data)
+
+
+def write_text(target: str | Path, text: str) -> None:
+    """Write UTF-8 ``text`` with ``\\n`` line ends to ``target`` atomically."""
+    with atomic_open(target, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def write_json(target: str | Path, obj: Any) -> None:
+    """Write ``obj`` as sorted, indented JSON (stable bytes) atomically."""
+    write_text(target, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def write_csv(target: str | Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` (without its index) as CSV atomically, with stable float formatting."""
+    with atomic_open(target, "w", encoding="utf-8", newline="") as handle:
+        frame.to_csv(handle, index=False, lineterminator="\n")
+
+
+def write_parquet(target: str | Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` (without its index) as Parquet atomically."""
+    with atomic_path(target) as tmp:
+        frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Return the hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
