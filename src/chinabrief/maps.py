@@ -1,0 +1,256 @@
+"""World choropleths of the CCAF mining map, joined on ISO-3 codes.
+
+The country shapes are Natural Earth 110m admin-0 (public domain), shipped in
+``data/external/naturalearth_110m_countries.geojson`` and pinned by :data:`WORLD_SHAPES_SHA256`
+(geopandas >= 1.0 no longer bundles a world map). ``data/external/README.md`` says where the file
+comes from and how :func:`convert_natural_earth` made it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import geopandas as gpd  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from . import fileio, plots  # noqa: E402
+from .exceptions import ChecksumError, InputFormatError  # noqa: E402
+
+#: SHA-256 of the shipped GeoJSON; :func:`load_world` refuses any other bytes.
+WORLD_SHAPES_SHA256 = "82b5f8ad930fa4fcf1bcadf0fed37d6e4e0f7cd69c1eef3ea0ad578e06ed3456"
+
+#: Equal Earth (Šavrič, Patterson & Jenny 2018), an equal-area world projection in PROJ's database.
+MAP_CRS = "EPSG:8857"
+#: Natural Earth marks some countries -99; these are their codes (Kosovo: the user-assigned XKX
+#: the EU and World Bank use). Northern Cyprus and Somaliland have no ISO code and stay empty.
+ISO3_FIXES = {"France": "FRA", "Norway": "NOR", "Kosovo": "XKX"}
+SHAPE_COLUMNS = ["name", "iso_a3", "continent", "geometry"]
+COORDINATE_DECIMALS = 3
+
+#: Shared colour classes for every map (percent of global hashrate, left-closed bins).
+SHARE_BINS = (0.0, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 100.0)
+SHARE_COLOURS = ("#fff1d6", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#990000")
+NO_DATA_COLOUR = "#d4d7dc"
+BORDER_COLOUR = "#ffffff"
+NO_DATA_LABEL = "no data: not listed by CCAF (inside 'Other')"
+SMALL_MULTIPLE_MONTHS = ("2019-09", "2021-04", "2021-08", "2022-01")
+
+
+def convert_natural_earth(source: Path, target: Path) -> str:
+    """Convert Natural Earth's low-resolution shapefile into the project's compact GeoJSON.
+
+    Keeps ``name``, ``iso_a3`` (with :data:`ISO3_FIXES` applied), ``continent`` and the
+    geometry; rounds coordinates to :data:`COORDINATE_DECIMALS` decimals (about 100 m).
+
+    Parameters
+    ----------
+    source : Path
+        ``naturalearth_lowres.shp`` (e.g. the fixture inside the pyogrio wheel).
+    target : Path
+        GeoJSON to write (atomically).
+
+    Returns
+    -------
+    str
+        SHA-256 of the written file (to pin in :data:`WORLD_SHAPES_SHA256`).
+    """
+    world = gpd.read_file(source)[SHAPE_COLUMNS].to_crs("EPSG:4326")
+    fixed = world["name"].map(ISO3_FIXES)
+    world["iso_a3"] = fixed.where(fixed.notna() & world["iso_a3"].eq("-99"), world["iso_a3"])
+    world["iso_a3"] = world["iso_a3"].replace("-99", None)
+    world["geometry"] = shapely.set_precision(world.geometry.values, 10.0 ** -COORDINATE_DECIMALS)
+    world = world.sort_values("name").reset_index(drop=True)
+    with fileio.atomic_path(target) as tmp:
+        world.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=Path(target).stem,
+                      layer_options={"COORDINATE_PRECISION": str(COORDINATE_DECIMALS), "RFC7946": "YES"})
+    return fileio.sha256_file(target)
+
+
+def verify_world_shapes(path: Path, expected: str = WORLD_SHAPES_SHA256) -> None:
+    """Check the world shapes file against its pinned SHA-256.
+
+    Raises
+    ------
+    InputFormatError
+        When the file is missing.
+    ChecksumError
+        When its bytes differ from the pinned checksum.
+    """
+    if not Path(path).is_file():
+        raise InputFormatError(f"{path.name}: world shapes file is missing (see data/external/README.md)")
+    actual = fileio.sha256_file(path)
+    if actual != expected:
+        raise ChecksumError(
+            f"{path.name}: SHA-256 {actual} does not match the pinned {expected} "
+            "(chinabrief.maps.WORLD_SHAPES_SHA256); restore the file or rebuild it as "
+            "data/external/README.md describes and update the constant"
+        )
+
+
+def load_world(path: Path, expected_sha256: str = WORLD_SHAPES_SHA256) -> gpd.GeoDataFrame:
+    """Load the verified world shapes without Antarctica, in the map projection (:data:`MAP_CRS`).
+
+    Parameters
+    ----------
+    path : Path
+        The shipped GeoJSON (``Paths.world_shapes``).
+    expected_sha256 : str, optional
+        Pinned checksum; the module constant by default.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        name, iso_a3, continent, geometry.
+    """
+    verify_world_shapes(Path(path), expected_sha256)
+    world = gpd.read_file(path, engine="pyogrio")
+    world = world[world["continent"].ne("Antarctica")]
+    return world[SHAPE_COLUMNS].to_crs(MAP_CRS).reset_index(drop=True)
+
+
+def month_shares(countries: pd.DataFrame, month: str) -> pd.DataFrame:
+    """One month's shares by ISO-3 code (countries with a code; 'Other' left out).
+
+    Raises
+    ------
+    InputFormatError
+        When the month is not in the data.
+    """
+    when = pd.Timestamp(f"{month}-01")
+    rows = countries[countries["date"].eq(when)]
+    if rows.empty:
+        raise InputFormatError(f"month {month} is not in the mining-map data")
+    return rows[rows["iso3"].notna()][["iso3", "country", "share_pct", "vpn_caveat"]]
+
+
+def join_shares(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str) -> gpd.GeoDataFrame:
+    """Attach one month's share (%) to each shape by ISO-3 code; NaN where CCAF lists nothing."""
+    shares = month_shares(countries, month).set_index("iso3")
+    out = world.copy()
+    out["share_pct"] = out["iso_a3"].map(shares["share_pct"])
+    return out
+
+
+def unmapped_countries(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str) -> list[str]:
+    """Countries with a share in ``month`` that have no shape (too small for the 110m map)."""
+    shares = month_shares(countries, month)
+    return sorted(shares.loc[~shares["iso3"].isin(set(world["iso_a3"].dropna())), "country"])
+
+
+def share_classes(shares: pd.Series) -> pd.Series:
+    """Colour-class index (0..n-1) of each share in :data:`SHARE_BINS`; -1 for no data."""
+    index = np.digitize(shares.fillna(-1.0).to_numpy(), SHARE_BINS[1:-1], right=False)
+    return pd.Series(np.where(shares.isna(), -1, index), index=shares.index)
+
+
+def bin_labels() -> list[str]:
+    """Legend labels of the colour classes, in percent."""
+    edges = [f"{b:g}" for b in SHARE_BINS]
+    labels = [f"{lo}–{hi}%" for lo, hi in zip(edges[:-1], edges[1:])]
+    labels[0] = f"under {edges[1]}% (incl. 0%)"
+    return labels
+
+
+def legend_handles() -> list[Patch]:
+    """Patches for the shared legend: one per colour class, then the no-data grey."""
+    handles = [Patch(facecolor=c, edgecolor="#9aa1ab", linewidth=0.5, label=label)
+               for c, label in zip(SHARE_COLOURS, bin_labels())]
+    handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#9aa1ab", linewidth=0.5, label=NO_DATA_LABEL))
+    return handles
+
+
+def _draw(ax: plt.Axes, joined: gpd.GeoDataFrame, title: str, label_iso3: str | None = "CHN") -> None:
+    cmap = ListedColormap(SHARE_COLOURS)
+    norm = BoundaryNorm(SHARE_BINS, cmap.N)
+    missing = joined[joined["share_pct"].isna()]
+    present = joined[joined["share_pct"].notna()]
+    missing.plot(ax=ax, color=NO_DATA_COLOUR, edgecolor=BORDER_COLOUR, linewidth=0.3)
+    if not present.empty:
+        present.plot(ax=ax, column="share_pct", cmap=cmap, norm=norm, edgecolor="#6b7280", linewidth=0.35)
+    if label_iso3 is not None:
+        _label_country(ax, joined, label_iso3)
+    ax.set_title(title, loc="left")
+    ax.set_axis_off()
+
+
+def _label_country(ax: plt.Axes, joined: gpd.GeoDataFrame, iso3: str) -> None:
+    row = joined[joined["iso_a3"].eq(iso3)]
+    if row.empty or row["share_pct"].isna().all():
+        return
+    point = row.geometry.iloc[0].representative_point()
+    ax.annotate(f"{row['name'].iloc[0]} {row['share_pct'].iloc[0]:.2f}%", xy=(point.x, point.y),
+                xytext=(0, -22), textcoords="offset points", ha="center", fontsize=8, fontweight="bold",
+                color="#1d2430", arrowprops={"arrowstyle": "-", "color": "#1d2430", "linewidth": 0.6},
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+
+
+def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, source: str) -> plt.Figure:
+    """World map of each country's share of global hashrate in ``month`` (shared colour classes).
+
+    Parameters
+    ----------
+    world : geopandas.GeoDataFrame
+        From :func:`load_world`.
+    countries : pandas.DataFrame
+        The processed ``mining_countries`` table.
+    month : str
+        ``YYYY-MM``.
+    source : str
+        Source line under the map.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plots.use_style()
+    fig, ax = plt.subplots(figsize=(10, 5.6))
+    _draw(ax, join_shares(world, countries, month),
+          f"Share of global Bitcoin hashrate by country, {month} (%)")
+    fig.legend(handles=legend_handles(), loc="lower center", ncol=4, fontsize=8,
+               title="Share of global hashrate (%)", title_fontsize=8, bbox_to_anchor=(0.5, -0.02))
+    fig.subplots_adjust(bottom=0.16, top=0.93, left=0.01, right=0.99)
+    fig.text(0.01, -0.04, source, fontsize=8, color="#5b6472", ha="left", va="top")
+    return fig
+
+
+def small_multiples(world: gpd.GeoDataFrame, countries: pd.DataFrame, months: tuple[str, ...],
+                    source: str) -> plt.Figure:
+    """A grid of world maps, one per month, on one shared colour scale and one legend.
+
+    Parameters
+    ----------
+    world : geopandas.GeoDataFrame
+        From :func:`load_world`.
+    countries : pandas.DataFrame
+        The processed ``mining_countries`` table.
+    months : tuple of str
+        ``YYYY-MM`` months, drawn left to right, top to bottom (two per row).
+    source : str
+        Source line under the maps.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plots.use_style()
+    rows = int(np.ceil(len(months) / 2))
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 3.1 * rows + 0.9))
+    axes = np.atleast_1d(axes).ravel()
+    for ax, month in zip(axes, months):
+        _draw(ax, join_shares(world, countries, month), month)
+    for ax in axes[len(months):]:
+        ax.set_axis_off()
+    fig.suptitle("Share of global Bitcoin hashrate by country (%), one colour scale for all maps",
+                 x=0.01, ha="left", fontsize=12, fontweight="bold")
+    fig.legend(handles=legend_handles(), loc="lower center", ncol=4, fontsize=8,
+               title="Share of global hashrate (%)", title_fontsize=8, bbox_to_anchor=(0.5, -0.01))
+    fig.subplots_adjust(bottom=0.13, top=0.92, left=0.01, right=0.99, wspace=0.02, hspace=0.12)
+    fig.text(0.01, -0.03, source, fontsize=8, color="#5b6472", ha="left", va="top")
+    return fig
