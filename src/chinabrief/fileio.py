@@ -8,9 +8,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, TYPE_CHECKING, Any, Iterator
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the callers that write frames; keep `params` fast
+    import pandas as pd
 
 
 @contextlib.contextmanager
@@ -66,13 +67,13 @@ def write_json(target: str | Path, obj: Any) -> None:
     write_text(target, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def write_csv(target: str | Path, frame: pd.DataFrame) -> None:
+def write_csv(target: str | Path, frame: "pd.DataFrame") -> None:
     """Write ``frame`` (without its index) as CSV atomically, with stable float formatting."""
     with atomic_open(target, "w", encoding="utf-8", newline="") as handle:
         frame.to_csv(handle, index=False, lineterminator="\n")
 
 
-def write_parquet(target: str | Path, frame: pd.DataFrame) -> None:
+def write_parquet(target: str | Path, frame: "pd.DataFrame") -> None:
     """Write ``frame`` (without its index) as Parquet atomically."""
     with atomic_path(target) as tmp:
         frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")

@@ -82,11 +82,11 @@ STAGE_PARAMS: dict[str, list[str]] = {
     "prepare": ["tokens", "include_extended", "source_priority", "cutoff_hour_utc"],
     "token_reactions": [
         "tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs",
-        "event_windows", "models", "exclude_event_days", "focus_events",
+        "event_windows", "models", "exclude_event_days", "focus_events", "cutoff_hour_utc",
     ],
     "event_brief": [
         "event_id", "tokens", "include_extended", "benchmark", "estimation_window",
-        "min_estimation_obs", "event_windows", "exclude_event_days",
+        "min_estimation_obs", "event_windows", "exclude_event_days", "cutoff_hour_utc",
     ],
     "mining_share": ["mining_month"],
 }

@@ -1,0 +1,130 @@
+# China Crypto Brief — the build graph. `make` (or `make help`) lists the targets.
+#
+# Stages are file targets with their real prerequisites (notebook, the src modules it imports,
+# its parameters, its inputs), so a second `make report` with nothing changed runs no notebook,
+# and a change re-runs only the stages that depend on it. `make -n report` shows the plan.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+SNAPSHOT ?= ../shared/data
+PYTHON3 ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+RUN := $(PY) -m chinabrief run
+PKG := src/chinabrief
+STAMPS := build/stamps
+PARAMS_DIR := build/params
+
+# Parameter overrides from the command line, e.g. `make report TOKENS=TRX,NEO BENCHMARK=ETH`.
+# Any other parameter: `make report PARAMS="min_estimation_obs=90 cutoff_hour_utc=21"`.
+OVERRIDES := --set snapshot=$(SNAPSHOT) \
+  $(if $(SOURCE),--set source=$(SOURCE)) \
+  $(if $(TOKENS),--set tokens=$(TOKENS)) \
+  $(if $(BENCHMARK),--set benchmark=$(BENCHMARK)) \
+  $(if $(MINING_MONTH),--set mining_month=$(MINING_MONTH)) \
+  $(if $(CUTOFF_HOUR),--set cutoff_hour_utc=$(CUTOFF_HOUR)) \
+  $(if $(EVENTS),--set focus_events=$(EVENTS)) \
+  $(foreach p,$(PARAMS),--set $(p))
+
+# --- what each stage imports (a change to any of these re-runs the stage) -------------------
+SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
+  fileio.py runner.py export.py display.py plots.py styles/brief.css styles/brief.mplstyle \
+  templates/brief/index.html.j2 templates/brief/conf.json)
+SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
+SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
+  $(wildcard $(PKG)/schemas.py)
+SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.py events.py) \
+  $(wildcard $(PKG)/eventstudy/*.py)
+SRC_TOKENS := $(SRC_ANALYSIS) $(PKG)/token_brief.py
+SRC_EVENT := $(SRC_ANALYSIS) $(PKG)/event_brief.py $(PKG)/token_brief.py
+SRC_MINING := $(addprefix $(PKG)/,prepare.py quality.py manifest.py mining.py) \
+  $(wildcard $(PKG)/mining_brief.py $(PKG)/maps.py $(PKG)/mining_charts.py) \
+  data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
+
+##@ Main
+
+.PHONY: help
+help: ## Show this help (the default goal)
+	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make TARGET [SNAPSHOT=path] [TOKENS=TRX,NEO] [PARAMS=\"name=value ...\"]\n"} \
+	  /^##@/ {printf "\n%s\n", substr($$0, 5)} \
+	  /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: report
+report: reports/index.html ## Build every brief and reports/index.html (incremental)
+
+.PHONY: test
+test: $(INSTALLED) ## Run the test suite (sets up .venv first)
+	$(PY) -m pytest
+
+.PHONY: data
+data: $(STAMPS)/prepare ## Import the data and build data/processed (SOURCE=live fetches the APIs)
+
+.PHONY: lab
+lab: $(INSTALLED) ## Open JupyterLab on notebooks/ with the project's kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+##@ Maintenance
+
+.PHONY: bench
+bench: $(INSTALLED) ## Benchmarks (event-study scale run; see bench/)
+	$(PY) bench/bench_eventstudy.py --out reports/bench_eventstudy.json
+
+.PHONY: clean
+clean: ## Remove generated data, reports and build records (keeps .venv)
+	rm -rf build
+	find data/raw data/processed reports -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
+
+.PHONY: distclean
+distclean: clean ## Also remove .venv
+	rm -rf $(VENV)
+
+# --- environment --------------------------------------------------------------------------
+$(INSTALLED): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# --- parameters: validated once per make run; files rewritten only when their content changes
+NEEDS_PARAMS := $(filter-out help test lab clean distclean bench,$(MAKECMDGOALS))
+ifneq ($(NEEDS_PARAMS),)
+include $(PARAMS_DIR)/params.mk
+endif
+
+$(PARAMS_DIR)/params.mk: FORCE | $(INSTALLED)
+	@$(PY) -m chinabrief params --dir $(PARAMS_DIR) $(OVERRIDES)
+
+$(PARAMS_DIR)/%.json: $(PARAMS_DIR)/params.mk ;
+
+.PHONY: FORCE
+FORCE:
+
+# --- stages -------------------------------------------------------------------------------
+$(STAMPS)/ingest: notebooks/01_ingest.ipynb $(PARAMS_DIR)/ingest.json $(SRC_COMMON) $(SRC_INGEST) data/universe.csv
+	@$(RUN) ingest --params $(PARAMS_DIR)/ingest.json
+	@mkdir -p $(@D) && touch $@
+
+$(STAMPS)/prepare: $(STAMPS)/ingest notebooks/02_prepare.ipynb $(PARAMS_DIR)/prepare.json $(SRC_COMMON) \
+  $(SRC_PREPARE) data/universe.csv data/events/us_china_trade_2025.csv
+	@$(RUN) prepare --params $(PARAMS_DIR)/prepare.json
+	@mkdir -p $(@D) && touch $@
+
+reports/token-reactions.html: $(STAMPS)/prepare notebooks/03_token_reactions.ipynb \
+  $(PARAMS_DIR)/token_reactions.json $(SRC_COMMON) $(SRC_TOKENS) $(wildcard data/reference/*.csv)
+	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json
+
+reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
+  $(PARAMS_DIR)/mining_share.json $(SRC_COMMON) $(SRC_MINING)
+	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json
+
+reports/events/%.html: $(STAMPS)/prepare notebooks/05_event_brief.ipynb \
+  $(PARAMS_DIR)/event_brief.json $(SRC_COMMON) $(SRC_EVENT)
+	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json --event-id $*
+
+BRIEFS := reports/token-reactions.html reports/mining-share.html \
+  $(foreach e,$(FOCUS_EVENTS),reports/events/$(e).html)
+
+reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(SRC_COMMON)
+	@$(PY) -m chinabrief index

@@ -1,0 +1,96 @@
+"""Command line: ``python -m chinabrief COMMAND`` (option parsing only; the work is elsewhere).
+
+Imports are deferred to the command that needs them, so ``params`` (run on every ``make``) stays
+fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .exceptions import ChinaBriefError
+
+STAGE_NAMES = ["ingest", "prepare", "token_reactions", "mining_share", "event_brief"]
+
+
+def _write_if_changed(target, text: str) -> None:
+    from .fileio import write_text
+
+    if not target.exists() or target.read_text() != text:
+        write_text(target, text)
+
+
+def _cmd_params(args) -> None:
+    """Validate every parameter; write each stage's file and params.mk only when they change."""
+    import json
+
+    from . import params
+    from .config import paths
+    from .sources.snapshot import read_sums
+
+    p = paths()
+    values = params.load(p.params, args.set)
+    if values.source == "snapshot":
+        read_sums(p.resolve(values.snapshot))  # fails at once, with a message, when it is missing
+    folder = p.resolve(args.dir)
+    for stage in params.STAGE_PARAMS:
+        stage_file = {"parameters": params.for_stage(values, stage), "cell_timeout": values.cell_timeout}
+        _write_if_changed(folder / f"{stage}.json", json.dumps(stage_file, indent=2, sort_keys=True) + "\n")
+    _write_if_changed(folder / "params.mk", f"FOCUS_EVENTS := {' '.join(values.focus_events)}\n")
+
+
+def _cmd_run(args) -> int:
+    from . import index
+    from .config import paths
+    from .runner import load_stage_params, run_stage
+
+    p = paths()
+    stage_file = load_stage_params(p.resolve(args.params))
+    try:
+        record = run_stage(p, args.stage, stage_file["parameters"], event_id=args.event_id,
+                           cell_timeout=stage_file["cell_timeout"])
+    except ChinaBriefError:
+        index.build(p)  # the index links the failed notebook; previous briefs stay in place
+        raise
+    target = f" -> {record['brief']}" if record["brief"] else ""
+    print(f"[chinabrief] {record['key']}: ok in {record['seconds']:.1f} s{target}", flush=True)
+    return 0
+
+
+def _cmd_index(args) -> None:
+    from . import index
+    from .config import paths
+
+    p = paths()
+    print(f"[chinabrief] index: {p.relative(index.build(p))}", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chinabrief", description="China Crypto Brief pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cmd = sub.add_parser("params", help="validate parameters; write build/params/<stage>.json and params.mk")
+    cmd.add_argument("--dir", default="build/params")
+    cmd.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    cmd.set_defaults(func=_cmd_params)
+
+    cmd = sub.add_parser("run", help="execute one stage's notebook and publish its brief")
+    cmd.add_argument("stage", choices=STAGE_NAMES)
+    cmd.add_argument("--params", required=True, help="stage parameter file (from `params`)")
+    cmd.add_argument("--event-id", default=None)
+    cmd.set_defaults(func=_cmd_run)
+
+    cmd = sub.add_parser("index", help="write reports/index.html and reports/run.json")
+    cmd.set_defaults(func=_cmd_index)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ChinaBriefError as exc:
+        print(f"[chinabrief] error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0

@@ -1,0 +1,149 @@
+"""``reports/index.html`` (a card per brief) and ``reports/run.json`` (the run record).
+
+The index is deterministic: it shows each brief's title, headline, key findings and build status.
+Run-specific facts (durations, commit, package versions) go to ``run.json`` and to ``run.js``,
+which the index loads to show durations; both are kept out of the byte-identical comparison.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from . import export, fileio, manifest
+from .config import Paths
+
+PACKAGES = ["papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "numpy", "scipy",
+            "statsmodels", "matplotlib", "geopandas", "pyarrow", "pandera", "pydantic"]
+STAGE_ORDER = ["prepare", "token_reactions", "event_brief", "mining_share", "ingest"]
+
+
+def _records(paths: Paths) -> list[dict]:
+    folder = paths.build / "status"
+    records = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    order = {name: i for i, name in enumerate(STAGE_ORDER)}
+    return sorted(records, key=lambda r: (order.get(r["stage"], 99), r["key"]))
+
+
+def _strip(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def headline(brief_html: str) -> tuple[str, list[str]]:
+    """Extract a brief's headline (its ``dek``) and its key findings, as plain text."""
+    dek = re.search(r'<p class="dek">(.*?)</p>', brief_html, re.S)
+    box = re.search(r'<section class="findings">(.*?)</section>', brief_html, re.S)
+    findings = [_strip(li) for li in re.findall(r"<li>(.*?)</li>", box.group(1), re.S)] if box else []
+    return (_strip(dek.group(1)) if dek else ""), findings
+
+
+def _card(paths: Paths, record: dict) -> str:
+    esc = html.escape
+    key = esc(record["key"])
+    links = []
+    if record.get("brief") and (paths.root / record["brief"]).exists():
+        text = (paths.root / record["brief"]).read_text(encoding="utf-8")
+        dek, findings = headline(text)
+        links.append(f'<a href="{esc(record["brief"].removeprefix("reports/"))}">Read the brief</a>')
+    else:
+        dek, findings = "", []
+    if record.get("notebook"):
+        links.append(f'<a href="{esc(record["notebook"].removeprefix("reports/"))}">executed notebook</a>')
+    if record["status"] == "failed":
+        status = f'<p class="status-failed">Build failed: {esc(record.get("error") or "")}</p>'
+        if record.get("failed_html"):
+            links.append(f'<a href="{esc(record["failed_html"].removeprefix("reports/"))}">failed notebook</a>')
+    else:
+        status = '<p class="status-ok">Built OK</p>'
+    items = "".join(f"<li>{esc(f)}</li>" for f in findings[:3])
+    return (
+        f'<article class="card" id="card-{key}"><h3>{esc(record.get("title") or record["key"])}</h3>'
+        f'<p class="dek">{esc(dek)}</p>{"<ul>" + items + "</ul>" if items else ""}{status}'
+        f'<p class="duration" data-key="{key}"></p><p>{" · ".join(links)}</p></article>'
+    )
+
+
+def _git(paths: Paths, *args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=paths.root, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def run_record(paths: Paths, records: list[dict]) -> dict:
+    """The run record: commit, dirty flag, parameters, input checksums, versions, stage timings."""
+    params_files = sorted((paths.build / "params").glob("*.json")) if (paths.build / "params").is_dir() else []
+    inputs = {}
+    if paths.manifest.exists():
+        inputs = {e.path: e.sha256 for e in manifest.read(paths.raw)}
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "git_commit": _git(paths, "rev-parse", "HEAD") or None,
+        "git_dirty": bool(_git(paths, "status", "--porcelain", "--untracked-files=no")),
+        "parameters": {f.stem: json.loads(f.read_text()) for f in params_files},
+        "inputs": inputs,
+        "packages": versions,
+        "stages": [{k: r.get(k) for k in ("key", "stage", "status", "seconds", "error")} for r in records],
+    }
+
+
+def build(paths: Paths) -> Path:
+    """Write ``reports/index.html``, ``reports/run.json`` and ``reports/run.js``."""
+    records = _records(paths)
+    shown = [r for r in records if r["stage"] != "ingest" or r["status"] == "failed"]
+    record = run_record(paths, records)
+    fileio.write_json(paths.reports / "run.json", record)
+    timings = {r["key"]: r.get("seconds") for r in records}
+    fileio.write_text(paths.reports / "run.js", "window.CHINABRIEF_RUN = " + json.dumps(
+        {"seconds": timings, "commit": record["git_commit"], "dirty": record["git_dirty"]}, sort_keys=True) + ";\n")
+    failed = [r for r in records if r["status"] == "failed"]
+    banner = (f'<p class="status-failed">{len(failed)} stage(s) failed in the last build; '
+              "their previous briefs, if any, are still linked.</p>" if failed else "")
+    cards = "\n".join(_card(paths, r) for r in shown)
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>China Crypto Brief</title>
+<style>
+{export.stylesheet()}
+</style>
+</head>
+<body class="brief">
+<main class="brief-main">
+<header class="title-block">
+<h1>China Crypto Brief</h1>
+<p class="dek">Do 'Made in China' tokens move on US–China trade news, and where is Bitcoin mined? Answers from the data snapshot, rebuilt on every run.</p>
+</header>
+{banner}
+<section class="cards">
+{cards}
+</section>
+<p class="table-note">Build record: <a href="run.json">run.json</a> (commit, parameters, input checksums, package versions, stage timings).</p>
+</main>
+<script src="run.js"></script>
+<script>
+(function () {{
+  var run = window.CHINABRIEF_RUN;
+  if (!run) {{ return; }}
+  document.querySelectorAll('.duration').forEach(function (el) {{
+    var s = run.seconds[el.getAttribute('data-key')];
+    if (s !== undefined && s !== null) {{ el.textContent = 'Build time: ' + s.toFixed(1) + ' s'; }}
+  }});
+}})();
+</script>
+</body>
+</html>
+"""
+    target = paths.reports / "index.html"
+    fileio.write_text(target, page)
+    return target

@@ -1,0 +1,106 @@
+"""Stage 02: ``data/raw`` → tidy, validated tables in ``data/processed``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import events, fileio, manifest, mining, prices
+from .config import Paths
+
+
+def universe_tokens(paths: Paths, tokens: list[str], include_extended: bool) -> list[str]:
+    """Tokens to prepare: the selection, the benchmarks, and (optionally) the extended group."""
+    universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
+    unknown = sorted(set(tokens) - set(universe["symbol"]))
+    if unknown:
+        raise ValueError(f"tokens {unknown} are not in {paths.relative(paths.universe)}")
+    wanted = list(tokens) + [s for s in universe.loc[universe["group"].eq("benchmark"), "symbol"] if s not in tokens]
+    if include_extended:
+        wanted += [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in wanted]
+    return wanted
+
+
+@dataclass
+class Prepared:
+    """The processed tables of one build."""
+
+    prices_daily: pd.DataFrame
+    prices_hourly: pd.DataFrame
+    returns: pd.DataFrame
+    source_choice: pd.DataFrame
+    agreement: pd.DataFrame
+    gaps: pd.DataFrame
+    events: pd.DataFrame
+    mining_countries: pd.DataFrame
+    mining_provinces: pd.DataFrame
+    mining_cross_check: pd.DataFrame
+    manifest: pd.DataFrame
+
+
+def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_priority: list[str],
+            cutoff_hour_utc: int) -> Prepared:
+    """Build every processed table from ``data/raw`` (nothing is written; see :func:`write`)."""
+    entries = manifest.read(paths.raw)
+    universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
+    wanted = universe_tokens(paths, tokens, include_extended)
+    all_daily, all_hourly = prices.read_all(paths.raw, entries, set(universe["symbol"]))
+    daily = prices.choose_sources(all_daily, wanted, source_priority)
+    hourly = all_hourly[all_hourly["token"].isin(wanted)].reset_index(drop=True)
+    by_kind = {e.kind: paths.raw / e.path for e in entries}
+    countries = mining.read_countries(by_kind["ccaf_mining_countries"])
+    cross = mining.cross_check(countries, mining.read_countries_v110(by_kind["ccaf_mining_countries_v110"]))
+    provinces = mining.read_provinces(by_kind["ccaf_mining_provinces"], countries)
+    catalogue = events.assign_day0(events.load_catalogue(paths.events), cutoff_hour_utc)
+    return Prepared(
+        prices_daily=daily,
+        prices_hourly=hourly,
+        returns=prices.daily_returns(daily),
+        source_choice=prices.source_segments(daily),
+        agreement=prices.agreement(all_daily, wanted),
+        gaps=prices.gaps(daily),
+        events=catalogue,
+        mining_countries=countries,
+        mining_provinces=provinces,
+        mining_cross_check=cross,
+        manifest=pd.DataFrame([e.__dict__ for e in entries]),
+    )
+
+
+def write(paths: Paths, prepared: Prepared) -> list[str]:
+    """Write the processed tables (each atomically); return their paths relative to the root."""
+    out = paths.processed
+    targets = {
+        "prices_daily.parquet": prepared.prices_daily,
+        "prices_hourly.parquet": prepared.prices_hourly,
+        "returns.parquet": prepared.returns,
+        "source_choice.csv": prepared.source_choice,
+        "price_source_agreement.csv": prepared.agreement,
+        "price_gaps.csv": prepared.gaps,
+        "events.csv": prepared.events,
+        "mining_countries.csv": prepared.mining_countries,
+        "mining_provinces.csv": prepared.mining_provinces,
+        "mining_cross_check.csv": prepared.mining_cross_check,
+    }
+    for name, frame in targets.items():
+        if name.endswith(".parquet"):
+            fileio.write_parquet(out / name, frame)
+        else:
+            fileio.write_csv(out / name, frame)
+    return [paths.relative(out / name) for name in targets]
+
+
+def load(paths: Paths) -> dict[str, pd.DataFrame]:
+    """Read the processed tables back (dates parsed) for the analysis stages."""
+    out = paths.processed
+    tables = {
+        "prices_daily": pd.read_parquet(out / "prices_daily.parquet"),
+        "prices_hourly": pd.read_parquet(out / "prices_hourly.parquet"),
+        "returns": pd.read_parquet(out / "returns.parquet"),
+    }
+    dates = {"source_choice": ["start", "end"], "price_source_agreement": ["max_diff_date"],
+             "price_gaps": ["gap_start", "gap_end"], "events": ["date", "day0"],
+             "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": []}
+    for name, cols in dates.items():
+        tables[name] = pd.read_csv(out / f"{name}.csv", parse_dates=cols, keep_default_na=True)
+    return tables

@@ -1,0 +1,97 @@
+"""The data section every brief carries (sources, checksums, coverage, source choice, agreement,
+gaps) and the data-quality brief of stage 02."""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import display as show
+from . import events as events_mod
+from .prepare import Prepared
+
+SOURCE_TRUST = {"binance_spot": "high", "bybit_perp": "high (perpetual futures)",
+                "unattributed": "medium (unknown origin)", "coingecko": "high (market caps)"}
+
+
+def coverage(prices_daily: pd.DataFrame) -> pd.DataFrame:
+    """First and last day and number of days per token of the chosen daily series."""
+    return (prices_daily.groupby("token")
+            .agg(first_day=("date", "min"), last_day=("date", "max"), days=("date", "size"))
+            .reset_index())
+
+
+def data_section_html(manifest: pd.DataFrame, source_choice: pd.DataFrame, agreement: pd.DataFrame,
+                      gaps: pd.DataFrame, tokens: list[str], since: str = "2024-06-01") -> str:
+    """Data and provenance: datasets with checksums, the source choice, agreement and gaps.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows of ``data/raw/MANIFEST.json`` (path, sha256, bytes, kind, origin).
+    source_choice, agreement, gaps : pandas.DataFrame
+        Tables from :mod:`chinabrief.prices`.
+    tokens : list of str
+        Tokens to show.
+    since : str
+        Only source segments and gaps that reach past this day are shown (the study period).
+    """
+    parts = [show.section_html("data", "Data and provenance")]
+    kinds = manifest.groupby("kind").agg(files=("path", "size"), bytes=("bytes", "sum")).reset_index()
+    parts.append(show.table_html(kinds, caption="Raw datasets imported (data/raw/MANIFEST.json)",
+                                 formats={"files": "{:d}", "bytes": "{:,.0f}"},
+                                 note="Every file was verified against the snapshot's SHA256SUMS before use."))
+    choice = source_choice[source_choice["token"].isin(tokens) & (source_choice["end"] >= pd.Timestamp(since))].copy()
+    choice["trust"] = choice["source"].map(SOURCE_TRUST)
+    parts.append(show.table_html(choice, caption=f"Which source serves each token (segments reaching past {since})",
+                                 formats={"days": "{:,d}"},
+                                 note="Rule: spot before perpetual futures before the unattributed source, day by day."))
+    agree = agreement[agreement["token"].isin(tokens)]
+    parts.append(show.table_html(agree, caption="Agreement between sources where they overlap (closes)",
+                                 formats={"days_compared": "{:,d}", "median_abs_diff_pct": "{:.3f}%", "max_abs_diff_pct": "{:.2f}%"}))
+    gap = gaps[gaps["token"].isin(tokens) & (gaps["gap_end"] >= pd.Timestamp(since))]
+    if gap.empty:
+        parts.append(show.prose_html("<p>No gaps in the chosen daily series since {since}.</p>", since=since))
+    else:
+        parts.append(show.table_html(gap, caption=f"Missing days in the chosen daily series since {since}",
+                                     formats={"days_missing": "{:d}"},
+                                     note="Gaps are left as gaps: no return is computed across a missing day."))
+    files = manifest[["path", "sha256"]].copy()
+    files["sha256"] = files["sha256"].str[:16] + "…"
+    parts.append("<details><summary>Checksums of every raw file (SHA-256, first 16 hex digits)</summary>"
+                 + show.table_html(files) + "</details>")
+    return "\n".join(parts)
+
+
+def show_brief(prepared: Prepared, written: list[str], *, tokens: list[str], source_priority: list[str],
+               cutoff_hour_utc: int) -> None:
+    """Render the data-quality brief of stage 02 into the notebook."""
+    cov = coverage(prepared.prices_daily)
+    daily = prepared.prices_daily
+    study = daily[daily["date"] >= "2025-01-01"]
+    unattributed = study[study["source"].eq("unattributed")].groupby("token")["date"].size()
+    okb = prepared.gaps[prepared.gaps["token"].eq("OKB")]
+    findings = [
+        f"{len(prepared.manifest)} raw files imported and verified; {len(written)} processed tables written.",
+        f"In 2025, {', '.join(f'{t} ({n} days)' for t, n in unattributed.items()) or 'no token'} relies on the "
+        "medium-trust unattributed source.",
+        f"OKB, covered only by the unattributed source, misses {int(okb['days_missing'].sum())} days in {len(okb)} gap(s).",
+        f"The two CCAF download formats agree exactly on {int(prepared.mining_cross_check['rows_compared'].iloc[0])} "
+        "country-month shares.",
+    ]
+    show.show_title_block(
+        "Data quality and provenance",
+        "What the briefs are built on: sources, coverage, source choice, agreement and gaps.",
+        {"Data": f"daily prices to {daily['date'].max():%Y-%m-%d}; CCAF mining map "
+                 f"{prepared.mining_countries['date'].min():%Y-%m} to {prepared.mining_countries['date'].max():%Y-%m}",
+         "Tokens": ", ".join(tokens), "Source priority": " > ".join(source_priority),
+         "Day-0 cutoff": f"{cutoff_hour_utc:02d}:00 UTC"},
+    )
+    show.show_findings(findings)
+    show.show_section("coverage", "Coverage of the chosen daily series")
+    show.show_table(cov, formats={"days": "{:,d}"})
+    from IPython.display import HTML, display
+    display(HTML(data_section_html(prepared.manifest, prepared.source_choice, prepared.agreement,
+                                   prepared.gaps, sorted(set(daily["token"])))))
+    show.show_section("events", "Events catalogue")
+    show.show_prose("<p>{rule}</p>", rule=events_mod.day0_rule_text(cutoff_hour_utc))
+    ev = prepared.events[["event_id", "date", "time_utc", "day0", "category", "label"]]
+    show.show_table(ev, caption=f"{len(ev)} US–China trade events, 2025")

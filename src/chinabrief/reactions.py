@@ -1,0 +1,88 @@
+"""Event-window views of prices and returns around one day 0 (price paths, market-adjusted ARs).
+
+The full event study (models, estimation windows, test statistics) is in ``eventstudy``; these
+are the simple, descriptive views the briefs show next to it.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+
+def wide_returns(returns: pd.DataFrame, column: str = "ret") -> pd.DataFrame:
+    """Long returns (date, token, ret) → wide (complete daily calendar × tokens), NaN where missing."""
+    wide = returns.pivot_table(index="date", columns="token", values=column, aggfunc="first")
+    full = pd.date_range(wide.index.min(), wide.index.max(), freq="D")
+    return wide.reindex(full).rename_axis("date")
+
+
+def market_adjusted_window(returns: pd.DataFrame, tokens: list[str], benchmark: str,
+                           day0: pd.Timestamp, window: tuple[int, int] = (-5, 5)) -> pd.DataFrame:
+    """Daily returns, benchmark returns and market-adjusted abnormal returns around ``day0``.
+
+    AR = token return − benchmark return (both simple, UTC days); CAR cumulates AR from the
+    window's first day.
+
+    Returns
+    -------
+    pandas.DataFrame
+        rel_day, date, token, ret, market_ret, ar, car (returns as fractions).
+    """
+    wide = wide_returns(returns)
+    if benchmark not in wide.columns:
+        raise ValueError(f"benchmark {benchmark} has no returns")
+    days = pd.date_range(day0 + pd.Timedelta(days=window[0]), day0 + pd.Timedelta(days=window[1]), freq="D")
+    part = wide.reindex(days)
+    rows = []
+    for token in tokens:
+        if token not in part.columns:
+            continue
+        frame = pd.DataFrame({"date": days, "token": token, "ret": part[token].to_numpy(),
+                              "market_ret": part[benchmark].to_numpy()})
+        frame["rel_day"] = range(window[0], window[1] + 1)
+        frame["ar"] = frame["ret"] - frame["market_ret"]
+        frame["car"] = frame["ar"].cumsum(skipna=False)
+        rows.append(frame)
+    cols = ["rel_day", "date", "token", "ret", "market_ret", "ar", "car"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def indexed_prices(prices_daily: pd.DataFrame, tokens: list[str], day0: pd.Timestamp,
+                   window: tuple[int, int] = (-5, 5)) -> pd.DataFrame:
+    """Closes around ``day0`` indexed to 100 at the close of day −1 (rel_day × token)."""
+    wide = prices_daily.pivot_table(index="date", columns="token", values="close", aggfunc="first")
+    days = pd.date_range(day0 + pd.Timedelta(days=window[0] - 1), day0 + pd.Timedelta(days=window[1]), freq="D")
+    part = wide.reindex(days)[[t for t in tokens if t in wide.columns]]
+    base = part.loc[day0 - pd.Timedelta(days=1)]
+    out = part / base * 100.0
+    out.index = range(window[0] - 1, window[1] + 1)
+    return out.rename_axis("rel_day")
+
+
+def change_24h(prices_daily: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: list[str],
+               day: pd.Timestamp, hours: tuple[int, ...] = (0, 6, 12, 18, 23)) -> pd.DataFrame:
+    """24-hour price changes on ``day``: daily close-to-close and from hourly closes at several hours.
+
+    Returns
+    -------
+    pandas.DataFrame
+        token, measure, pct_change, source. ``measure`` is ``close-to-close`` (close of ``day`` vs
+        the day before) or ``24h to HH:00 UTC`` (hourly close at that hour vs 24 hours earlier).
+    """
+    rows = []
+    daily = prices_daily.set_index(["token", "date"])
+    for token in tokens:
+        try:
+            now, before = daily.loc[(token, day)], daily.loc[(token, day - pd.Timedelta(days=1))]
+            rows.append({"token": token, "measure": "close-to-close (UTC day)",
+                         "pct_change": (now["close"] / before["close"] - 1) * 100, "source": now["source"]})
+        except KeyError:
+            rows.append({"token": token, "measure": "close-to-close (UTC day)", "pct_change": float("nan"),
+                         "source": "no data"})
+        hourly = prices_hourly[prices_hourly["token"].eq(token)].set_index("timestamp")["close"]
+        for hour in hours:
+            ts = day + pd.Timedelta(hours=hour)
+            if ts in hourly.index and ts - pd.Timedelta(hours=24) in hourly.index:
+                pct = (hourly[ts] / hourly[ts - pd.Timedelta(hours=24)] - 1) * 100
+                rows.append({"token": token, "measure": f"24h to {hour:02d}:00 UTC (hourly close)",
+                             "pct_change": pct, "source": "binance_spot"})
+    return pd.DataFrame(rows, columns=["token", "measure", "pct_change", "source"])
