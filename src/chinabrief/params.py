@@ -41,8 +41,8 @@ class Params(BaseModel):
     tokens: list[str] = Field(default_factory=lambda: list(CORE_TOKENS), description="tokens studied")
     include_extended: bool = Field(False, description="add the 'extended' group of data/universe.csv")
     benchmark: Literal["BTC", "ETH", "EW"] = Field("BTC", description="market benchmark")
-    source_priority: list[Literal["binance_spot", "bybit_perp", "unattributed"]] = Field(
-        default_factory=lambda: ["binance_spot", "bybit_perp", "unattributed"],
+    source_priority: list[Literal["binance_spot", "bybit_perp", "unattributed", "coingecko"]] = Field(
+        default_factory=lambda: ["binance_spot", "bybit_perp", "unattributed", "coingecko"],
         description="daily price sources, most trusted first",
     )
     cutoff_hour_utc: int = Field(20, ge=0, le=24, description="announcements at/after this UTC hour move day 0 to the next day")
