@@ -71,6 +71,10 @@ lab: $(INSTALLED) ## Open JupyterLab on notebooks/ with the project's kernel
 bench: $(INSTALLED) ## Benchmarks (event-study scale run; see bench/)
 	$(PY) bench/bench_eventstudy.py --out reports/bench_eventstudy.json
 
+.PHONY: verify
+verify: $(INSTALLED) ## Build twice in fresh copies and compare every output byte
+	$(PY) -m chinabrief verify --snapshot $(abspath $(SNAPSHOT))
+
 .PHONY: clean
 clean: ## Remove generated data, reports and build records (keeps .venv)
 	rm -rf build
@@ -88,7 +92,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 	@touch $@
 
 # --- parameters: validated once per make run; files rewritten only when their content changes
-NEEDS_PARAMS := $(filter-out help test lab clean distclean bench,$(MAKECMDGOALS))
+NEEDS_PARAMS := $(filter-out help test lab clean distclean bench verify,$(MAKECMDGOALS))
 ifneq ($(NEEDS_PARAMS),)
 include $(PARAMS_DIR)/params.mk
 endif

@@ -65,6 +65,23 @@ def _cmd_index(args) -> None:
     print(f"[chinabrief] index: {p.relative(index.build(p))}", flush=True)
 
 
+def _cmd_verify(args) -> int:
+    from pathlib import Path
+
+    from . import verify
+    from .config import paths
+
+    p = paths()
+    diffs = verify.verify(p.root, p.resolve(args.snapshot), p.resolve(args.workdir))
+    for line in diffs:
+        print(f"[chinabrief] verify: {line}", flush=True)
+    if diffs:
+        raise ChinaBriefError(f"{len(diffs)} file(s) differ between two builds from the same inputs")
+    print("[chinabrief] verify: two builds are byte-identical "
+          f"(reports/ and data/processed/, less {', '.join(sorted(verify.RUN_RECORD))})", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chinabrief", description="China Crypto Brief pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--params", required=True, help="stage parameter file (from `params`)")
     cmd.add_argument("--event-id", default=None)
     cmd.set_defaults(func=_cmd_run)
+
+    cmd = sub.add_parser("verify", help="build twice in fresh copies and compare every output byte")
+    cmd.add_argument("--snapshot", default="../shared/data")
+    cmd.add_argument("--workdir", default="build/verify")
+    cmd.set_defaults(func=_cmd_verify)
 
     cmd = sub.add_parser("index", help="write reports/index.html and reports/run.json")
     cmd.set_defaults(func=_cmd_index)

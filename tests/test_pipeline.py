@@ -1,0 +1,138 @@
+"""Integration: the whole pipeline on the real snapshot, in a fresh copy of the checkout.
+
+One build is shared by the tests of this module (it takes about a minute); each test then checks
+one behaviour: the briefs and their key numbers, the no-op rebuild, the incremental plan, the
+missing-snapshot message and a failing stage.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from chinabrief import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = (ROOT / ".." / "shared" / "data").resolve()
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (SNAPSHOT / "SHA256SUMS").is_file(), reason="no data snapshot at ../shared/data"),
+]
+
+
+def make(copy: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("CHINABRIEF_ROOT", "MAKEFLAGS", "MAKELEVEL")}
+    return subprocess.run(["make", *args], cwd=copy, env=env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    copy = verify.copy_checkout(ROOT, tmp_path_factory.mktemp("pipeline") / "repo")
+    done = make(copy, "report", f"SNAPSHOT={SNAPSHOT}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return copy
+
+
+def test_report_writes_index_and_every_brief(built):
+    reports = built / "reports"
+    focus = json.loads((built / "build/params/token_reactions.json").read_text())["parameters"]["focus_events"]
+    expected = ["index.html", "token-reactions.html", "mining-share.html", "data-quality.html"]
+    expected += [f"events/{e}.html" for e in focus]
+    missing = [name for name in expected if not (reports / name).is_file()]
+    assert not missing
+    index = (reports / "index.html").read_text()
+    for name in expected[1:]:
+        assert f'href="{name}"' in index
+
+
+def test_briefs_show_real_figures_and_no_code(built):
+    mining = (built / "reports/mining-share.html").read_text()
+    for figure in ("75.53", "21.11", "37.84"):
+        assert figure in mining
+    tokens = (built / "reports/token-reactions.html").read_text()
+    for token in ("TRX", "NEO", "VET", "CFX", "OKB"):
+        assert f">{token}<" in tokens
+    assert "CAR" in tokens
+    for brief in (built / "reports").rglob("*.html"):
+        text = brief.read_text()
+        assert "import chinabrief" not in text and "from chinabrief" not in text, brief
+        assert "Traceback" not in text, brief
+
+
+def test_executed_notebooks_are_kept_and_normalised(built):
+    executed = built / "reports/notebooks/03_token_reactions.ipynb"
+    nb = json.loads(executed.read_text())
+    assert set(nb["metadata"]["papermill"]) == {"parameters"}
+    assert all(c["id"] == f"cell-{i:03d}" for i, c in enumerate(nb["cells"]))
+    assert str(built) not in executed.read_text()
+
+
+def test_second_build_runs_no_notebook(built):
+    done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
+    assert done.returncode == 0, done.stderr
+    assert "ok in" not in done.stdout
+
+
+def test_changing_one_module_replans_only_its_stage(built):
+    module = built / "src/chinabrief/mining_charts.py"
+    module.touch()
+    plan = make(built, "-n", "report", f"SNAPSHOT={SNAPSHOT}").stdout
+    assert "run mining_share" in plan
+    assert "run token_reactions" not in plan and "run prepare" not in plan and "run event_brief" not in plan
+
+
+def test_changing_one_parameter_replans_only_dependent_stages(built):
+    plan = make(built, "-n", "report", f"SNAPSHOT={SNAPSHOT}", "MINING_MONTH=2021-12").stdout
+    assert "run mining_share" in plan
+    assert "run token_reactions" not in plan and "run prepare" not in plan
+    # the dry run must not leave the changed parameter behind for the next tests
+    make(built, "-n", "report", f"SNAPSHOT={SNAPSHOT}")
+
+
+def test_missing_snapshot_stops_with_a_message(built):
+    done = make(built, "report", "SNAPSHOT=/nonexistent/snapshot")
+    assert done.returncode != 0
+    assert "SNAPSHOT" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unknown_parameter_fails_before_any_kernel(built):
+    done = make(built, "report", f"SNAPSHOT={SNAPSHOT}", "PARAMS=no_such_parameter=1")
+    assert done.returncode != 0
+    assert "no_such_parameter" in done.stderr and "Valid parameters" in done.stderr
+    assert "ok in" not in done.stdout
+
+
+def test_failing_stage_keeps_previous_brief_and_links_the_failure(built):
+    notebook = built / "notebooks/04_mining_share.ipynb"
+    original = notebook.read_text()
+    brief = built / "reports/mining-share.html"
+    before = brief.read_bytes()
+    nb = json.loads(original)
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "boom", "metadata": {},
+                        "outputs": [], "source": "raise RuntimeError('deliberate failure for the test')"})
+    notebook.write_text(json.dumps(nb))
+    try:
+        done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
+        assert done.returncode != 0
+        assert "04_mining_share.ipynb" in done.stderr and "deliberate failure" in done.stderr
+        assert brief.read_bytes() == before
+        assert (built / "reports/failed/mining_share.html").is_file()
+        assert (built / "reports/notebooks/04_mining_share.ipynb").is_file()
+        assert 'href="failed/mining_share.html"' in (built / "reports/index.html").read_text()
+    finally:
+        notebook.write_text(original)
+    done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
+    assert done.returncode == 0, done.stderr
+    assert "failed/mining_share.html" not in (built / "reports/index.html").read_text()
+
+
+def test_one_plain_line_per_stage(built):
+    (built / "build/stamps/prepare").touch()
+    done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert lines and all(re.match(r"^\[chinabrief\] ", line) for line in lines), lines
