@@ -176,8 +176,11 @@ def _draw(ax: plt.Axes, joined: gpd.GeoDataFrame, title: str, label_iso3: str | 
         present.plot(ax=ax, column="share_pct", cmap=cmap, norm=norm, edgecolor="#6b7280", linewidth=0.35)
     if label_iso3 is not None:
         _label_country(ax, joined, label_iso3)
-    ax.set_title(title, loc="left")
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
     ax.set_axis_off()
+    ax.set_xlim(*joined.total_bounds[[0, 2]])
+    ax.set_ylim(*joined.total_bounds[[1, 3]])
 
 
 def _label_country(ax: plt.Axes, joined: gpd.GeoDataFrame, iso3: str) -> None:
@@ -189,6 +192,45 @@ def _label_country(ax: plt.Axes, joined: gpd.GeoDataFrame, iso3: str) -> None:
                 xytext=(0, -22), textcoords="offset points", ha="center", fontsize=8, fontweight="bold",
                 color="#1d2430", arrowprops={"arrowstyle": "-", "color": "#1d2430", "linewidth": 0.6},
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+
+
+LEGEND_BAND_IN = 0.95
+TITLE_BAND_IN = 0.55
+PANEL_TITLE_IN = 0.28
+
+
+def _map_aspect(world: gpd.GeoDataFrame) -> float:
+    """Width / height of the projected world's bounding box."""
+    minx, miny, maxx, maxy = world.total_bounds
+    return (maxx - minx) / (maxy - miny)
+
+
+def _map_grid(world: gpd.GeoDataFrame, n_panels: int, n_cols: int, width_in: float,
+              panel_titles: bool) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure whose map panels have the world's aspect, with bands for the title and legend."""
+    n_rows = int(np.ceil(n_panels / n_cols))
+    panel_w = width_in / n_cols
+    panel_h = panel_w / _map_aspect(world) + (PANEL_TITLE_IN if panel_titles else 0.0)
+    height = TITLE_BAND_IN + n_rows * panel_h + LEGEND_BAND_IN
+    fig = plt.figure(figsize=(width_in, height))
+    axes = []
+    for i in range(n_panels):
+        row, col = divmod(i, n_cols)
+        bottom = LEGEND_BAND_IN + (n_rows - 1 - row) * panel_h
+        map_h = panel_h - (PANEL_TITLE_IN if panel_titles else 0.0)
+        axes.append(fig.add_axes([col * panel_w / width_in, bottom / height, panel_w / width_in * 0.98,
+                                  map_h / height]))
+    return fig, axes
+
+
+def _finish(fig: plt.Figure, title: str, source: str) -> None:
+    """Figure title at the top, the shared legend and the source line at the bottom."""
+    height = fig.get_figheight()
+    fig.text(0.005, 1 - 0.12 / height, title, ha="left", va="top", fontsize=12, fontweight="bold")
+    fig.legend(handles=legend_handles(), loc="upper center", ncol=4, fontsize=8,
+               title="Share of global hashrate (%), same classes in every map", title_fontsize=8,
+               bbox_to_anchor=(0.5, (LEGEND_BAND_IN - 0.02) / height), frameon=False)
+    fig.text(0.005, 0.02 / height, source, fontsize=8, color="#5b6472", ha="left", va="bottom")
 
 
 def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, source: str) -> plt.Figure:
@@ -210,13 +252,9 @@ def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, sou
     matplotlib.figure.Figure
     """
     plots.use_style()
-    fig, ax = plt.subplots(figsize=(10, 5.6))
-    _draw(ax, join_shares(world, countries, month),
-          f"Share of global Bitcoin hashrate by country, {month} (%)")
-    fig.legend(handles=legend_handles(), loc="lower center", ncol=4, fontsize=8,
-               title="Share of global hashrate (%)", title_fontsize=8, bbox_to_anchor=(0.5, -0.02))
-    fig.subplots_adjust(bottom=0.16, top=0.93, left=0.01, right=0.99)
-    fig.text(0.01, -0.04, source, fontsize=8, color="#5b6472", ha="left", va="top")
+    fig, (ax,) = _map_grid(world, 1, 1, 10.0, panel_titles=False)
+    _draw(ax, join_shares(world, countries, month), "")
+    _finish(fig, f"Share of global Bitcoin hashrate by country, {month} (%)", source)
     return fig
 
 
@@ -240,17 +278,8 @@ def small_multiples(world: gpd.GeoDataFrame, countries: pd.DataFrame, months: tu
     matplotlib.figure.Figure
     """
     plots.use_style()
-    rows = int(np.ceil(len(months) / 2))
-    fig, axes = plt.subplots(rows, 2, figsize=(11, 3.1 * rows + 0.9))
-    axes = np.atleast_1d(axes).ravel()
+    fig, axes = _map_grid(world, len(months), 2, 11.0, panel_titles=True)
     for ax, month in zip(axes, months):
         _draw(ax, join_shares(world, countries, month), month)
-    for ax in axes[len(months):]:
-        ax.set_axis_off()
-    fig.suptitle("Share of global Bitcoin hashrate by country (%), one colour scale for all maps",
-                 x=0.01, ha="left", fontsize=12, fontweight="bold")
-    fig.legend(handles=legend_handles(), loc="lower center", ncol=4, fontsize=8,
-               title="Share of global hashrate (%)", title_fontsize=8, bbox_to_anchor=(0.5, -0.01))
-    fig.subplots_adjust(bottom=0.13, top=0.92, left=0.01, right=0.99, wspace=0.02, hspace=0.12)
-    fig.text(0.01, -0.03, source, fontsize=8, color="#5b6472", ha="left", va="top")
+    _finish(fig, "Share of global Bitcoin hashrate by country (%), " + ", ".join(months), source)
     return fig
