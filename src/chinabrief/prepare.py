@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import events, fileio, manifest, mining, prices
+from . import events, fileio, manifest, mining, prices, schemas
 from .config import Paths
 
 
@@ -36,6 +36,14 @@ class Prepared:
     mining_provinces: pd.DataFrame
     mining_cross_check: pd.DataFrame
     manifest: pd.DataFrame
+    #: The latest date of the raw data; no processed table may hold a later date.
+    as_of: pd.Timestamp | None = None
+
+
+def latest_date(*columns: pd.Series) -> pd.Timestamp | None:
+    """The latest day (dates or timestamps, normalised) found in ``columns``."""
+    ends = [pd.Timestamp(c.max()).normalize() for c in columns if len(c) and pd.notna(c.max())]
+    return max(ends) if ends else None
 
 
 def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_priority: list[str],
@@ -64,11 +72,16 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         mining_provinces=provinces,
         mining_cross_check=cross,
         manifest=pd.DataFrame([e.__dict__ for e in entries]),
+        as_of=latest_date(all_daily["date"], all_hourly["timestamp"], countries["date"], provinces["date"]),
     )
 
 
 def write(paths: Paths, prepared: Prepared) -> list[str]:
-    """Write the processed tables (each atomically); return their paths relative to the root."""
+    """Validate every processed table, then write them (each atomically) and the data dictionary.
+
+    Every table is checked against its schema (:mod:`chinabrief.schemas`) before any file is
+    written, so a violation writes nothing. Returns the written paths relative to the root.
+    """
     out = paths.processed
     targets = {
         "prices_daily.parquet": prepared.prices_daily,
@@ -82,12 +95,18 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
         "mining_provinces.csv": prepared.mining_provinces,
         "mining_cross_check.csv": prepared.mining_cross_check,
     }
+    as_of = prepared.as_of
+    if as_of is None:  # built by hand: the price tables' own end
+        as_of = latest_date(prepared.prices_daily["date"], prepared.prices_hourly["timestamp"])
+    for name, frame in targets.items():
+        schemas.validate(name, frame, as_of)
     for name, frame in targets.items():
         if name.endswith(".parquet"):
             fileio.write_parquet(out / name, frame)
         else:
             fileio.write_csv(out / name, frame)
-    return [paths.relative(out / name) for name in targets]
+    fileio.write_csv(out / schemas.DICTIONARY_FILE, schemas.data_dictionary())
+    return [paths.relative(out / name) for name in [*targets, schemas.DICTIONARY_FILE]]
 
 
 def load(paths: Paths) -> dict[str, pd.DataFrame]:

@@ -262,6 +262,9 @@ def agreement(all_daily: pd.DataFrame, tokens: list[str]) -> pd.DataFrame:
                     "max_diff_date": diff.idxmax()[1],
                 })
     cols = ["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct", "max_abs_diff_pct", "max_diff_date"]
+    if not rows:  # typed, so an empty table still has the columns' types
+        types = ["str", "str", "str", "int64", "float64", "float64", all_daily["date"].dtype]
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(cols, types)})
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -281,6 +284,10 @@ def gaps(prices_daily: pd.DataFrame) -> pd.DataFrame:
             end = dates[idx] - pd.Timedelta(days=1)
             start = dates[idx] - pd.Timedelta(days=int(step[idx]) - 1)
             rows.append({"token": token, "gap_start": start, "gap_end": end, "days_missing": int(step[idx]) - 1})
+    if not rows:  # typed, so an empty table still has the columns' types
+        date_type = prices_daily["date"].dtype
+        return pd.DataFrame({"token": pd.Series(dtype="str"), "gap_start": pd.Series(dtype=date_type),
+                             "gap_end": pd.Series(dtype=date_type), "days_missing": pd.Series(dtype="int64")})
     return pd.DataFrame(rows, columns=["token", "gap_start", "gap_end", "days_missing"])
 
 
