@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -96,8 +96,10 @@ def describe() -> str:
     """Return the valid parameter names with their types and descriptions, one a line."""
     lines = []
     for name, field in Params.model_fields.items():
-        ann = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
-        lines.append(f"  {name}: {ann} — {field.description}")
+        ann = field.annotation
+        # list[str] and Literal[...] keep their arguments (the allowed values); plain types their name
+        text = ann.__name__ if isinstance(ann, type) and not get_args(ann) else str(ann).replace("typing.", "")
+        lines.append(f"  {name}: {text} — {field.description}")
     return "\n".join(lines)
 
 
