@@ -32,10 +32,11 @@ CLAIM_RANKING = "cambridge_2025_ranking"
 SURVEY_METRIC = "share_of_reported_activity"
 SURVEY_COVERAGE_METRIC = "surveyed_share_of_network_hashrate"
 TOP_N = 5
-MAP_SOURCE = "CCAF, CBECI mining map (mining_countries download); shapes: Natural Earth 110m (public domain)"
-MAP_SOURCE_NOTE = "Source: Cambridge Centre for Alternative Finance (CCAF), CBECI mining map; Natural Earth."
-CHART_SOURCE = "CCAF, CBECI mining map (mining_countries / mining_provinces downloads)"
-CHART_SOURCE_NOTE = "Source: Cambridge Centre for Alternative Finance (CCAF), CBECI mining map."
+MAP_SOURCE_NOTE = ("Source: Cambridge Centre for Alternative Finance (CCAF), CBECI mining map (mining_countries "
+                   "download). Shapes: Natural Earth 110m (public domain). Projection: Equal Earth.")
+CHART_SOURCE_NOTE = "Source: Cambridge Centre for Alternative Finance (CCAF), CBECI mining map (mining_countries download)."
+PROVINCE_SOURCE_NOTE = ("Source: Cambridge Centre for Alternative Finance (CCAF), CBECI mining map "
+                        "(mining_provinces download).")
 MINING_MAP_URL = "https://ccaf.io/cbnsi/cbeci/mining_map"
 METHODOLOGY_URL = "https://ccaf.io/cbnsi/cbeci/mining_map/methodology"
 NATURAL_EARTH_URL = "https://www.naturalearthdata.com/about/terms-of-use/"
@@ -62,8 +63,18 @@ MAP_METHOD = (
 VPN_CAVEAT = (
     "* Germany and Ireland carry CCAF's asterisk: miners who route through VPN or proxy services "
     "appear where the proxy is, so these shares are probably inflated (and the true country's "
-    "deflated). After China's ban CCAF also reported Chinese miners using foreign proxies."
+    "deflated)."
 )
+MAP_SHORT = ("The mining map, by contrast, estimates each country's share of the whole network's hashrate "
+             "from the pools' IP geolocation of their hashers.")
+CLAIMS_METHOD = (
+    "The 21% claim is compared with every month of the mining map and with the publication dates in our "
+    "compilation of CCAF's published figures (data/reference). The ranking claim is compared with the April "
+    "2025 report's country shares as quoted by its official page and the press (one of them, marked "
+    "uncertain, from a single press source). The second table checks that the figures CCAF published in "
+    "text equal the downloaded series."
+)
+VPN_NOTE = "* VPN/proxy routing probably inflates these shares (CCAF's asterisk; see Methods)."
 NAMES_CAVEAT = (
     "Countries follow the World Bank's names as CCAF reports them (\"Mainland China\", "
     "\"Iran, Islamic Rep.\"); maps join on ISO-3 codes, not names. 'Other' is every country CCAF "
@@ -293,8 +304,18 @@ def write_tables(P: Paths, tables: dict[str, pd.DataFrame]) -> list[str]:
 # --------------------------------------------------------------------------- words from numbers
 
 
+def _sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _pct(value: float) -> str:
     return f"{value:.2f}%"
+
+
+def _the(country: str) -> str:
+    """A country name as it reads inside a sentence ('the United States', 'Kazakhstan')."""
+    plural_or_formal = ("United ", "Russian Federation", "Netherlands", "Philippines", "Czech Republic")
+    return f"the {country}" if str(country).startswith(plural_or_formal) else str(country)
 
 
 def headline(countries: pd.DataFrame) -> str:
@@ -306,7 +327,7 @@ def headline(countries: pd.DataFrame) -> str:
     leader = mining.ranking(countries, last).iloc[0]
     middle = f", fell to 0% in {' and '.join(zeros)}," if zeros else ""
     lead = ("and still led" if leader["iso3"] == mining.CHINA
-            else f"while {leader['country']} led with {_pct(leader['share_pct'])}")
+            else f"while {_the(leader['country'])} led with {_pct(leader['share_pct'])}")
     return (f"Mainland China's share of global Bitcoin hashrate went from {_pct(china_first)} in {first}"
             f"{middle} and stood at {_pct(china_last)} in {last}, {lead}.")
 
@@ -318,18 +339,18 @@ def findings(inputs: MiningInputs, tables: dict[str, pd.DataFrame], mining_month
     before = pre_crackdown_month(c)
     out = []
     top = tables["ranking"][tables["ranking"]["rank"].notna()].head(3)
-    out.append(f"In {mining_month} the largest share of global hashrate was {top.iloc[0]['country']}'s "
+    out.append(f"In {mining_month} {_the(top.iloc[0]['country'])} had the largest share of global hashrate "
                f"({_pct(top.iloc[0]['share_pct'])}), followed by "
-               + " and ".join(f"{r['country']} ({_pct(r['share_pct'])})" for _, r in top.iloc[1:].iterrows()) + ".")
+               + " and ".join(f"{_the(r['country'])} ({_pct(r['share_pct'])})" for _, r in top.iloc[1:].iterrows()) + ".")
     out.append(f"Mainland China's share fell from {_pct(mining.share_of(c, mining.CHINA, first))} in {first} to "
                f"{_pct(mining.share_of(c, mining.CHINA, before))} in {before}, the last month before the "
                f"crackdown that began in {mining.CRACKDOWN_START}.")
     zeros = mining.zero_months(c)
     if zeros:
         out.append(f"The map shows China at 0% in {' and '.join(zeros)}; by {last} it was back at "
-                   f"{_pct(mining.share_of(c, mining.CHINA, last))}, ranked {mining.rank_of(c, mining.CHINA, last)} "
-                   "— hashrate geolocated to China again despite the ban.")
-    out.append(f"The United States rose from {_pct(mining.share_of(c, 'USA', first))} in {first} to "
+                   f"{_pct(mining.share_of(c, mining.CHINA, last))}, ranked #{mining.rank_of(c, mining.CHINA, last)}: "
+                   "hashrate geolocated to China again despite the ban.")
+    out.append(f"{_sentence_start(_the('United States'))} rose from {_pct(mining.share_of(c, 'USA', first))} in {first} to "
                f"{_pct(mining.share_of(c, 'USA', last))} in {last}.")
     verdicts = tables["claims_check"]
     if not verdicts.empty:
@@ -381,7 +402,7 @@ def ranking_html(tables: dict[str, pd.DataFrame], mining_month: str, reference_m
     formats = {"Share of global hashrate (%)": "{:.2f}", "Hashrate (EH/s)": "{:.2f}",
                f"Change vs {year_ago} (pp)": "{:+.2f}", f"Change vs {reference_month} (pp)": "{:+.2f}"}
     note = ("pp = percentage points. – = not ranked ('Other') or month not in the data. "
-            f"{reference_month} is the last month before China's crackdown. " + VPN_CAVEAT)
+            f"{reference_month} is the last month before China's crackdown. " + VPN_NOTE)
     return (show.section_html("ranking", f"Ranking in {mining_month}")
             + show.table_html(frame, formats=formats, caption=f"Share of global Bitcoin hashrate by country, {mining_month}",
                               note=note)
@@ -400,7 +421,7 @@ def china_chart_html(inputs: MiningInputs) -> str:
            f"{_pct(mining.share_of(c, 'USA', last))}.")
     fig = mining_charts.china_over_time(c, CHART_SOURCE_NOTE)
     return (show.section_html("china", "China's share over time")
-            + show.figure_html(fig, alt, CHART_SOURCE)
+            + show.figure_html(fig, alt)
             + show.callout_html("Caveats", [
                 "Shares are of the pools' sample, extrapolated to the network. The 0% months say no hashrate in "
                 "the sample was geolocated to China then; miners who stayed and hid behind foreign proxies would "
@@ -421,28 +442,33 @@ def maps_html(inputs: MiningInputs, mining_month: str) -> str:
     one = maps.choropleth(world, c, mining_month, MAP_SOURCE_NOTE)
     parts = [show.section_html("maps", "Maps"),
              show.figure_html(one, f"World map of shares of global hashrate in {mining_month}; the largest is "
-                                   f"{leader['country']} at {_pct(leader['share_pct'])}.", MAP_SOURCE),
+                                   f"{leader['country']} at {_pct(leader['share_pct'])}."),
              show.prose_html('<p class="table-note">{caption}</p>', caption=caption)]
     if multiples:
         china = ", ".join(f"{m}: {_pct(mining.share_of(c, mining.CHINA, m))}" for m in multiples)
         many = maps.small_multiples(world, c, multiples, MAP_SOURCE_NOTE)
         parts += [show.figure_html(many, f"Four world maps on one colour scale; Mainland China's share {china}.",
-                                   MAP_SOURCE),
+                                   ),
                   show.prose_html('<p class="table-note">{text}</p>',
                                   text=f"Months chosen: the first month of data, the last month before the "
-                                       f"crackdown, a month with China at 0%, and the latest month. " + VPN_CAVEAT)]
+                                       f"crackdown, a month with China at 0%, and the latest month. " + VPN_NOTE)]
     return "".join(parts)
+
+
+def _nowrap(value: object) -> str:
+    return f'<span style="white-space:nowrap">{show.escape(value)}</span>'
 
 
 def monthly_html(tables: dict[str, pd.DataFrame]) -> str:
     """The full month × country table, each month's top five highlighted."""
     frame = tables["shares_by_month"].rename(columns={"month": "Month"})
-    formats = {col: "{:.2f}" for col in frame.columns if col != "Month"}
+    formats: dict = {col: "{:.2f}" for col in frame.columns if col != "Month"}
+    formats["Month"] = _nowrap
     return (show.section_html("monthly", "Every month, every country")
             + show.table_html(frame, formats=formats, highlight=lambda row: mining.top_n_mask(row, TOP_N),
                               caption="Share of global Bitcoin hashrate (%) by month and country",
                               note=f"Highlighted: each month's {TOP_N} largest shares ('Other' excluded). "
-                                   "Columns ordered by the latest month. " + VPN_CAVEAT)
+                                   "Columns ordered by the latest month. " + VPN_NOTE)
             + show.callout_html("Methods", [MAP_METHOD, NAMES_CAVEAT]))
 
 
@@ -460,15 +486,15 @@ def provinces_html(inputs: MiningInputs, tables: dict[str, pd.DataFrame]) -> str
         alt += " Season means: " + "; ".join(
             f"{r['season']}: Sichuan + Yunnan {r['wet_provinces_pct']:.1f}%, Xinjiang + Inner Mongolia "
             f"{r['dry_provinces_pct']:.1f}%" for _, r in full.iterrows()) + "."
-    fig = mining_charts.provinces_stacked(p, CHART_SOURCE_NOTE)
+    fig = mining_charts.provinces_stacked(p, PROVINCE_SOURCE_NOTE)
     prov = tables["provinces"]
     last = with_data[-1]
     frame = pd.DataFrame({
         "Province": prov["province"],
-        f"{before}: share of China's hashrate (%)": prov[f"share_of_china_pct_{before}"],
-        f"{before}: implied share of global (%)": prov[f"implied_global_pct_{before}"],
-        f"{last}: share of China's hashrate (%)": prov[f"share_of_china_pct_{last}"],
-        f"{last}: implied share of global (%)": prov[f"implied_global_pct_{last}"],
+        f"{before} % of China": prov[f"share_of_china_pct_{before}"],
+        f"{before} % of global": prov[f"implied_global_pct_{before}"],
+        f"{last} % of China": prov[f"share_of_china_pct_{last}"],
+        f"{last} % of global": prov[f"implied_global_pct_{last}"],
     })
     swing_frame = pd.DataFrame({
         "Season": swing["season"] + swing["complete"].map({True: "", False: " (partial)"}),
@@ -483,9 +509,10 @@ def provinces_html(inputs: MiningInputs, tables: dict[str, pd.DataFrame]) -> str
             f"{last} is the last month with province data (China {_pct(china_last)})"
             + (f"; {', '.join(after)}: all provinces 0." if after else "."))
     return (show.section_html("provinces", "Inside China: provinces and seasons")
-            + show.figure_html(fig, alt, CHART_SOURCE)
+            + show.figure_html(fig, alt)
             + show.table_html(frame, formats={c: "{:.2f}" for c in frame.columns if c != "Province"},
-                              caption=f"China's provinces in {before} and {last}", note=note)
+                              caption=f"China's provinces in {before} and {last}: share of China's hashrate and implied share of global hashrate",
+                              note="% of global = % of China × China's share of global hashrate ÷ 100. " + note)
             + show.table_html(swing_frame, formats={"Sichuan + Yunnan (%)": "{:.1f}",
                                                     "Xinjiang + Inner Mongolia (%)": "{:.1f}",
                                                     "Difference (pp)": "{:+.1f}"},
@@ -502,10 +529,10 @@ def survey_html(inputs: MiningInputs, tables: dict[str, pd.DataFrame]) -> str:
     month = t["map_month"].iloc[0] if not t.empty else mining.months(inputs.countries)[-1]
     frame = pd.DataFrame({
         "Country": t["country"],
-        f"Mining map {month}: rank": t["map_rank"].astype("object").where(t["map_rank"].notna(), "not listed").astype(str),
-        f"Mining map {month}: % of global network hashrate": t["map_share_pct"],
-        "April 2025 report: rank": t["survey_rank"].astype("object").where(t["survey_rank"].notna(), "not listed").astype(str),
-        "April 2025 report: % of surveyed firms' reported activity": t["survey_share_pct"],
+        "Map rank": t["map_rank"].astype("object").where(t["map_rank"].notna(), "–").astype(str),
+        "Map share (%)": t["map_share_pct"],
+        "Report rank": t["survey_rank"].astype("object").where(t["survey_rank"].notna(), "–").astype(str),
+        "Report share (%)": t["survey_share_pct"],
     })
     survey = mining.survey_countries(inputs.figures)
     uncertain = survey[survey["certainty"].str.contains("uncertain", case=False)]["country"].tolist()
@@ -514,9 +541,11 @@ def survey_html(inputs: MiningInputs, tables: dict[str, pd.DataFrame]) -> str:
             + "– = not in that list.")
     return (show.section_html("survey", "The April 2025 industry report beside the mining map")
             + show.table_html(frame, formats={frame.columns[2]: "{:.2f}", frame.columns[4]: "{:.1f}"},
-                              caption=f"Mining map ({month}) and Cambridge Digital Mining Industry Report (April 2025)",
+                              caption=(f"Map: CBECI mining map, {month}, share of global network hashrate. Report: Cambridge "
+                                       "Digital Mining Industry Report (April 2025), share of surveyed firms' "
+                                       "reported activity."),
                               note=note)
-            + show.callout_html("Different measures", [SURVEY_CAVEAT, MAP_METHOD], css_class="caveats"))
+            + show.callout_html("Different measures", [SURVEY_CAVEAT, MAP_SHORT], css_class="caveats"))
 
 
 def _verdict_cell(verdict: str) -> str:
@@ -546,7 +575,7 @@ def claims_html(tables: dict[str, pd.DataFrame]) -> str:
                               caption="Do CCAF's published mining-map figures match the download?",
                               note=f"{agree} of {len(check)} published figures equal the download for the month "
                                    "they refer to.")
-            + show.callout_html("Why the measures differ", [SURVEY_CAVEAT], css_class="caveats"))
+            + show.callout_html("How the claims were checked", [CLAIMS_METHOD]))
 
 
 def _link(url: str, label: str) -> str:
@@ -562,8 +591,8 @@ def methods_html(inputs: MiningInputs) -> str:
              (ccaf.download_url(ccaf.COUNTRIES), "Download: mining_countries (v1.2.0)"),
              (ccaf.download_url(ccaf.PROVINCES), "Download: mining_provinces (v1.2.0)"),
              (NATURAL_EARTH_URL, "Natural Earth terms of use (public domain)")]
-    for (pub, url), _ in inputs.figures.groupby(["publication", "source_url"], sort=False):
-        links.append((url, f"{pub}: {url.split('/')[2] if '//' in url else url}"))
+    for (pub, published, url), _ in inputs.figures.groupby(["publication", "published", "source_url"], sort=False):
+        links.append((url, f"{pub}, {published}: {url.split('//', 1)[-1]}"))
     items = "".join(f"<li>{_link(url, label)}</li>" for url, label in links)
     files = "".join(f"<li>{show.escape(k)}: <code>{show.escape(v)}</code></li>" for k, v in inputs.sources.items())
     return (show.section_html("methods", "Methods, caveats and sources")
