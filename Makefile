@@ -35,7 +35,7 @@ SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py param
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
 SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
   $(wildcard $(PKG)/schemas.py)
-SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.py events.py) \
+SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.py events.py token_study.py) \
   $(wildcard $(PKG)/eventstudy/*.py)
 SRC_TOKENS := $(SRC_ANALYSIS) $(PKG)/token_brief.py
 SRC_EVENT := $(SRC_ANALYSIS) $(PKG)/event_brief.py $(PKG)/token_brief.py

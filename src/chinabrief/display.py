@@ -189,3 +189,21 @@ def section_html(anchor: str, heading: str) -> str:
 def show_section(anchor: str, heading: str) -> None:
     """Display :func:`section_html` in the notebook."""
     display(HTML(section_html(anchor, heading)))
+
+
+def stars(p: float) -> str:
+    """Significance stars: *** p<0.01, ** p<0.05, * p<0.10, blank otherwise.
+
+    Examples
+    --------
+    >>> [stars(x) for x in (0.001, 0.03, 0.08, 0.5)]
+    ['***', '**', '*', '']
+    """
+    if p is None or p != p:
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def fmt_p(p: float) -> str:
+    """A p-value with its stars, for table cells."""
+    return "–" if p is None or p != p else f"{p:.3f}{stars(p)}"

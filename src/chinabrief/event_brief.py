@@ -1,4 +1,4 @@
-"""One brief per selected event (stage 05, run once per event id)."""
+"""One brief per selected event (stage 05, run once per event id by papermill parameters)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -7,58 +7,100 @@ from IPython.display import HTML, display
 from . import display as show
 from . import events as events_mod
 from . import manifest as manifest_mod
-from . import plots, prepare, reactions
+from . import plots, prepare, reactions, token_study
 from .config import Paths
 from .exceptions import ParameterError
 from .quality import data_section_html
-from .token_brief import car_table
+from .token_brief import event_car_table
 
 WINDOW = (-5, 5)
+MODEL = token_study.HEADLINE_MODEL
 
 
-def summary_sentence(label: str, table: pd.DataFrame, column: str, benchmark: str) -> str:
-    """One sentence from the numbers: how many tokens beat the benchmark, and the extremes."""
-    values = table.set_index("token")[column].dropna()
-    if values.empty:
-        return f"No token has enough data around {label}."
+def summary_sentence(label: str, car: pd.DataFrame, benchmark: str) -> str:
+    """One sentence from the numbers: how many tokens beat the benchmark over [−1,+1], the extremes,
+    and how many CARs are significant at 5%.
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The event's rows of the CAR table for one model and the [−1,+1] window (car as fraction).
+    """
+    if car.empty:
+        return f"No token has enough data around {label} for the event study."
+    values = car.set_index("token")["car"] * 100
     up = int((values > 0).sum())
-    return (f"Around {label}, {up} of {len(values)} tokens beat {benchmark} over {column.split(' ')[0]}; "
-            f"the strongest was {values.idxmax()} ({values.max():+.1f}%), the weakest {values.idxmin()} "
-            f"({values.min():+.1f}%).")
+    significant = int((car["p"] < 0.05).sum())
+    return (f"Around {label}, {up} of {len(values)} tokens beat {benchmark} over days −1 to +1; the strongest was "
+            f"{values.idxmax()} ({values.max():+.1f}%), the weakest {values.idxmin()} ({values.min():+.1f}%); "
+            f"{significant} of {len(values)} reactions are significant at 5%.")
 
 
 def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estimation_window,
                min_estimation_obs, event_windows, exclude_event_days, cutoff_hour_utc) -> None:
     """Render one event's brief into the notebook."""
     tables = prepare.load(P)
-    catalogue = tables["events"].set_index("event_id")
-    if event_id not in catalogue.index:
-        raise ParameterError(f"event_id {event_id!r} is not in the events catalogue")
-    ev = catalogue.loc[event_id]
+    catalogue = tables["events"]
+    if event_id not in set(catalogue["event_id"]):
+        raise ParameterError(f"event_id {event_id!r} is not in the events catalogue "
+                             f"({P.relative(P.events)})")
+    if include_extended:
+        universe = pd.read_csv(P.universe, dtype=str, keep_default_na=False)
+        tokens = list(tokens) + [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in tokens]
+    ev = catalogue.set_index("event_id").loc[event_id]
     day0 = ev["day0"]
-    window = reactions.market_adjusted_window(tables["returns"], tokens, benchmark, day0, WINDOW)
-    spans = [tuple(w) for w in event_windows]
-    table = car_table(window, spans)
-    sentence = summary_sentence(ev["label"], table, "CAR[-1,+1] %", benchmark) if "CAR[-1,+1] %" in table else ""
-    time_text = f"{ev['time_utc']} UTC" if isinstance(ev["time_utc"], str) and ev["time_utc"] else "time not known"
-    show.show_title_block(ev["label"], sentence, {
+    result = token_study.run(tables, tokens=tokens, benchmark=benchmark, models=[MODEL],
+                             estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
+                             event_windows=event_windows, exclude_event_days=exclude_event_days,
+                             cutoff_hour_utc=cutoff_hour_utc)
+    car = result.car
+    headline = car[car["event_id"].eq(event_id) & car["window_start"].eq(-1) & car["window_end"].eq(1)]
+    time_text = f"about {ev['time_utc']} UTC" if isinstance(ev["time_utc"], str) and ev["time_utc"] else "time not known"
+    show.show_title_block(ev["label"], summary_sentence(ev["label"], headline, benchmark), {
         "Announced": f"{ev['date']:%Y-%m-%d}, {time_text}", "Day 0": f"{day0:%Y-%m-%d}",
         "Category": ev["category"], "Tokens": ", ".join(tokens), "Benchmark": benchmark,
+        "Model": f"market model, estimation window {list(estimation_window)} days",
     })
     show.show_prose('<p>{description}</p><p class="table-note">Source: <a href="{url}">{title}</a></p>',
                     description=ev["description"], url=ev["source_url"], title=ev["source_title"])
+    display(HTML(show.toc_html([("prices", "Price paths"), ("car", "Abnormal returns"),
+                                ("intraday", "Intraday"), ("data", "Data and provenance")])))
+
     show.show_section("prices", "Price paths")
-    indexed = reactions.indexed_prices(tables["prices_daily"], tokens + [benchmark], day0, WINDOW)
-    fig = plots.indexed_prices(indexed, f"{ev['label']}: prices indexed to the close before day 0")
+    indexed = reactions.indexed_prices(tables["prices_daily"], list(tokens) + [benchmark], day0, WINDOW)
+    fig = plots.indexed_prices(indexed, f"{ev['label'][:60]}: prices indexed to the close before day 0")
     show.show_figure(fig, alt=f"Prices of {', '.join(indexed.columns)} indexed to 100 around {day0:%Y-%m-%d}",
                      source="chosen daily closes (see Data)")
+
     show.show_section("car", "Abnormal returns")
-    show.show_table(table, caption=f"Market-adjusted CAR versus {benchmark} (%)",
-                    formats={c: "{:+.2f}" for c in table.columns if c != "token"})
-    ar = window.pivot(index="rel_day", columns="token", values="ar") * 100
-    show.show_table(ar.reset_index(), caption="Daily abnormal returns (%) by day relative to day 0",
-                    formats={c: "{:+.2f}" for c in ar.columns} | {"rel_day": "{:+d}"})
+    show.show_table(event_car_table(result, event_id, MODEL), formats={"n_est": "{:d}"},
+                    caption=f"Cumulative abnormal returns versus {benchmark}, % (market model)",
+                    note="*** p<0.01, ** p<0.05, * p<0.10 (t-test with the prediction-error-corrected variance, "
+                         "MacKinlay 1997).")
+    ar = result.abnormal_returns
+    ar = ar[ar["event_id"].eq(event_id)].pivot(index="rel_day", columns="token", values="ar") * 100
+    if not ar.empty:
+        show.show_table(ar.reset_index(), caption="Daily abnormal returns (%) by day relative to day 0",
+                        formats={c: "{:+.2f}" for c in ar.columns} | {"rel_day": "{:+d}"})
+    excluded = result.exclusions[result.exclusions["event_id"].eq(event_id)]
+    if not excluded.empty:
+        show.show_table(excluded[["token", "reason"]].drop_duplicates(), caption="Excluded from the event study")
+
+    show.show_section("intraday", "Intraday reaction")
+    if isinstance(ev["time_utc"], str) and ev["time_utc"]:
+        when = ev["date"] + pd.to_timedelta(f"{ev['time_utc']}:00")
+        part = reactions.intraday_reaction(tables["prices_hourly"], list(tokens), benchmark, when)
+        if part.empty:
+            show.show_prose("<p>No hourly closes around {when} UTC in the data (they end on 2025-06-13).</p>",
+                            when=f"{when:%Y-%m-%d %H:%M}")
+        else:
+            wide = part.pivot(index="token", columns="horizon_h", values="ar") * 100
+            wide.columns = [f"AR +{h}h %" for h in wide.columns]
+            show.show_table(wide.reset_index(), formats={c: "{:+.2f}" for c in wide.columns},
+                            caption=f"Hourly abnormal return versus {benchmark} after {when:%Y-%m-%d %H:%M} UTC (approx.)")
+    else:
+        show.show_prose("<p>The announcement time is not known to the hour, so no intraday view.</p>")
     show.show_callout("Day 0", [events_mod.day0_rule_text(cutoff_hour_utc)])
     entries = pd.DataFrame([e.__dict__ for e in manifest_mod.read(P.raw)])
     display(HTML(data_section_html(entries, tables["source_choice"], tables["price_source_agreement"],
-                                   tables["price_gaps"], tokens + [benchmark])))
+                                   tables["price_gaps"], list(tokens) + [benchmark])))

@@ -57,3 +57,41 @@ def indexed_prices(frame: pd.DataFrame, title: str) -> plt.Figure:
     ax.set_title(title)
     ax.legend(ncol=min(len(frame.columns), 7), loc="upper left")
     return fig
+
+
+def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str = "%") -> plt.Figure:
+    """Diverging heatmap (rows × columns) centred on zero, values printed in cells; NaN greyed."""
+    use_style()
+    values = matrix.to_numpy(dtype=float)
+    limit = float(np.nanpercentile(np.abs(values), 95)) if np.isfinite(values).any() else 1.0
+    height = max(4.0, 0.26 * len(row_labels) + 1.6)
+    fig, ax = plt.subplots(figsize=(9, height))
+    cmap = plt.get_cmap("RdBu").copy()
+    cmap.set_bad("#e6e8ec")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(range(matrix.shape[1]), matrix.columns)
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=7.5)
+    ax.xaxis.tick_top()
+    ax.grid(False)
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=6.5,
+                    color="white" if abs(value) > 0.6 * limit else "#1d2430")
+    bar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
+    bar.set_label(f"CAR ({unit}); grey: excluded (not enough data)")
+    ax.set_title(title, pad=24)
+    return fig
+
+
+def caar_intervals(table: pd.DataFrame, title: str) -> plt.Figure:
+    """CAAR per scope with its 95% confidence interval (percent), one row per scope."""
+    use_style()
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(table) + 1.4))
+    y = np.arange(len(table))[::-1]
+    ax.errorbar(table["caar"], y, xerr=[table["caar"] - table["ci_low"], table["ci_high"] - table["caar"]],
+                fmt="o", color="#1f5fa8", ecolor="#5b6472", capsize=4)
+    ax.axvline(0, color="#1d2430", linewidth=0.8)
+    ax.set_yticks(y, [f"{s} (N={n})" for s, n in zip(table["scope"], table["n_tokens"])])
+    ax.set_xlabel("CAAR[−1,+1] with 95% confidence interval (%)")
+    ax.set_title(title)
+    return fig

@@ -86,3 +86,42 @@ def change_24h(prices_daily: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: 
                 rows.append({"token": token, "measure": f"24h to {hour:02d}:00 UTC (hourly close)",
                              "pct_change": pct, "source": "binance_spot"})
     return pd.DataFrame(rows, columns=["token", "measure", "pct_change", "source"])
+
+
+INTRADAY_HORIZONS = (1, 4, 12, 24)
+
+
+def intraday_reaction(prices_hourly: pd.DataFrame, tokens: list[str], benchmark: str,
+                      announced: pd.Timestamp, horizons: tuple[int, ...] = INTRADAY_HORIZONS) -> pd.DataFrame:
+    """Cumulative hourly reaction to an announcement with a known UTC time.
+
+    The base price is the last hourly close before the announcement's hour (the close of the
+    candle that ends at the start of that hour); the reaction at +h hours compares the close h
+    hours later with it. AR = token return − benchmark return over the same hours.
+
+    Returns
+    -------
+    pandas.DataFrame
+        token, horizon_h, ret, market_ret, ar (fractions); tokens without hourly data are absent.
+    """
+    start = announced.floor("h")
+    wide = prices_hourly.pivot_table(index="timestamp", columns="token", values="close", aggfunc="first")
+    if benchmark not in wide.columns:
+        return pd.DataFrame(columns=["token", "horizon_h", "ret", "market_ret", "ar"])
+    # a candle opening at T closes at T+1h: the close at time X is the candle opening at X-1h
+    def close_at(when: pd.Timestamp) -> pd.Series:
+        key = when - pd.Timedelta(hours=1)
+        return wide.loc[key] if key in wide.index else pd.Series(dtype=float)
+
+    base = close_at(start)
+    rows = []
+    for h in horizons:
+        later = close_at(start + pd.Timedelta(hours=h))
+        if later.empty or base.empty:
+            continue
+        market = later.get(benchmark) / base.get(benchmark) - 1
+        for token in tokens:
+            if token in wide.columns and pd.notna(base.get(token)) and pd.notna(later.get(token)):
+                ret = later[token] / base[token] - 1
+                rows.append({"token": token, "horizon_h": h, "ret": ret, "market_ret": market, "ar": ret - market})
+    return pd.DataFrame(rows, columns=["token", "horizon_h", "ret", "market_ret", "ar"])

@@ -23,7 +23,7 @@ from .exceptions import StageFailedError
 
 KERNEL_NAME = "python3"  # resolves to the interpreter running papermill: the project's .venv
 #: The kernel's own start-up warnings (e.g. TCP transport on loopback) are not our log's business.
-KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The token-reactions brief (stage 03): how China-linked tokens move around US–China trade news."""
+"""The token-reactions brief (stage 03): do China-linked tokens react to US–China trade news
+beyond the crypto market?"""
 from __future__ import annotations
 
 import pandas as pd
@@ -7,15 +8,19 @@ from IPython.display import HTML, display
 from . import display as show
 from . import events as events_mod
 from . import manifest as manifest_mod
-from . import plots, prepare, reactions
+from . import plots, prepare, reactions, token_study
 from .config import Paths
+from .quality import data_section_html
 
 GENEVA = ["2025-05-06-geneva-talks-announced", "2025-05-12-geneva-joint-statement"]
 CLAIM_DAY = pd.Timestamp("2025-05-07")
+TEST_NAMES = {"cross_sectional_t": "t", "patell_z": "Patell", "bmp": "BMP",
+              "bmp_kp": "BMP-KP", "corrado_rank": "rank", "generalized_sign": "sign"}
+MODEL_NAMES = {"market_model": "market model", "market_adjusted": "market-adjusted", "constant_mean": "constant mean"}
 
 
 def car_table(window: pd.DataFrame, spans: list[tuple[int, int]]) -> pd.DataFrame:
-    """Market-adjusted CAR (%) per token for each span of relative days."""
+    """Market-adjusted CAR (%) per token for each span of relative days (descriptive view)."""
     rows = []
     for token, part in window.groupby("token", sort=False):
         row = {"token": token}
@@ -26,91 +31,213 @@ def car_table(window: pd.DataFrame, spans: list[tuple[int, int]]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def claims_check(tables: dict, tokens: list[str], claims: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Set the article's 24h changes for 2025-05-07 beside the data's."""
+def event_car_table(result, event_id: str, model: str = token_study.HEADLINE_MODEL) -> pd.DataFrame:
+    """One event's CARs: token rows × window columns, "CAR% stars" cells (p from the token's t-test)."""
+    car = result.car
+    sel = car[car["event_id"].eq(event_id) & car["model"].eq(model)].copy()
+    sel["window"] = [f"CAR[{a:+d},{b:+d}]" for a, b in zip(sel["window_start"], sel["window_end"])]
+    sel["cell"] = [f"{c * 100:+.2f}{show.stars(p)}" for c, p in zip(sel["car"], sel["p"])]
+    wide = sel.pivot(index="token", columns="window", values="cell")
+    order = list(dict.fromkeys(sel["window"]))
+    wide = wide[order].reindex(list(dict.fromkeys(sel["token"])))
+    n_est = sel.groupby("token")["n_est"].first()
+    return wide.assign(n_est=n_est).reset_index()
+
+
+def claims_check(tables: dict, tokens: list[str], claims: pd.DataFrame) -> pd.DataFrame:
+    """Set the article's 24h changes for 2025-05-07 beside the data's close-to-close change.
+
+    Verdicts: 'consistent' (inside the claimed range, ±0.05 pp for rounding), 'same direction,
+    different size', or 'not supported' (opposite sign).
+    """
     changes = reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], tokens, CLAIM_DAY)
-    daily = changes[changes["measure"].str.startswith("close-to-close")].set_index("token")["pct_change"]
-    verdicts = []
+    daily = changes[changes["measure"].str.startswith("close-to-close")].set_index("token")
     rows = []
     for _, claim in claims[claims["claim_id"].isin(["tokens_24h_up", "okb_24h_down"])].iterrows():
-        subjects = [s for s in claim["subject"].split(";") if s in tokens]
         lo, hi = float(claim["value_low"]), float(claim["value_high"])
-        for token in subjects:
-            value = daily.get(token, float("nan"))
-            inside = lo - 0.05 <= value <= hi + 0.05 if lo != hi else abs(value - lo) < 0.5
-            same_sign = (value > 0) == (hi > 0)
-            verdict = "consistent" if inside else ("same direction, different size" if same_sign else "not supported")
-            rows.append({"token": token, "claimed %": f"{lo:+.2f} to {hi:+.2f}" if lo != hi else f"{lo:+.2f}",
-                         "data close-to-close %": value, "verdict": verdict})
-            verdicts.append(verdict)
-    return pd.DataFrame(rows), verdicts
+        for token in claim["subject"].split(";"):
+            if token not in daily.index:
+                continue
+            value = float(daily.loc[token, "pct_change"])
+            if lo - 0.05 <= value <= hi + 0.05:
+                verdict = "consistent"
+            elif (value > 0) == (hi > 0):
+                verdict = "same direction, different size"
+            else:
+                verdict = "not supported"
+            rows.append({"token": token, "claim": claim["claim"], "claimed %": f"{lo:+.2f} to {hi:+.2f}"
+                         if lo != hi else f"{lo:+.2f}", "data %": value, "source": daily.loc[token, "source"],
+                         "verdict": verdict})
+    return pd.DataFrame(rows, columns=["token", "claim", "claimed %", "data %", "source", "verdict"])
+
+
+def _verdict_cell(text: str) -> str:
+    css = {"consistent": "ok", "not supported": "no"}.get(text, "mixed")
+    return f'<span class="verdict {css}">{show.escape(text)}</span>'
+
+
+def findings(result, categories: pd.DataFrame, claims: pd.DataFrame, benchmark: str) -> list[str]:
+    """Key findings as sentences generated from the computed tables."""
+    out = []
+    for _, row in categories[categories["scope"].isin(["escalation", "de-escalation", "talks & agreements"])].iterrows():
+        out.append(
+            f"{row['scope'].capitalize()} ({int(row['n_events'])} events, {int(row['n_tokens'])} token-events): "
+            f"average CAR[−1,+1] {row['caar']:+.2f}% versus {benchmark} (95% CI {row['ci_low']:+.2f} to "
+            f"{row['ci_high']:+.2f}); p = {row['cross_sectional_t']:.3f} by the cross-sectional t, "
+            f"{row['bmp_kp']:.3f} once cross-correlation is allowed for (BMP + Kolari–Pynnönen)."
+        )
+    if not claims.empty:
+        ok = int(claims["verdict"].eq("consistent").sum())
+        out.append(f"The article's 24h moves for Wednesday 2025-05-07: {ok} of {len(claims)} token claims are "
+                   "consistent with the UTC-day close-to-close change.")
+    n_excl = len(result.exclusions)
+    if n_excl:
+        out.append(f"{n_excl} token-event-model combinations were excluded for lack of data (listed under Methods).")
+    return out
 
 
 def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_window, min_estimation_obs,
                event_windows, models, exclude_event_days, focus_events, cutoff_hour_utc) -> None:
-    """Render the token-reactions brief into the notebook."""
+    """Run the event study, write its tables and render the brief into the notebook."""
     tables = prepare.load(P)
-    catalogue = tables["events"].set_index("event_id")
-    claims = pd.read_csv(P.root / "data" / "reference" / "seed_article_claims.csv") \
-        if (P.root / "data" / "reference" / "seed_article_claims.csv").exists() else None
-    spans = [tuple(w) for w in event_windows]
-    windows = {}
-    for event_id in GENEVA:
-        day0 = catalogue.loc[event_id, "day0"]
-        windows[event_id] = reactions.market_adjusted_window(tables["returns"], tokens, benchmark, day0, (-5, 5))
-    announce = car_table(windows[GENEVA[0]], spans)
-    best = announce.set_index("token")["CAR[-1,+1] %"] if "CAR[-1,+1] %" in announce else None
-    findings = []
-    for event_id in GENEVA:
-        t = car_table(windows[event_id], [(0, 0), (-1, 1)])
-        ev = catalogue.loc[event_id]
-        findings.append(
-            f"{ev['label']} (day 0 {ev['day0']:%Y-%m-%d}): market-adjusted CAR[-1,+1] ranges from "
-            f"{t.iloc[:, 2].min():+.1f}% to {t.iloc[:, 2].max():+.1f}% across {len(t)} tokens versus {benchmark}."
-        )
-    claim_rows, verdicts = (claims_check(tables, tokens, claims) if claims is not None else (pd.DataFrame(), []))
-    if verdicts:
-        findings.append(f"The article's 24h moves for 2025-05-07: {verdicts.count('consistent')} of {len(verdicts)} "
-                        "token claims are consistent with the daily close-to-close change.")
-    dek = findings[0]
-    show.show_title_block(
-        "Token reactions to US–China trade news", dek,
-        {"Data as of": f"{tables['prices_daily']['date'].max():%Y-%m-%d}", "Tokens": ", ".join(tokens),
-         "Benchmark": benchmark, "Day-0 rule": f"cutoff {cutoff_hour_utc:02d}:00 UTC"},
-    )
-    show.show_findings(findings)
-    display(HTML(show.toc_html([("geneva", "The Geneva talks"), ("claims", "The article's claims"),
-                                ("methods", "Methods and caveats"), ("data", "Data and provenance")])))
+    universe = pd.read_csv(P.universe, dtype=str, keep_default_na=False)
+    if include_extended:
+        tokens = list(tokens) + [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in tokens]
+    catalogue = tables["events"]
+    result = token_study.run(tables, tokens=tokens, benchmark=benchmark, models=models,
+                             estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
+                             event_windows=event_windows, exclude_event_days=exclude_event_days,
+                             cutoff_hour_utc=cutoff_hour_utc)
+    token_study.write(P, result)
+    categories = token_study.category_table(result)
+    claims_file = P.reference / "seed_article_claims.csv"
+    claims = claims_check(tables, tokens, pd.read_csv(claims_file)) if claims_file.exists() else pd.DataFrame()
+    facts = findings(result, categories, claims, benchmark)
+    esc = categories.set_index("scope")
+    dek = (f"Escalations came with an average CAR[−1,+1] of {esc.loc['escalation', 'caar']:+.1f}% for China-linked "
+           f"tokens versus {benchmark}; allowing for the tokens' shared event dates, no category's reaction is "
+           "significant at 5%." if (categories["bmp_kp"] >= 0.05).all() else
+           f"Escalations came with an average CAR[−1,+1] of {esc.loc['escalation', 'caar']:+.1f}% versus {benchmark}; "
+           "see the tests for which reactions survive the cross-correlation adjustment.")
+    show.show_title_block("Token reactions to US–China trade news", dek, {
+        "Data as of": f"{tables['prices_daily']['date'].max():%Y-%m-%d}",
+        "Tokens": ", ".join(tokens), "Benchmark": benchmark,
+        "Events": f"{len(catalogue)} (Jan–Nov 2025)",
+        "Model shown": f"{MODEL_NAMES[token_study.HEADLINE_MODEL]}, estimation window {list(estimation_window)} days, "
+                       f"minimum {min_estimation_obs} returns",
+        "Day 0": f"announcements at/after {cutoff_hour_utc:02d}:00 UTC move to the next UTC day",
+    })
+    show.show_findings(facts)
+    display(HTML(show.toc_html([
+        ("heatmap", "Every event × token"), ("categories", "Escalation vs de-escalation vs talks"),
+        ("strongest", "The strongest reactions"), ("geneva", "The Geneva talks"),
+        ("intraday", "Intraday reactions"), ("claims", "The article's claims"),
+        ("methods", "Methods and caveats"), ("data", "Data and provenance")])))
+
+    show.show_section("heatmap", "Every event × token: CAR[−1,+1]")
+    matrix = token_study.car_matrix(result, catalogue, tokens)
+    labels = catalogue.set_index("event_id").loc[matrix.index]
+    row_labels = [f"{d:%m-%d} {lab[:46]}" for d, lab in zip(labels["day0"], labels["label"])]
+    fig = plots.heatmap(matrix, row_labels, f"CAR[−1,+1] versus {benchmark}, market model (%)")
+    show.show_figure(fig, alt=f"Heatmap of cumulative abnormal returns over days −1 to +1 for {len(matrix)} events "
+                              f"and tokens {', '.join(matrix.columns)}", source="chinabrief event study on the data snapshot")
+
+    show.show_section("categories", "Escalation vs de-escalation vs talks and agreements")
+    cat_show = categories[["scope", "n_events", "n_tokens", "caar", "ci_low", "ci_high", *TEST_NAMES]].rename(
+        columns={"n_events": "events", "n_tokens": "N", "caar": "CAAR %", "ci_low": "CI low", "ci_high": "CI high", **{k: f"p {v}" for k, v in TEST_NAMES.items()}})
+    show.show_table(cat_show, caption=f"CAAR[−1,+1] by category ({MODEL_NAMES[token_study.HEADLINE_MODEL]}, vs {benchmark})",
+                    formats={"events": "{:d}", "N": "{:d}", "CAAR %": "{:+.2f}", "CI low": "{:+.2f}",
+                             "CI high": "{:+.2f}", **{f"p {v}": show.fmt_p for v in TEST_NAMES.values()}},
+                    note="Two-sided p-values; *** p<0.01, ** p<0.05, * p<0.10. Tests: t = cross-sectional t; Patell = Patell Z; "
+                         "BMP = Boehmer–Musumeci–Poulsen; BMP-KP = BMP with the Kolari–Pynnönen adjustment for the "
+                         "correlation of tokens that share an event date (read it before the others); rank = Corrado; "
+                         "sign = generalized sign. 'talks & agreements' pools negotiation announcements, talks and agreements.")
+    fig = plots.caar_intervals(categories, "Average reaction by category, 95% confidence intervals")
+    show.show_figure(fig, alt="CAAR with confidence intervals by event category", source="chinabrief event study")
+
+    show.show_section("strongest", "The strongest single reactions")
+    top = token_study.strongest(result, catalogue)
+    show.show_table(top, caption="Ten token-events with the largest |t| (CAR[−1,+1], market model)",
+                    formats={"car": "{:+.2f}", "se": "{:.2f}", "t": "{:+.2f}", "p": show.fmt_p},
+                    note="car and se in %; se includes the market model's prediction error (MacKinlay 1997). "
+                         "With ~300 token-events, about 15 would pass p<0.05 by chance alone.")
+
     show.show_section("geneva", "The Geneva talks: announcement and joint statement")
     for event_id in GENEVA:
-        ev = catalogue.loc[event_id]
-        w = windows[event_id]
-        table = car_table(w, spans)
-        show.show_table(table, caption=f"{ev['label']} — market-adjusted CAR versus {benchmark} (%)",
-                        formats={c: "{:+.2f}" for c in table.columns if c != "token"},
-                        note=f"Day 0 = {ev['day0']:%Y-%m-%d} (announced {ev['date']:%Y-%m-%d} "
-                             f"{ev['time_utc'] if isinstance(ev['time_utc'], str) else ''} UTC).")
-        paths = w.pivot(index="rel_day", columns="token", values="car") * 100
-        fig = plots.car_paths(paths, f"{ev['label']}: cumulative abnormal return vs {benchmark}")
-        plots.source_note(fig.axes[0], "Source: chosen daily closes (see Data); CAR from day −5.")
-        show.show_figure(fig, alt=f"Cumulative market-adjusted abnormal returns of {', '.join(paths.columns)} "
-                                  f"around {ev['label']}", source="data snapshot; chinabrief")
+        ev = catalogue.set_index("event_id").loc[event_id]
+        table = event_car_table(result, event_id)
+        show.show_table(table, caption=f"{ev['label']} — day 0 {ev['day0']:%Y-%m-%d}, CAR % (market model)",
+                        formats={"n_est": "{:d}"},
+                        note=f"Announced {ev['date']:%Y-%m-%d} at about {ev['time_utc']} UTC. *** p<0.01, ** p<0.05, "
+                             "* p<0.10 (t-test with the prediction-error-corrected variance); n_est = returns in the "
+                             "estimation window.")
+        window = reactions.market_adjusted_window(tables["returns"], tokens, benchmark, ev["day0"], (-5, 5))
+        paths = window.pivot(index="rel_day", columns="token", values="car") * 100
+        fig = plots.car_paths(paths, f"{ev['label'][:60]}: market-adjusted CAR vs {benchmark}")
+        show.show_figure(fig, alt=f"Cumulative market-adjusted abnormal returns around {ev['label']}",
+                         source="chosen daily closes (see Data); CAR cumulated from day −5")
+
+    show.show_section("intraday", "Intraday reactions (events with a known UTC time)")
+    timed = catalogue[catalogue["time_utc"].notna() & catalogue["event_id"].isin(focus_events)]
+    rows = []
+    for _, ev in timed.iterrows():
+        when = ev["date"] + pd.to_timedelta(f"{ev['time_utc']}:00")
+        part = reactions.intraday_reaction(tables["prices_hourly"], tokens, benchmark, when)
+        if not part.empty:
+            wide = part.pivot(index="token", columns="horizon_h", values="ar") * 100
+            wide.columns = [f"AR +{h}h %" for h in wide.columns]
+            rows.append(wide.reset_index().assign(event=ev["label"], announced=f"{ev['date']:%Y-%m-%d} {ev['time_utc']}"))
+    if rows:
+        intraday = pd.concat(rows, ignore_index=True)
+        cols = ["event", "announced", "token"] + [c for c in intraday.columns if c.startswith("AR +")]
+        show.show_table(intraday[cols], formats={c: "{:+.2f}" for c in cols if c.startswith("AR +")},
+                        caption=f"Hourly abnormal return versus {benchmark}, cumulated from the last close before the announcement hour",
+                        note="Hourly Binance spot closes exist for TRX, NEO, VET, CFX (not OKB) up to 2025-06-13; "
+                             "announcement times are approximate (see the events catalogue).")
+    else:
+        show.show_prose("<p>No selected event has both a known time and hourly data.</p>")
+
     show.show_section("claims", "The article's claims: 24h moves on Wednesday 2025-05-07")
-    if not claim_rows.empty:
-        show.show_table(claim_rows, formats={"data close-to-close %": "{:+.2f}"})
+    if not claims.empty:
+        show.show_table(claims, formats={"data %": "{:+.2f}", "verdict": _verdict_cell},
+                        caption="Claimed 24h change vs the UTC-day close-to-close change on 2025-05-07")
         changes = reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], tokens, CLAIM_DAY)
-        show.show_table(changes, caption="24h changes on 2025-05-07 by measure", formats={"pct_change": "{:+.2f}"})
+        wide = changes.pivot_table(index="token", columns="measure", values="pct_change", aggfunc="first")
+        show.show_table(wide.reset_index(), caption="The same day measured several ways (%)",
+                        formats={c: "{:+.2f}" for c in wide.columns})
         show.show_callout("Why the numbers can differ", [
-            "CoinGecko's '24h change' is a rolling figure across many exchanges, read at the moment the article "
-            "was written; we measure UTC-day closes on one exchange, and hourly closes where we have them.",
+            "CoinGecko's '24h change' is a rolling figure, volume-weighted across many exchanges, read at the moment "
+            "the article was written; we measure UTC-day closes on one exchange (OKB: the unattributed source), and "
+            "24-hour changes ending at several hours of the day where hourly closes exist. A claim is 'consistent' "
+            "when the close-to-close change falls in the claimed range (±0.05 pp for rounding).",
         ], css_class="caveats")
-    show.show_callout("Methods and caveats", [
-        "Abnormal return = token return − benchmark return on the same UTC day (market-adjusted model).",
-        "Crypto trades 24/7: days are UTC calendar days; " + events_mod.day0_rule_text(cutoff_hour_utc),
-        "All tokens share each event date, so their abnormal returns are correlated; and trade news clusters "
-        "(several events within days), so windows overlap. Few tokens and few events: treat single numbers with care.",
+
+    show.show_section("methods", "Methods and caveats")
+    show.show_callout("Methods", [
+        f"Returns: simple daily close-to-close returns on UTC days; no return spans a missing day. Benchmark: {benchmark}.",
+        "Normal returns: market model (OLS of token on benchmark over the estimation window; shown), market-adjusted "
+        "(token − benchmark) and constant mean; all three are in data/processed/event_study/.",
+        f"Estimation window {list(estimation_window)} days before day 0, at least {min_estimation_obs} valid returns; "
+        + ("other catalogue events' day 0 are left out of each estimation window. " if exclude_event_days else "")
+        + "Token-events without enough data are excluded, with the reason recorded.",
+        "CAR variance includes the market model's prediction error (MacKinlay 1997). Across tokens and events: "
+        "cross-sectional t, Patell Z, BMP (Boehmer, Musumeci & Poulsen 1991), BMP with the Kolari & Pynnönen (2010) "
+        "adjustment for cross-correlation, the Corrado rank test and the generalized sign test (Cowan 1992).",
+        events_mod.day0_rule_text(cutoff_hour_utc),
     ])
+    show.show_callout("Caveats", [
+        "Crypto trades 24/7: a 'day' is a UTC calendar day, and news from US evenings lands on the next day.",
+        "Clustered events: trade news came in bursts (several events within days), so event windows overlap and "
+        "one market move can count for several events.",
+        "Small N: five tokens that share every event date; only the cross-correlation-adjusted test (BMP + KP) "
+        "and the non-parametric tests are fair to that.",
+        "Source mix: OKB's prices come from a medium-trust source of unknown origin with gaps; NEO and CFX from "
+        "perpetual futures (see Data).",
+    ], css_class="caveats")
+    if not result.exclusions.empty:
+        excl = result.exclusions.join(catalogue.set_index("event_id")["label"], on="event_id")
+        show.show_table(excl[["event_id", "token", "model", "reason"]].drop_duplicates(["event_id", "token", "reason"]),
+                        caption="Exclusions and their reasons")
     entries = pd.DataFrame([e.__dict__ for e in manifest_mod.read(P.raw)])
-    from .quality import data_section_html
     display(HTML(data_section_html(entries, tables["source_choice"], tables["price_source_agreement"],
-                                   tables["price_gaps"], tokens + [benchmark])))
+                                   tables["price_gaps"], list(tokens) + [benchmark])))
