@@ -18,7 +18,7 @@ from .config import Paths
 
 PACKAGES = ["papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "numpy", "scipy",
             "statsmodels", "matplotlib", "geopandas", "pyarrow", "pandera", "pydantic"]
-STAGE_ORDER = ["prepare", "token_reactions", "event_brief", "mining_share", "ingest"]
+STAGE_ORDER = ["token_reactions", "mining_share", "prepare", "ingest", "event_brief"]
 
 
 def _records(paths: Paths) -> list[dict]:
@@ -107,7 +107,10 @@ def build(paths: Paths) -> Path:
     failed = [r for r in records if r["status"] == "failed"]
     banner = (f'<p class="status-failed">{len(failed)} stage(s) failed in the last build; '
               "their previous briefs, if any, are still linked.</p>" if failed else "")
-    cards = "\n".join(_card(paths, r) for r in shown)
+    main_cards = "\n".join(_card(paths, r) for r in shown if r["stage"] != "event_brief")
+    event_cards = "\n".join(_card(paths, r) for r in shown if r["stage"] == "event_brief")
+    cards = main_cards + ('\n</section>\n<h2 id="events">Event briefs</h2>\n<section class="cards">\n'
+                          + event_cards if event_cards else "")
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>

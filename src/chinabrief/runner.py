@@ -7,6 +7,7 @@ page and ``reports/run.json`` read.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -62,15 +63,12 @@ STAGES: dict[str, Stage] = {
 
 
 def _title_of(nb: nbformat.NotebookNode, default: str) -> str:
-    """The first ``<h1>`` the notebook shows, as plain text."""
+    """The brief's title: the first ``<h1>`` its outputs show (the title block), as plain text."""
     for cell in nb.cells:
-        texts = [cell.source] if cell.cell_type == "markdown" else [
-            o.get("data", {}).get("text/html", "") for o in cell.get("outputs", [])
-        ]
-        for text in texts:
-            match = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.S) or re.search(r"^# (.+)$", text, re.M)
+        for output in cell.get("outputs", []):
+            match = re.search(r"<h1[^>]*>(.*?)</h1>", output.get("data", {}).get("text/html", ""), re.S)
             if match:
-                return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+                return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
     return default
 
 
