@@ -80,6 +80,7 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
     ar = result.abnormal_returns
     ar = ar[ar["event_id"].eq(event_id)].pivot(index="rel_day", columns="token", values="ar") * 100
     if not ar.empty:
+        ar.index = ar.index.astype(int)
         show.show_table(ar.reset_index(), caption="Daily abnormal returns (%) by day relative to day 0",
                         formats={c: "{:+.2f}" for c in ar.columns} | {"rel_day": "{:+d}"})
     excluded = result.exclusions[result.exclusions["event_id"].eq(event_id)]
