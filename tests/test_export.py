@@ -1,0 +1,151 @@
+"""Tests of chinabrief.export: normalising executed notebooks and the self-contained HTML brief.
+
+The executed notebook is synthetic, built here with the metadata papermill and nbclient write.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from chinabrief import export
+
+ROOT = Path("/home/someone/projects/chinabrief")
+
+
+def executed_notebook() -> nbformat.NotebookNode:
+    """A synthetic notebook as papermill leaves it after a run."""
+    timing = {"iopub.execute_input": "2025-06-01T10:00:01.000Z", "iopub.status.busy": "2025-06-01T10:00:00.900Z",
+              "iopub.status.idle": "2025-06-01T10:00:02.000Z", "shell.execute_reply": "2025-06-01T10:00:02.000Z"}
+    pm_cell = {"start_time": "2025-06-01T10:00:00", "end_time": "2025-06-01T10:00:02", "duration": 2.0,
+               "exception": False, "status": "completed"}
+    params = new_code_cell("tokens = ['TRX']  # PARAM_SOURCE_MARKER",
+                           metadata={"tags": ["parameters"], "execution": timing, "papermill": pm_cell},
+                           outputs=[new_output("stream", name="stdout", text="PARAM_OUTPUT_MARKER\n")])
+    injected = new_code_cell("# Parameters\ntokens = ['NEO']  # INJECTED_MARKER",
+                             metadata={"tags": ["injected-parameters"], "execution": timing, "papermill": pm_cell},
+                             outputs=[new_output("stream", name="stdout", text="INJECTED_OUTPUT_MARKER\n")])
+    code = new_code_cell(
+        "SECRET_CODE_MARKER = 1\nshow_table()",
+        metadata={"execution": timing, "papermill": pm_cell, "collapsed": False},
+        execution_count=3,
+        outputs=[
+            new_output("display_data", data={"text/html": f"<p>VISIBLE_OUTPUT read {ROOT}/data/raw/x.csv</p>",
+                                             "text/plain": f"'{ROOT}/data'"},
+                       metadata={"execution": {"x": 1}}),
+            new_output("stream", name="stderr", text="STDERR_WARNING_MARKER: something\n"),
+            new_output("stream", name="stdout", text=f"STDOUT_MARKER {ROOT}/reports\n"),
+        ],
+    )
+    failing = new_code_cell("raise ValueError('x')", metadata={"execution": timing},
+                            outputs=[new_output("error", ename="ValueError", evalue="x",
+                                                traceback=[f"File {ROOT}/src/chinabrief/a.py", "ValueError: x"])])
+    nb = new_notebook(cells=[new_markdown_cell("# Title of the brief\n\nSome *prose*."), params, injected, code, failing])
+    nb.metadata["papermill"] = {
+        "start_time": "2025-06-01T10:00:00.000000", "end_time": "2025-06-01T10:00:05.000000", "duration": 5.0,
+        "exception": None, "input_path": f"{ROOT}/notebooks/x.ipynb", "output_path": f"{ROOT}/build/tmp/x.ipynb",
+        "parameters": {"tokens": ["NEO"]}, "environment_variables": {}, "version": "2.7.0",
+    }
+    nb.metadata["widgets"] = {"state": {}}
+    return nb
+
+
+# --- normalise ----------------------------------------------------------------------------------
+def test_normalise_removes_papermill_run_metadata():
+    nb = export.normalise(executed_notebook(), ROOT)
+    assert nb.metadata["papermill"] == {"parameters": {"tokens": ["NEO"]}}
+    assert "widgets" not in nb.metadata
+
+
+def test_normalise_removes_per_cell_timestamps_and_sets_ids():
+    nb = export.normalise(executed_notebook(), ROOT)
+    assert [c["id"] for c in nb.cells] == ["cell-000", "cell-001", "cell-002", "cell-003", "cell-004"]
+    for cell in nb.cells:
+        assert "execution" not in cell.metadata
+        assert "papermill" not in cell.metadata
+        assert "collapsed" not in cell.metadata
+        for output in cell.get("outputs", []):
+            assert "execution" not in output.get("metadata", {})
+    assert nb.cells[1].metadata["tags"] == ["parameters"]  # tags are kept
+
+
+def test_normalise_replaces_the_root_path_in_outputs():
+    nb = export.normalise(executed_notebook(), ROOT)
+    text = nbformat.writes(nb)
+    assert str(ROOT) not in text.replace(nb.cells[3].source, "")
+    outputs = nb.cells[3].outputs
+    assert outputs[0]["data"]["text/html"] == "<p>VISIBLE_OUTPUT read ./data/raw/x.csv</p>"
+    assert outputs[0]["data"]["text/plain"] == "'./data'"
+    assert outputs[2]["text"] == "STDOUT_MARKER ./reports\n"
+    assert nb.cells[4].outputs[0]["traceback"][0] == "File ./src/chinabrief/a.py"
+
+
+def test_normalise_is_deterministic():
+    first = nbformat.writes(export.normalise(executed_notebook(), ROOT))
+    later = executed_notebook()
+    later.metadata["papermill"]["start_time"] = "2030-01-01T00:00:00"
+    for cell in later.cells:
+        cell["id"] = "random-" + cell["id"]
+    assert nbformat.writes(export.normalise(later, ROOT)) == first
+
+
+def test_write_notebook_is_valid_and_ends_with_newline(tmp_path):
+    nb = export.normalise(executed_notebook(), ROOT)
+    export.write_notebook(nb, tmp_path / "x.ipynb")
+    assert (tmp_path / "x.ipynb").read_text().endswith("}\n\n")
+    nbformat.validate(nbformat.read(tmp_path / "x.ipynb", as_version=4))
+
+
+# --- to_html ------------------------------------------------------------------------------------
+def render() -> str:
+    nb = export.normalise(executed_notebook(), ROOT)
+    return export.to_html(nb, title="Brief <title>", index_href="../index.html",
+                          notebook_href="notebooks/x.ipynb", notebook_name="x.ipynb")
+
+
+def test_html_hides_code():
+    html = render()
+    assert "VISIBLE_OUTPUT" in html and "STDOUT_MARKER" in html
+    assert "SECRET_CODE_MARKER" not in html
+    assert "show_table()" not in html
+    assert "In&nbsp;[" not in html and "In [" not in html  # no prompts
+
+
+def test_html_drops_parameter_cells():
+    html = render()
+    for marker in ["PARAM_SOURCE_MARKER", "PARAM_OUTPUT_MARKER", "INJECTED_MARKER", "INJECTED_OUTPUT_MARKER"]:
+        assert marker not in html
+
+
+def test_html_drops_stderr():
+    assert "STDERR_WARNING_MARKER" not in render()
+
+
+def test_html_loads_nothing_from_the_network():
+    html = render()
+    assert not re.search(r"<script[^>]*\bsrc=", html, re.I)
+    assert "<script" not in html.lower()  # the template ships no script at all
+    for tag in re.findall(r"<link\b[^>]*>", html, re.I):
+        assert not re.search(r"href=[\"']?(https?:)?//", tag, re.I), tag
+    assert not re.search(r"@import\s+url\(\s*[\"']?https?:", html, re.I)
+
+
+def test_html_inlines_the_stylesheet():
+    html = render()
+    css = export.stylesheet()
+    assert "table.brief-table" in css
+    assert f"<style>\n{css}\n</style>" in html
+    assert '<link rel="stylesheet"' not in html
+
+
+def test_html_title_and_links_are_escaped():
+    html = render()
+    assert "<title>Brief &lt;title&gt;</title>" in html
+    assert 'href="../index.html"' in html and 'href="notebooks/x.ipynb"' in html
+
+
+def test_html_keeps_markdown_prose():
+    html = render()
+    assert "Title of the brief" in html and "<em>prose</em>" in html
