@@ -94,7 +94,7 @@ def test_normalise_is_deterministic():
 def test_write_notebook_is_valid_and_ends_with_newline(tmp_path):
     nb = export.normalise(executed_notebook(), ROOT)
     export.write_notebook(nb, tmp_path / "x.ipynb")
-    assert (tmp_path / "x.ipynb").read_text().endswith("}\n\n")
+    assert (tmp_path / "x.ipynb").read_text().endswith("}\n")  # one final newline, as git likes
     nbformat.validate(nbformat.read(tmp_path / "x.ipynb", as_version=4))
 
 
