@@ -21,6 +21,8 @@ Residual variance conventions (``s2`` below):
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -279,7 +281,38 @@ def fit_normal_returns(model: str, est_returns: np.ndarray, est_market: np.ndarr
     """
     check_model(model)
     _check_shapes(est_returns, est_market)
-    return _FITTERS[model](est_returns, est_market)
+    return _fit_in_event_blocks(_FITTERS[model], est_returns, est_market)
+
+
+#: Target rows (token-events) per block, so a block's temporaries stay in cache.
+_BLOCK_ROWS = 2048
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _fit_in_event_blocks(fitter, est_returns: np.ndarray, est_market: np.ndarray) -> NormalReturnFit:
+    """Run ``fitter`` on blocks of events on a few threads and join the results.
+
+    Every quantity is computed per token-event, so the result is identical to a single call
+    whatever the block size or thread count.
+    """
+    n_events, n_tokens = est_returns.shape[:2]
+    events_per_block = max(1, _BLOCK_ROWS // max(n_tokens, 1))
+    starts = list(range(0, n_events, events_per_block))
+    if len(starts) == 1:
+        return fitter(est_returns, est_market)
+
+    def fit_block(start: int) -> NormalReturnFit:
+        block = slice(start, start + events_per_block)
+        return fitter(est_returns[block], est_market[block])
+
+    with ThreadPoolExecutor(_THREADS) as pool:
+        parts = list(pool.map(fit_block, starts))
+    joined = {
+        name: np.concatenate([getattr(part, name) for part in parts], axis=0)
+        for name in NormalReturnFit.__dataclass_fields__
+        if name != "model"
+    }
+    return NormalReturnFit(model=parts[0].model, **joined)
 
 
 def _check_shapes(returns: np.ndarray, market: np.ndarray) -> None:

@@ -534,109 +534,123 @@ def _car_table(prepared, fitted: FittedModel, car, var, complete) -> pd.DataFram
     )
 
 
-def _scope_statistics(car, scar, dof, positive_fraction, standardized, ranks, rank_columns, confidence_level):
-    """Every CAAR test for one group of scopes.
+def _scope_statistics(car, scar, dof, positive_fraction, correlation_sums, rank_sums, rank_columns,
+                      confidence_level) -> dict[str, Any]:
+    """Every CAAR test of one window for a group of scopes.
 
-    ``car`` and ``scar`` are ``(window, scope, series)``; ``dof`` and ``positive_fraction``
-    ``(scope, series)``; ``standardized`` and ``ranks`` hold ``(scope, series, day)`` arrays;
-    ``rank_columns[w]`` are the positions of window ``w`` on the rank panel's day axis.
-    Returns one dict of arrays ``(scope,)`` per window.
+    ``car``, ``scar``, ``dof`` and ``positive_fraction`` are ``(scope, series)``; the sums are
+    already restricted to the series with a CAR in this window.
     """
-    results = []
-    for w, columns in enumerate(rank_columns):
-        include = np.isfinite(car[w])
-        n_series = include.sum(axis=-1)
-        rbar = st.pooled_cross_correlation(standardized, include)
-        low, high = st.caar_confidence_interval(car[w], confidence_level)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            caar = np.where(n_series > 0, np.where(include, car[w], 0.0).sum(axis=-1) / n_series, np.nan)
-        results.append({
-            "caar": caar,
-            "n_series": n_series,
-            "ci_low": low,
-            "ci_high": high,
-            "tests": {
-                "cross_sectional_t": st.cross_sectional_t(car[w]),
-                "patell_z": st.patell_z(scar[w], dof),
-                "bmp": st.bmp_t(scar[w]),
-                "bmp_kp": st.bmp_kp_t(scar[w], rbar),
-                "corrado_rank": st.corrado_rank_z(ranks, columns, include),
-                "generalized_sign": st.generalized_sign_z(car[w], positive_fraction),
-            },
-        })
-    return results
+    include = np.isfinite(car)
+    n_series = include.sum(axis=-1)
+    low, high = st.caar_confidence_interval(car, confidence_level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caar = np.where(n_series > 0, np.where(include, car, 0.0).sum(axis=-1) / np.maximum(n_series, 1), np.nan)
+    return {
+        "caar": caar,
+        "n_series": n_series,
+        "ci_low": low,
+        "ci_high": high,
+        "tests": {
+            "cross_sectional_t": st.cross_sectional_t(car),
+            "patell_z": st.patell_z(scar, dof),
+            "bmp": st.bmp_t(scar),
+            "bmp_kp": st.bmp_kp_t(scar, st.correlation_from_sums(correlation_sums)),
+            "corrado_rank": st.corrado_from_sums(rank_sums, rank_columns),
+            "generalized_sign": st.generalized_sign_z(car, positive_fraction),
+        },
+    }
 
 
 def _caar_frame(scopes, scope_type, n_events, model, benchmark, windows, results) -> pd.DataFrame:
-    """Rows ordered scope -> window -> test."""
-    frames = []
-    for w, (window, result) in enumerate(zip(windows, results)):
-        for test_name in CAAR_TESTS:
-            outcome = result["tests"][test_name]
-            frames.append(pd.DataFrame(
-                {
-                    "scope": np.asarray(scopes, dtype=object),
-                    "model": model,
-                    "window_start": window[0],
-                    "window_end": window[1],
-                    "n_tokens": np.asarray(result["n_series"], dtype=np.int64),
-                    "caar": result["caar"],
-                    "test": test_name,
-                    "statistic": np.asarray(outcome.statistic, dtype=float),
-                    "p": np.asarray(outcome.p_value, dtype=float),
-                    "ci_low": result["ci_low"],
-                    "ci_high": result["ci_high"],
-                    "scope_type": scope_type,
-                    "benchmark": benchmark,
-                    "n_events": np.asarray(n_events[w], dtype=np.int64),
-                },
-                columns=CAAR_COLUMNS,
-            ))
-    table = pd.concat(frames, ignore_index=True)
-    n_scopes = len(scopes)
-    scope_position = np.tile(np.arange(n_scopes), len(frames))
-    order = np.argsort(scope_position, kind="stable")
-    return table.iloc[order].reset_index(drop=True)
+    """One table for a group of scopes; rows ordered scope -> window -> test.
+
+    ``results[w]`` comes from :func:`_scope_statistics`; ``n_events`` is ``(window, scope)``.
+    """
+    n_scopes, n_windows, n_tests = len(scopes), len(windows), len(CAAR_TESTS)
+
+    def by_window(key: str) -> np.ndarray:  # (scope, window, test)
+        values = np.stack([np.asarray(r[key], dtype=float).reshape(n_scopes) for r in results], axis=1)
+        return np.repeat(values[:, :, None], n_tests, axis=2)
+
+    def by_test(field: str) -> np.ndarray:
+        return np.stack([
+            np.stack([np.asarray(getattr(r["tests"][name], field), dtype=float).reshape(n_scopes)
+                      for name in CAAR_TESTS], axis=1)
+            for r in results
+        ], axis=1)
+
+    window_array = np.asarray(windows, dtype=np.int64)
+    shape = (n_scopes, n_windows, n_tests)
+    events_count = np.repeat(np.asarray(n_events, dtype=np.int64).reshape(n_windows, n_scopes).T[:, :, None],
+                             n_tests, axis=2)
+    return pd.DataFrame(
+        {
+            "scope": np.repeat(np.asarray(scopes, dtype=object), n_windows * n_tests),
+            "model": model,
+            "window_start": np.broadcast_to(window_array[None, :, 0, None], shape).ravel(),
+            "window_end": np.broadcast_to(window_array[None, :, 1, None], shape).ravel(),
+            "n_tokens": by_window("n_series").astype(np.int64).ravel(),
+            "caar": by_window("caar").ravel(),
+            "test": np.tile(np.asarray(CAAR_TESTS, dtype=object), n_scopes * n_windows),
+            "statistic": by_test("statistic").ravel(),
+            "p": by_test("p_value").ravel(),
+            "ci_low": by_window("ci_low").ravel(),
+            "ci_high": by_window("ci_high").ravel(),
+            "scope_type": scope_type,
+            "benchmark": benchmark,
+            "n_events": events_count.ravel(),
+        },
+        columns=CAAR_COLUMNS,
+    )
 
 
-def _pool_events(values: np.ndarray, members: np.ndarray, event_axis: int) -> np.ndarray:
-    """Take events ``members`` on ``event_axis`` and merge them with the next (token) axis."""
-    taken = np.take(values, members, axis=event_axis)
-    shape = taken.shape
-    merged = shape[:event_axis] + (1, shape[event_axis] * shape[event_axis + 1]) + shape[event_axis + 2:]
-    return taken.reshape(merged)
+def _pool_events(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Merge the token-events of events ``members`` into one scope: ``(event, token)`` -> ``(1, n)``."""
+    return values[members].reshape(1, -1)
 
 
 def _caar_table(prepared, fitted: FittedModel, car, var, confidence_level) -> pd.DataFrame:
+    """CAAR tests per event (vectorised over events) and per category (pooled token-events).
+
+    The cross-correlation and rank sums are additive over series, so each category's are the
+    sums of its events' and the big ``(event, token, day)`` arrays are read once per window.
+    """
     fit = fitted.fit
     windows = prepared.windows.event_windows
     n_est_days = fit.residuals.shape[-1]
     rank_columns = [n_est_days + prepared.windows.window_columns(w) for w in windows]
     scar = st.standardized_car(car, var)
-    dof = fit.dof.astype(float)
+    dof = np.broadcast_to(fit.dof.astype(float), car.shape[1:])
     standardized = st.standardize_residuals(fit.residuals)
-    ranks = st.rank_panel(np.concatenate([fit.residuals, fitted.abnormal], axis=-1))
-    with_cars = np.isfinite(car).any(axis=-1)  # (window, event)
+    ranks = st.rank_panel(fit.residuals, fitted.abnormal)
+    with_cars = np.isfinite(car).any(axis=-1).astype(np.int64)  # (window, event)
+    categories = list(dict.fromkeys(prepared.categories))
+    members = {c: np.flatnonzero(prepared.categories == c) for c in categories}
 
-    results = _scope_statistics(car, scar, dof, fit.positive_fraction, standardized, ranks, rank_columns,
-                                confidence_level)
-    frames = [_caar_frame(prepared.event_ids, "event", with_cars.astype(np.int64), fit.model,
-                          prepared.benchmark, windows, results)]
-
-    for category in dict.fromkeys(prepared.categories):
-        members = np.flatnonzero(prepared.categories == category)
-        pooled = _scope_statistics(
-            _pool_events(car, members, 1),
-            _pool_events(scar, members, 1),
-            _pool_events(dof, members, 0),
-            _pool_events(fit.positive_fraction, members, 0),
-            st.StandardizedResiduals(*(_pool_events(a, members, 0) for a in standardized)),
-            st.RankPanel(*(_pool_events(a, members, 0) for a in ranks)),
-            rank_columns,
+    event_results, category_results = [], {c: [] for c in categories}
+    for w in range(len(windows)):
+        include = np.isfinite(car[w])
+        correlation_sums = st.cross_correlation_sums(standardized, include)
+        rank_sums = st.rank_sums(ranks, include)
+        event_results.append(_scope_statistics(
+            car[w], scar[w], dof, fit.positive_fraction, correlation_sums, rank_sums, rank_columns[w],
             confidence_level,
-        )
-        n_events = with_cars[:, members].sum(axis=1, keepdims=True)
-        frames.append(_caar_frame([category], "category", n_events, fit.model, prepared.benchmark, windows, pooled))
+        ))
+        for category in categories:
+            rows = members[category]
+            category_results[category].append(_scope_statistics(
+                _pool_events(car[w], rows), _pool_events(scar[w], rows), _pool_events(dof, rows),
+                _pool_events(fit.positive_fraction, rows), correlation_sums.pool(rows), rank_sums.pool(rows),
+                rank_columns[w], confidence_level,
+            ))
+
+    frames = [_caar_frame(prepared.event_ids, "event", with_cars, fit.model, prepared.benchmark, windows,
+                          event_results)]
+    for category in categories:
+        n_events = with_cars[:, members[category]].sum(axis=1, keepdims=True)
+        frames.append(_caar_frame([category], "category", n_events, fit.model, prepared.benchmark, windows,
+                                  category_results[category]))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -14,6 +14,8 @@ Nothing in this module is a pytest test; the name refers to statistical tests.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -425,11 +427,17 @@ class StandardizedResiduals(NamedTuple):
         Same shape, float 1.0 on valid days, 0.0 elsewhere.
     usable : numpy.ndarray
         Shape ``(..., N)``, bool; series with >= 2 valid days and positive SD.
+    sum_sq : numpy.ndarray
+        Shape ``(..., N)``; ``z_i . z_i`` (0 for unusable series).
+    count : numpy.ndarray
+        Shape ``(..., N)``; valid days (0 for unusable series).
     """
 
     z: np.ndarray
     valid: np.ndarray
     usable: np.ndarray
+    sum_sq: np.ndarray
+    count: np.ndarray
 
 
 def standardize_residuals(residuals) -> StandardizedResiduals:
@@ -457,7 +465,86 @@ def standardize_residuals(residuals) -> StandardizedResiduals:
     dev[~usable] = 0.0
     valid_f = valid.astype(float)
     valid_f[~usable] = 0.0
-    return StandardizedResiduals(dev, valid_f, usable)
+    sum_sq = np.einsum("...i,...i->...", dev, dev)
+    return StandardizedResiduals(dev, valid_f, usable, sum_sq, np.where(usable, count, 0).astype(float))
+
+
+class CorrelationSums(NamedTuple):
+    """Additive sums behind :func:`pooled_cross_correlation`.
+
+    Sums over disjoint groups of series add up (``pool``), so the correlation of a pool of
+    groups (e.g. every token-event of a category) needs no further pass over the residuals.
+
+    Attributes
+    ----------
+    z_sum : numpy.ndarray
+        ``(..., days)``; ``sum_i w_i z_i``.
+    valid_sum : numpy.ndarray
+        ``(..., days)``; ``sum_i w_i 1[valid_i]``.
+    own_z : numpy.ndarray
+        ``(...)``; ``sum_i w_i z_i . z_i``.
+    own_valid : numpy.ndarray
+        ``(...)``; ``sum_i w_i n_i``.
+    """
+
+    z_sum: np.ndarray
+    valid_sum: np.ndarray
+    own_z: np.ndarray
+    own_valid: np.ndarray
+
+    def pool(self, members) -> "CorrelationSums":
+        """Pool the groups ``members`` (positions on the first axis) into one group of length 1."""
+        return CorrelationSums(*(field[members].sum(axis=0, keepdims=True) for field in self))
+
+
+def cross_correlation_sums(standardized: StandardizedResiduals, include=None) -> CorrelationSums:
+    """Sums over the series of one or more groups, for :func:`correlation_from_sums`.
+
+    Parameters
+    ----------
+    standardized : StandardizedResiduals
+        Output of :func:`standardize_residuals`, shape ``(..., N, days)``.
+    include : array_like of bool, optional
+        Shape ``(..., N)``; series to use (default: all usable).
+
+    Returns
+    -------
+    CorrelationSums
+        Sums with the series axis reduced.
+    """
+    weight = standardized.usable.astype(float)
+    if include is not None:
+        weight = weight * np.asarray(include, dtype=bool)
+    return CorrelationSums(
+        z_sum=_weighted_series_sum(weight, standardized.z),
+        valid_sum=_weighted_series_sum(weight, standardized.valid),
+        own_z=(weight * standardized.sum_sq).sum(axis=-1),
+        own_valid=(weight * standardized.count).sum(axis=-1),
+    )
+
+
+def _weighted_series_sum(weight: np.ndarray, panel: np.ndarray) -> np.ndarray:
+    """``sum_i weight_i * panel_i`` over the series axis: ``(..., N)`` x ``(..., N, days)`` -> ``(..., days)``."""
+    return (weight[..., None, :] @ panel)[..., 0, :]
+
+
+def correlation_from_sums(sums: CorrelationSums) -> np.ndarray:
+    """``r = (|sum z|^2 - sum |z_i|^2) / (|sum v|^2 - sum n_i)``: the pooled pairwise correlation.
+
+    Parameters
+    ----------
+    sums : CorrelationSums
+        Output of :func:`cross_correlation_sums` (possibly pooled with ``pool``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(...)``; NaN when no two usable series overlap.
+    """
+    cross = (sums.z_sum**2).sum(axis=-1) - sums.own_z
+    pairs = (sums.valid_sum**2).sum(axis=-1) - sums.own_valid
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pairs > 0, cross / np.where(pairs > 0, pairs, 1.0), np.nan)
 
 
 def pooled_cross_correlation(standardized: StandardizedResiduals, include=None) -> np.ndarray:
@@ -475,18 +562,7 @@ def pooled_cross_correlation(standardized: StandardizedResiduals, include=None) 
     numpy.ndarray
         Shape ``(...)``; NaN when fewer than two usable series overlap.
     """
-    z, valid, usable = standardized
-    weight = usable.astype(float)
-    if include is not None:
-        weight = weight * np.asarray(include, dtype=bool)
-    z_sum = (weight[..., None, :] @ z)[..., 0, :]
-    v_sum = (weight[..., None, :] @ valid)[..., 0, :]
-    own_z = (weight * np.einsum("...i,...i->...", z, z)).sum(axis=-1)
-    own_v = (weight * valid.sum(axis=-1)).sum(axis=-1)
-    cross = (z_sum**2).sum(axis=-1) - own_z
-    pairs = (v_sum**2).sum(axis=-1) - own_v
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(pairs > 0, cross / pairs, np.nan)
+    return correlation_from_sums(cross_correlation_sums(standardized, include))
 
 
 def mean_cross_correlation(residuals, include=None) -> np.ndarray:
@@ -522,36 +598,91 @@ def mean_cross_correlation(residuals, include=None) -> np.ndarray:
 # non-parametric tests
 
 
+#: Rows ranked per block (keeps the temporaries in cache) and threads used (NumPy sorts release the GIL).
+_RANK_BLOCK_ROWS = 2048
+_RANK_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _tie_averaged(ordered: np.ndarray, ordinal: np.ndarray) -> np.ndarray:
+    """Average the ordinal ranks (of sorted rows ``ordered``) over runs of equal values."""
+    n = ordered.shape[-1]
+    position = np.broadcast_to(np.arange(n), ordered.shape)
+    starts_group = np.ones(ordered.shape, dtype=bool)
+    starts_group[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    ends_group = np.ones(ordered.shape, dtype=bool)
+    ends_group[..., :-1] = starts_group[..., 1:]
+    first = np.maximum.accumulate(np.where(starts_group, position, 0), axis=-1)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends_group, position, n - 1), -1), axis=-1), -1)
+    return (first + last) / 2.0 + 1.0
+
+
+def _rank_block(block: np.ndarray, out: np.ndarray) -> None:
+    """Average ranks of each row of a 2-D block, NaN kept, written into ``out``."""
+    n_rows, width = block.shape
+    missing = np.isnan(block)
+    filled = np.where(missing, np.inf, block)
+    # flat positions of each row's sorted elements (much faster than take/put_along_axis)
+    flat_order = np.argsort(filled, axis=-1) + (np.arange(n_rows) * width)[:, None]
+    ordered = filled.ravel()[flat_order]
+    sorted_ranks = np.broadcast_to(np.arange(1.0, width + 1), block.shape)
+    if (ordered[:, 1:] == ordered[:, :-1]).any():
+        sorted_ranks = _tie_averaged(ordered, sorted_ranks)
+    flat_out = np.empty(n_rows * width)
+    flat_out[flat_order.ravel()] = sorted_ranks.ravel()
+    out[...] = flat_out.reshape(n_rows, width)
+    out[missing] = np.nan
+
+
+def _for_row_blocks(function, n_rows: int) -> None:
+    """Call ``function(start, stop)`` on consecutive row blocks, on a few threads."""
+    starts = range(0, n_rows, _RANK_BLOCK_ROWS)
+    if _RANK_THREADS > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(_RANK_THREADS) as pool:
+            list(pool.map(lambda start: function(start, start + _RANK_BLOCK_ROWS), starts))
+    else:
+        for start in starts:
+            function(start, start + _RANK_BLOCK_ROWS)
+
+
+def _as_rows(parts) -> tuple[list[np.ndarray], tuple[int, ...]]:
+    """Flatten the leading axes of arrays that are joined along their last axis."""
+    arrays = [_as_float(part) for part in parts]
+    leading = arrays[0].shape[:-1]
+    if any(a.shape[:-1] != leading for a in arrays):
+        raise ValueError(f"arrays to rank must share their leading shape; got {[a.shape for a in arrays]}")
+    width = sum(a.shape[-1] for a in arrays)
+    return [a.reshape(-1, a.shape[-1]) for a in arrays], leading + (width,)
+
+
+def _joined_block(rows: list[np.ndarray], start: int, stop: int) -> np.ndarray:
+    return np.concatenate([r[start:stop] for r in rows], axis=-1) if len(rows) > 1 else rows[0][start:stop]
+
+
 def average_ranks(values) -> np.ndarray:
     """Ranks 1..n along the last axis, ties given their average rank, NaN left NaN.
+
+    Equivalent to ``scipy.stats.rankdata(values, axis=-1, nan_policy='omit')`` but several times
+    faster on large panels: rows are ranked in cache-sized blocks on a few threads (the result
+    does not depend on the number of threads).
 
     Parameters
     ----------
     values : array_like
-        Any shape; ranked along the last axis.
+        Any shape with at least one axis; ranked along the last axis.
 
     Returns
     -------
     numpy.ndarray
         Float ranks, same shape.
     """
-    x = _as_float(values)
-    missing = np.isnan(x)
-    order = np.argsort(np.where(missing, np.inf, x), axis=-1, kind="stable")
-    ordered = np.take_along_axis(np.where(missing, np.inf, x), order, axis=-1)
-    n = x.shape[-1]
-    position = np.broadcast_to(np.arange(n), x.shape)
-    starts_group = np.ones(x.shape, dtype=bool)
-    starts_group[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
-    ends_group = np.ones(x.shape, dtype=bool)
-    ends_group[..., :-1] = starts_group[..., 1:]
-    first = np.maximum.accumulate(np.where(starts_group, position, 0), axis=-1)
-    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends_group, position, n - 1), -1), axis=-1), -1)
-    sorted_ranks = (first + last) / 2.0 + 1.0
-    ranks = np.empty_like(sorted_ranks)
-    np.put_along_axis(ranks, order, sorted_ranks, axis=-1)
-    ranks[missing] = np.nan
-    return ranks
+    rows, shape = _as_rows([values])
+    ranks = np.empty((rows[0].shape[0], shape[-1]))
+
+    def rank_rows(start: int, stop: int) -> None:
+        _rank_block(rows[0][start:stop], ranks[start:stop])
+
+    _for_row_blocks(rank_rows, ranks.shape[0])
+    return ranks.reshape(shape)
 
 
 def standardized_ranks(values) -> np.ndarray:
@@ -591,24 +722,111 @@ class RankPanel(NamedTuple):
     valid: np.ndarray
 
 
-def rank_panel(values) -> RankPanel:
+def rank_panel(*parts) -> RankPanel:
     """Rank each series over the combined estimation + event period (see :func:`standardized_ranks`).
 
     Parameters
     ----------
-    values : array_like
-        Shape ``(..., N, days)``: estimation-window residuals followed by event-window abnormal
-        returns; NaN = missing.
+    *parts : array_like
+        Arrays ``(..., N, days_j)`` joined along the last axis before ranking, typically the
+        estimation-window residuals then the event-window abnormal returns; NaN = missing.
 
     Returns
     -------
     RankPanel
-        Zero-filled standardised ranks and validity.
+        Zero-filled standardised ranks and validity, shape ``(..., N, sum days_j)``.
+
+    Raises
+    ------
+    ValueError
+        If no array is given or their leading shapes differ.
     """
-    u = standardized_ranks(values)
-    valid = ~np.isnan(u)
-    u[~valid] = 0.0
-    return RankPanel(u, valid.astype(float))
+    if not parts:
+        raise ValueError("rank_panel needs at least one array")
+    rows, shape = _as_rows(parts)
+    n_rows = rows[0].shape[0]
+    scores = np.empty((n_rows, shape[-1]))
+    valid = np.empty((n_rows, shape[-1]))
+
+    def rank_rows(start: int, stop: int) -> None:
+        block = _joined_block(rows, start, stop)
+        ranks = scores[start:stop]
+        _rank_block(block, ranks)
+        present = ~np.isnan(ranks)
+        ranks /= present.sum(axis=-1, keepdims=True) + 1.0
+        ranks -= 0.5
+        ranks[~present] = 0.0
+        valid[start:stop] = present
+
+    _for_row_blocks(rank_rows, n_rows)
+    return RankPanel(scores.reshape(shape), valid.reshape(shape))
+
+
+class RankSums(NamedTuple):
+    """Additive per-day sums of standardised ranks (pool groups with ``pool``).
+
+    Attributes
+    ----------
+    score_sum : numpy.ndarray
+        ``(..., days)``; ``sum_i w_i U_it``.
+    count : numpy.ndarray
+        ``(..., days)``; ``sum_i w_i 1[valid_it]``.
+    """
+
+    score_sum: np.ndarray
+    count: np.ndarray
+
+    def pool(self, members) -> "RankSums":
+        """Pool the groups ``members`` (positions on the first axis) into one group of length 1."""
+        return RankSums(*(field[members].sum(axis=0, keepdims=True) for field in self))
+
+
+def rank_sums(panel: RankPanel, include=None) -> RankSums:
+    """Per-day sums of the standardised ranks of the included series.
+
+    Parameters
+    ----------
+    panel : RankPanel
+        Output of :func:`rank_panel`, shape ``(..., N, days)``.
+    include : array_like of bool, optional
+        Shape ``(..., N)``; series entering the test (default: all).
+
+    Returns
+    -------
+    RankSums
+        Sums with the series axis reduced.
+    """
+    weight = np.ones(panel.scores.shape[:-1]) if include is None else np.asarray(include, dtype=float)
+    return RankSums(
+        score_sum=_weighted_series_sum(weight, panel.scores),
+        count=_weighted_series_sum(weight, panel.valid),
+    )
+
+
+def corrado_from_sums(sums: RankSums, window_columns) -> StatResult:
+    """Corrado / Campbell-Wasley statistic from per-day rank sums (see :func:`corrado_rank_z`).
+
+    Parameters
+    ----------
+    sums : RankSums
+        Output of :func:`rank_sums` (possibly pooled with ``pool``).
+    window_columns : array_like of int
+        Day positions of the CAR window.
+
+    Returns
+    -------
+    StatResult
+        Statistic and two-sided normal p-value.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u_bar = np.where(sums.count > 0, sums.score_sum / np.where(sums.count > 0, sums.count, 1.0), np.nan)
+        finite = np.isfinite(u_bar)
+        s2 = np.where(finite, u_bar**2, 0.0).sum(axis=-1) / finite.sum(axis=-1)
+        in_window = u_bar[..., np.asarray(window_columns)]
+        length = np.isfinite(in_window).sum(axis=-1)
+        z = np.where(np.isfinite(in_window), in_window, 0.0).sum(axis=-1) / np.sqrt(length * s2)
+    z = np.where(length >= 1, z, np.nan)
+    return StatResult(z, _normal_p(z))
 
 
 def corrado_rank_z(panel: RankPanel, window_columns, include=None) -> StatResult:
@@ -636,19 +854,7 @@ def corrado_rank_z(panel: RankPanel, window_columns, include=None) -> StatResult
     StatResult
         Statistic and two-sided p-value; NaN when no included series has a valid window day.
     """
-    scores, valid = panel
-    weight = np.ones(scores.shape[:-1]) if include is None else np.asarray(include, dtype=float)
-    u_sum = (weight[..., None, :] @ scores)[..., 0, :]
-    u_count = (weight[..., None, :] @ valid)[..., 0, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        u_bar = np.where(u_count > 0, u_sum / u_count, np.nan)
-        finite = np.isfinite(u_bar)
-        s2 = np.where(finite, u_bar**2, 0.0).sum(axis=-1) / finite.sum(axis=-1)
-        in_window = u_bar[..., np.asarray(window_columns)]
-        length = np.isfinite(in_window).sum(axis=-1)
-        z = np.where(np.isfinite(in_window), in_window, 0.0).sum(axis=-1) / np.sqrt(length * s2)
-    z = np.where(length >= 1, z, np.nan)
-    return StatResult(z, _normal_p(z))
+    return corrado_from_sums(rank_sums(panel, include), window_columns)
 
 
 def generalized_sign_z(car, positive_fraction) -> StatResult:
