@@ -72,7 +72,8 @@ def test_writes_stage_files_and_params_mk(project, fake_snapshot, tmp_path):
         written = json.loads((out_dir / f"{stage}.json").read_text())
         assert written == {"parameters": params.for_stage(expected, stage), "cell_timeout": 600}
     assert json.loads((out_dir / "ingest.json").read_text())["parameters"]["tokens"] == ["TRX", "NEO"]
-    assert (out_dir / "params.mk").read_text() == "FOCUS_EVENTS := " + " ".join(params.DEFAULT_FOCUS_EVENTS) + "\n"
+    lines = (out_dir / "params.mk").read_text().splitlines()
+    assert "FOCUS_EVENTS := " + " ".join(params.DEFAULT_FOCUS_EVENTS) in lines
 
 
 def test_same_values_do_not_rewrite_the_files(project, fake_snapshot, tmp_path):
@@ -93,8 +94,8 @@ def test_a_changed_value_rewrites_only_the_stages_that_use_it(project, fake_snap
     for path in out_dir.iterdir():
         os.utime(path, ns=(OLD * 10**9, OLD * 10**9))
     assert run(project, *args, "--set", "mining_month=2021-06").returncode == 0
-    rewritten = sorted(p.name for p in out_dir.iterdir() if p.stat().st_mtime_ns != OLD * 10**9)
-    assert rewritten == ["mining_share.json"]
+    rewritten = sorted(p.name for p in out_dir.glob("*.json") if p.stat().st_mtime_ns != OLD * 10**9)
+    assert rewritten == ["mining_share.json"]  # (params.mk may carry a digest of the stage files)
     assert json.loads((out_dir / "mining_share.json").read_text())["parameters"] == {"mining_month": "2021-06"}
 
 
@@ -103,5 +104,6 @@ def test_focus_events_override_changes_params_mk(project, fake_snapshot, tmp_pat
     result = run(project, "--dir", str(out_dir), "--set", f"snapshot={fake_snapshot}",
                  "--set", "focus_events=2025-04-02-liberation-day,2025-10-30-busan-meeting")
     assert result.returncode == 0, result.stderr
-    assert (out_dir / "params.mk").read_text() == (
-        "FOCUS_EVENTS := 2025-04-02-liberation-day 2025-10-30-busan-meeting\n")
+    lines = (out_dir / "params.mk").read_text().splitlines()
+    assert "FOCUS_EVENTS := 2025-04-02-liberation-day 2025-10-30-busan-meeting" in lines
+    assert sum(line.startswith("FOCUS_EVENTS") for line in lines) == 1
