@@ -97,10 +97,10 @@ ifneq ($(NEEDS_PARAMS),)
 include $(PARAMS_DIR)/params.mk
 endif
 
+# params.mk carries a digest of every stage file, so it changes (and make re-reads the graph)
+# exactly when a parameter does; the stage files themselves have no rule on purpose.
 $(PARAMS_DIR)/params.mk: FORCE | $(INSTALLED)
 	@$(PY) -m chinabrief params --dir $(PARAMS_DIR) $(OVERRIDES)
-
-$(PARAMS_DIR)/%.json: $(PARAMS_DIR)/params.mk ;
 
 .PHONY: FORCE
 FORCE:

@@ -32,11 +32,17 @@ def _cmd_params(args) -> None:
     values = params.load(p.params, args.set)
     if values.source == "snapshot":
         read_sums(p.resolve(values.snapshot))  # fails at once, with a message, when it is missing
+    import hashlib
+
     folder = p.resolve(args.dir)
+    digest = hashlib.sha256()
     for stage in params.STAGE_PARAMS:
         stage_file = {"parameters": params.for_stage(values, stage), "cell_timeout": values.cell_timeout}
-        _write_if_changed(folder / f"{stage}.json", json.dumps(stage_file, indent=2, sort_keys=True) + "\n")
-    _write_if_changed(folder / "params.mk", f"FOCUS_EVENTS := {' '.join(values.focus_events)}\n")
+        text = json.dumps(stage_file, indent=2, sort_keys=True) + "\n"
+        digest.update(text.encode())
+        _write_if_changed(folder / f"{stage}.json", text)
+    _write_if_changed(folder / "params.mk", f"# parameters digest {digest.hexdigest()}\n"
+                                            f"FOCUS_EVENTS := {' '.join(values.focus_events)}\n")
 
 
 def _cmd_run(args) -> int:

@@ -37,6 +37,10 @@ def fmt_number(value: Any, spec: str) -> str:
         return escape(value)
 
 
+def _is_number_column(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
 def table_html(
     frame: pd.DataFrame,
     *,
@@ -67,7 +71,7 @@ def table_html(
     """
     formats = dict(formats or {})
     head = "".join(
-        f'<th class="{"num" if pd.api.types.is_numeric_dtype(frame[c]) else "txt"}">{escape(c)}</th>'
+        f'<th class="{"num" if _is_number_column(frame[c]) else "txt"}">{escape(c)}</th>'
         for c in frame.columns
     )
     body = []
@@ -76,12 +80,14 @@ def table_html(
         cells = []
         for col, mark in zip(frame.columns, marks):
             value = row[col]
-            numeric = pd.api.types.is_numeric_dtype(frame[col]) and not isinstance(value, bool)
+            numeric = _is_number_column(frame[col])
             spec = formats.get(col)
             if callable(spec):
                 text = spec(value)
             elif spec is not None:
                 text = fmt_number(value, spec)
+            elif numeric and pd.api.types.is_integer_dtype(frame[col]):
+                text = fmt_number(value, "{:,d}")
             elif numeric:
                 text = fmt_number(value, "{:,.2f}")
             elif isinstance(value, pd.Timestamp):
