@@ -7,35 +7,16 @@ missing-snapshot message and a failing stage.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from chinabrief import verify
-
-ROOT = Path(__file__).resolve().parents[1]
-SNAPSHOT = (ROOT / ".." / "shared" / "data").resolve()
+from conftest import SNAPSHOT, make
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (SNAPSHOT / "SHA256SUMS").is_file(), reason="no data snapshot at ../shared/data"),
 ]
-
-
-def make(copy: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("CHINABRIEF_ROOT", "MAKEFLAGS", "MAKELEVEL")}
-    return subprocess.run(["make", *args], cwd=copy, env=env, capture_output=True, text=True, timeout=1800)
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    copy = verify.copy_checkout(ROOT, tmp_path_factory.mktemp("pipeline") / "repo")
-    done = make(copy, "report", f"SNAPSHOT={SNAPSHOT}")
-    assert done.returncode == 0, done.stdout + done.stderr
-    return copy
 
 
 def test_report_writes_index_and_every_brief(built):
@@ -136,3 +117,11 @@ def test_one_plain_line_per_stage(built):
     done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert lines and all(re.match(r"^\[chinabrief\] ", line) for line in lines), lines
+
+
+def test_api_key_never_reaches_any_output(built):
+    from conftest import FAKE_API_KEY
+
+    leaks = [p for folder in ("reports", "data", "build") for p in (built / folder).rglob("*")
+             if p.is_file() and FAKE_API_KEY.encode() in p.read_bytes()]
+    assert not leaks

@@ -1,0 +1,38 @@
+"""Shared fixtures: one full build of the pipeline on the real snapshot, in a fresh copy.
+
+The build runs with a fake CoinGecko API key in its environment, so tests can check that no
+output ever carries it.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from chinabrief import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = (ROOT / ".." / "shared" / "data").resolve()
+FAKE_API_KEY = "CG-test-key-must-never-appear-0123456789"
+
+
+def make(copy: Path, *args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    """Run make in a copy of the checkout, with a clean environment plus a fake API key."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CHINABRIEF_ROOT", "MAKEFLAGS", "MAKELEVEL")}
+    env["COINGECKO_API_KEY"] = FAKE_API_KEY
+    env.update(env_extra or {})
+    return subprocess.run(["make", *args], cwd=copy, env=env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """A fresh copy of the checkout after a successful `make report` on the snapshot."""
+    if not (SNAPSHOT / "SHA256SUMS").is_file():
+        pytest.skip("no data snapshot at ../shared/data")
+    copy = verify.copy_checkout(ROOT, tmp_path_factory.mktemp("pipeline") / "repo")
+    done = make(copy, "report", f"SNAPSHOT={SNAPSHOT}")
+    (copy / "build" / "first-build.log").write_text(done.stdout + done.stderr)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return copy
