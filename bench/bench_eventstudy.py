@@ -14,7 +14,6 @@ Usage: ``python bench/bench_eventstudy.py [--out reports/bench_eventstudy.json]`
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time

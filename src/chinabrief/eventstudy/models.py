@@ -30,9 +30,6 @@ import numpy as np
 #: Names of the normal-return models, as used in every output table.
 MODELS: tuple[str, ...] = ("market_adjusted", "market_model", "constant_mean")
 
-#: Number of estimated mean parameters, used for the degrees of freedom.
-PARAMETER_COUNT: dict[str, int] = {"market_adjusted": 1, "market_model": 2, "constant_mean": 1}
-
 
 @dataclass(frozen=True)
 class NormalReturnFit:
@@ -305,14 +302,23 @@ def _fit_in_event_blocks(fitter, est_returns: np.ndarray, est_market: np.ndarray
         block = slice(start, start + events_per_block)
         return fitter(est_returns[block], est_market[block])
 
-    with ThreadPoolExecutor(_THREADS) as pool:
-        parts = list(pool.map(fit_block, starts))
+    first = fit_block(0)
+    names = [name for name in NormalReturnFit.__dataclass_fields__ if name != "model"]
     joined = {
-        name: np.concatenate([getattr(part, name) for part in parts], axis=0)
-        for name in NormalReturnFit.__dataclass_fields__
-        if name != "model"
+        name: np.empty((n_events,) + getattr(first, name).shape[1:], dtype=getattr(first, name).dtype)
+        for name in names
     }
-    return NormalReturnFit(model=parts[0].model, **joined)
+
+    def fit_and_store(start: int, part: NormalReturnFit | None = None) -> None:
+        part = fit_block(start) if part is None else part
+        block = slice(start, start + events_per_block)
+        for name in names:  # copied while the block is still in cache
+            joined[name][block] = getattr(part, name)
+
+    fit_and_store(0, first)
+    with ThreadPoolExecutor(_THREADS) as pool:
+        list(pool.map(fit_and_store, starts[1:]))
+    return NormalReturnFit(model=first.model, **joined)
 
 
 def _check_shapes(returns: np.ndarray, market: np.ndarray) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import tests as st
-from .models import MODELS, PARAMETER_COUNT, NormalReturnFit, abnormal_returns, check_model, fit_normal_returns
+from .models import MODELS, NormalReturnFit, abnormal_returns, check_model, fit_normal_returns
 from .windows import (
     DEFAULT_ESTIMATION_WINDOW,
     DEFAULT_EVENT_WINDOWS,
@@ -162,6 +162,9 @@ class EventStudyResult:
         ``scope, model, window_start, window_end, n_tokens, caar, test, statistic, p`` then
         ``ci_low, ci_high`` (95 % by default, from the cross-sectional t; repeated on every test
         row of the group), ``scope_type`` ('event' or 'category'), ``benchmark``, ``n_events``.
+        ``n_tokens`` counts the token-events entering the statistic (the tokens, for an event
+        scope). A scope with no usable token-event keeps its rows with ``n_tokens = 0`` and NaN
+        statistics; undefined statistics (e.g. a t test with one series) are NaN.
     exclusions : pandas.DataFrame
         ``event_id, token, model, reason`` then ``window_start, window_end`` (NA when the whole
         token-event is excluded, set when only one CAR window lacks data).
@@ -480,6 +483,15 @@ def _window_exclusions(prepared, fitted, included, complete) -> list[tuple[int, 
     return rows
 
 
+def _strings(values: Sequence[str], positions: np.ndarray):
+    """String column ``values[positions]`` built by an Arrow take (fast for long repeated columns)."""
+    return pd.array(np.asarray(values, dtype=object), dtype="str")[np.asarray(positions, dtype=np.intp)]
+
+
+def _constant_strings(value: str, length: int):
+    return _strings([value], np.zeros(length, dtype=np.intp))
+
+
 def _abnormal_return_table(prepared, fitted: FittedModel, included: np.ndarray) -> pd.DataFrame:
     event_pos, token_pos = np.nonzero(included)
     n_days = prepared.windows.event_offsets.size
@@ -490,16 +502,16 @@ def _abnormal_return_table(prepared, fitted: FittedModel, included: np.ndarray) 
 
     return pd.DataFrame(
         {
-            "event_id": np.repeat(prepared.event_ids[event_pos], n_days),
-            "token": np.repeat(np.asarray(prepared.tokens, dtype=object)[token_pos], n_days),
+            "event_id": _strings(prepared.event_ids, np.repeat(event_pos, n_days)),
+            "token": _strings(prepared.tokens, np.repeat(token_pos, n_days)),
             "date": prepared.event_dates[event_pos].reshape(-1),
             "rel_day": np.tile(prepared.windows.event_offsets, event_pos.size),
             "ret": flat(prepared.event_returns),
             "market_ret": flat(market),
             "expected_ret": flat(fitted.expected),
             "ar": flat(fitted.abnormal),
-            "model": fitted.model,
-            "benchmark": prepared.benchmark,
+            "model": _constant_strings(fitted.model, event_pos.size * n_days),
+            "benchmark": _constant_strings(prepared.benchmark, event_pos.size * n_days),
         },
         columns=ABNORMAL_RETURN_COLUMNS,
     )
@@ -518,10 +530,10 @@ def _car_table(prepared, fitted: FittedModel, car, var, complete) -> pd.DataFram
 
     return pd.DataFrame(
         {
-            "event_id": prepared.event_ids[e_pos],
-            "token": np.asarray(prepared.tokens, dtype=object)[k_pos],
-            "model": fitted.model,
-            "benchmark": prepared.benchmark,
+            "event_id": _strings(prepared.event_ids, e_pos),
+            "token": _strings(prepared.tokens, k_pos),
+            "model": _constant_strings(fitted.model, e_pos.size),
+            "benchmark": _constant_strings(prepared.benchmark, e_pos.size),
             "window_start": windows[w_pos, 0],
             "window_end": windows[w_pos, 1],
             "car": pick(car),

@@ -78,6 +78,36 @@ def _nan_mean_sd(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return mean, sd, count
 
 
+#: Rows (series) per block, keeping temporaries in cache, and threads used (NumPy releases the GIL).
+_BLOCK_ROWS = 2048
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _for_row_blocks(function, n_rows: int) -> None:
+    """Call ``function(start, stop)`` on consecutive row blocks, on a few threads."""
+    starts = range(0, n_rows, _BLOCK_ROWS)
+    if _THREADS > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(_THREADS) as pool:
+            list(pool.map(lambda start: function(start, start + _BLOCK_ROWS), starts))
+    else:
+        for start in starts:
+            function(start, start + _BLOCK_ROWS)
+
+
+def _as_rows(parts) -> tuple[list[np.ndarray], tuple[int, ...]]:
+    """Flatten the leading axes of arrays that are joined along their last axis."""
+    arrays = [_as_float(part) for part in parts]
+    leading = arrays[0].shape[:-1]
+    if any(a.shape[:-1] != leading for a in arrays):
+        raise ValueError(f"arrays must share their leading shape; got {[a.shape for a in arrays]}")
+    width = sum(a.shape[-1] for a in arrays)
+    return [a.reshape(-1, a.shape[-1]) for a in arrays], leading + (width,)
+
+
+def _joined_block(rows: list[np.ndarray], start: int, stop: int) -> np.ndarray:
+    return np.concatenate([r[start:stop] for r in rows], axis=-1) if len(rows) > 1 else rows[0][start:stop]
+
+
 # --------------------------------------------------------------------------------------------
 # per token-event
 
@@ -128,11 +158,12 @@ def ar_variance(
     s2, n = _as_float(resid_var), _as_float(n_est)
     if model == "market_adjusted":
         return s2 * np.ones_like(n)
-    if model == "constant_mean":
-        return s2 * (1.0 + 1.0 / n)
-    _require_market(market_return, market_mean, market_ssd)
-    deviation = _as_float(market_return) - _as_float(market_mean)
-    return s2 * (1.0 + 1.0 / n + deviation**2 / _as_float(market_ssd))
+    with np.errstate(divide="ignore", invalid="ignore"):  # n = 0 or SSD = 0 give inf/NaN, screened later
+        if model == "constant_mean":
+            return s2 * (1.0 + 1.0 / n)
+        _require_market(market_return, market_mean, market_ssd)
+        deviation = _as_float(market_return) - _as_float(market_mean)
+        return s2 * (1.0 + 1.0 / n + deviation**2 / _as_float(market_ssd))
 
 
 def car_variance(
@@ -188,11 +219,12 @@ def car_variance(
         raise ValueError(f"window_length must be >= 1, got {window_length}")
     if model == "market_adjusted":
         return s2 * length * np.ones_like(n)
-    if model == "constant_mean":
-        return s2 * (length + length**2 / n)
-    _require_market(market_window_sum, market_mean, market_ssd)
-    deviation = _as_float(market_window_sum) - length * _as_float(market_mean)
-    return s2 * (length + length**2 / n + deviation**2 / _as_float(market_ssd))
+    with np.errstate(divide="ignore", invalid="ignore"):  # n = 0 or SSD = 0 give inf/NaN, screened later
+        if model == "constant_mean":
+            return s2 * (length + length**2 / n)
+        _require_market(market_window_sum, market_mean, market_ssd)
+        deviation = _as_float(market_window_sum) - length * _as_float(market_mean)
+        return s2 * (length + length**2 / n + deviation**2 / _as_float(market_ssd))
 
 
 def _require_market(*values) -> None:
@@ -453,20 +485,39 @@ def standardize_residuals(residuals) -> StandardizedResiduals:
     StandardizedResiduals
         Standardised values, validity and usable-series mask.
     """
-    x = _as_float(residuals)
-    valid = ~np.isnan(x)
-    count = valid.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(valid, x, 0.0).sum(axis=-1) / count
-        dev = np.where(valid, x - mean[..., None], 0.0)
-        sd = np.sqrt(np.einsum("...i,...i->...", dev, dev) / count)
-        usable = (count >= 2) & (sd > 0)
-        dev /= np.where(usable, sd, 1.0)[..., None]
-    dev[~usable] = 0.0
-    valid_f = valid.astype(float)
-    valid_f[~usable] = 0.0
-    sum_sq = np.einsum("...i,...i->...", dev, dev)
-    return StandardizedResiduals(dev, valid_f, usable, sum_sq, np.where(usable, count, 0).astype(float))
+    rows, shape = _as_rows([residuals])
+    x = rows[0]
+    n_rows, width = x.shape
+    z = np.empty((n_rows, width))
+    valid = np.empty((n_rows, width))
+    usable = np.empty(n_rows, dtype=bool)
+    sum_sq = np.empty(n_rows)
+    count = np.empty(n_rows)
+
+    def standardize_rows(start: int, stop: int) -> None:
+        block = x[start:stop]
+        present = ~np.isnan(block)
+        n = present.sum(axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(present, block, 0.0).sum(axis=-1) / n
+            dev = np.where(present, block - mean[:, None], 0.0)
+            sd = np.sqrt(np.einsum("ij,ij->i", dev, dev) / n)
+            ok = (n >= 2) & (sd > 0)
+            dev /= np.where(ok, sd, 1.0)[:, None]
+        dev[~ok] = 0.0
+        present[~ok] = False
+        z[start:stop] = dev
+        valid[start:stop] = present
+        usable[start:stop] = ok
+        sum_sq[start:stop] = np.einsum("ij,ij->i", dev, dev)
+        count[start:stop] = np.where(ok, n, 0)
+
+    _for_row_blocks(standardize_rows, n_rows)
+    series_shape = shape[:-1]
+    return StandardizedResiduals(
+        z.reshape(shape), valid.reshape(shape), usable.reshape(series_shape),
+        sum_sq.reshape(series_shape), count.reshape(series_shape),
+    )
 
 
 class CorrelationSums(NamedTuple):
@@ -598,11 +649,6 @@ def mean_cross_correlation(residuals, include=None) -> np.ndarray:
 # non-parametric tests
 
 
-#: Rows ranked per block (keeps the temporaries in cache) and threads used (NumPy sorts release the GIL).
-_RANK_BLOCK_ROWS = 2048
-_RANK_THREADS = max(1, min(4, os.cpu_count() or 1))
-
-
 def _tie_averaged(ordered: np.ndarray, ordinal: np.ndarray) -> np.ndarray:
     """Average the ordinal ranks (of sorted rows ``ordered``) over runs of equal values."""
     n = ordered.shape[-1]
@@ -631,31 +677,6 @@ def _rank_block(block: np.ndarray, out: np.ndarray) -> None:
     flat_out[flat_order.ravel()] = sorted_ranks.ravel()
     out[...] = flat_out.reshape(n_rows, width)
     out[missing] = np.nan
-
-
-def _for_row_blocks(function, n_rows: int) -> None:
-    """Call ``function(start, stop)`` on consecutive row blocks, on a few threads."""
-    starts = range(0, n_rows, _RANK_BLOCK_ROWS)
-    if _RANK_THREADS > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(_RANK_THREADS) as pool:
-            list(pool.map(lambda start: function(start, start + _RANK_BLOCK_ROWS), starts))
-    else:
-        for start in starts:
-            function(start, start + _RANK_BLOCK_ROWS)
-
-
-def _as_rows(parts) -> tuple[list[np.ndarray], tuple[int, ...]]:
-    """Flatten the leading axes of arrays that are joined along their last axis."""
-    arrays = [_as_float(part) for part in parts]
-    leading = arrays[0].shape[:-1]
-    if any(a.shape[:-1] != leading for a in arrays):
-        raise ValueError(f"arrays to rank must share their leading shape; got {[a.shape for a in arrays]}")
-    width = sum(a.shape[-1] for a in arrays)
-    return [a.reshape(-1, a.shape[-1]) for a in arrays], leading + (width,)
-
-
-def _joined_block(rows: list[np.ndarray], start: int, stop: int) -> np.ndarray:
-    return np.concatenate([r[start:stop] for r in rows], axis=-1) if len(rows) > 1 else rows[0][start:stop]
 
 
 def average_ranks(values) -> np.ndarray:

@@ -328,7 +328,12 @@ def gather_rows(panel: np.ndarray, rows: np.ndarray, usable: np.ndarray) -> np.n
     numpy.ndarray
         Shape ``(n_events, n_series, n_days)``, C-contiguous.
     """
-    n_rows = panel.shape[0]
-    padded = np.vstack([panel, np.full((1, panel.shape[1]), np.nan)])
+    n_rows, n_series = panel.shape
+    # series-major copy with a trailing NaN column that unusable rows point to
+    by_series = np.full((n_series, n_rows + 1), np.nan)
+    by_series[:, :n_rows] = panel.T
     safe_rows = np.where(usable, rows, n_rows)
-    return np.ascontiguousarray(padded[safe_rows].transpose(0, 2, 1))
+    out = np.empty((rows.shape[0], n_series, rows.shape[1]))
+    for event, event_rows in enumerate(safe_rows):  # one contiguous gather per event
+        np.take(by_series, event_rows, axis=1, out=out[event])
+    return out
