@@ -356,6 +356,7 @@ def test_steps_equal_one_call_and_are_deterministic(synthetic_result):
         ({"benchmark": "TRX"}, "benchmark 'TRX' is also a studied token"),
         ({"tokens": ["TRX", "DOGE"]}, "token.* not in returns columns: DOGE"),
         ({"tokens": ["trx"]}, "upper-case"),
+        ({"tokens": "TRX"}, "tokens must be a list of symbols"),
         ({"tokens": ["TRX"], "benchmark": "EW"}, "EW benchmark needs at least 2 tokens"),
         ({"min_estimation_obs": 200}, "min_estimation_obs must be between 5 and the estimation window length 110"),
         ({"event_windows": [(0, 0.5)]}, "integer day offsets"),

@@ -31,7 +31,9 @@ from .study import (
 )
 from .tests import (
     CarTest,
+    CorrelationSums,
     RankPanel,
+    RankSums,
     StandardizedResiduals,
     StatResult,
     ar_variance,
@@ -41,7 +43,10 @@ from .tests import (
     caar_confidence_interval,
     car_t_test,
     car_variance,
+    corrado_from_sums,
     corrado_rank_z,
+    correlation_from_sums,
+    cross_correlation_sums,
     cross_sectional_t,
     generalized_sign_z,
     kolari_pynnonen_adjust,
@@ -49,6 +54,7 @@ from .tests import (
     patell_z,
     pooled_cross_correlation,
     rank_panel,
+    rank_sums,
     standardize_residuals,
     standardized_car,
     standardized_ranks,

@@ -184,6 +184,8 @@ class EventStudyResult:
 
 
 def _check_tokens(tokens: Sequence[str], columns: pd.Index) -> list[str]:
+    if isinstance(tokens, str):
+        raise ValueError(f"tokens must be a list of symbols, got the string {tokens!r}")
     tokens = list(tokens)
     if not tokens:
         raise ValueError("tokens is empty; give at least one token symbol")
