@@ -349,7 +349,10 @@ def patell_z(scar, dof) -> StatResult:
     for the market model (Patell's factor) and ``(n - 1)/(n - 3)`` for the one-parameter models.
     The statistic is
     ``Z = sum_i SCAR_i / sqrt((dof_i)/(dof_i - 2)) / sqrt(N)``, standard normal for large ``N``
-    (Campbell, Lo & MacKinlay 1997 "J2"). Assumes independent series (no cross-correlation) and
+    (Campbell, Lo & MacKinlay 1997 "J2"). For a multi-day window the CAR is standardised as a
+    whole by its prediction-error-corrected SE (the Mikkelson-Partch 1988 form, with the
+    cross-day covariance of the prediction errors) instead of Patell's ``sum_t SAR_t / sqrt(L)``;
+    the two coincide for a one-day window. Assumes independent series (no cross-correlation) and
     no event-induced variance change.
 
     Parameters
