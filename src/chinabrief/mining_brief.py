@@ -459,16 +459,22 @@ def _nowrap(value: object) -> str:
     return f'<span style="white-space:nowrap">{show.escape(value)}</span>'
 
 
+#: Short column headers for the wide month × country table (the names elsewhere stay CCAF's).
+SHORT_HEADERS = {"United States": "US", "Mainland China": "China", "Russian Federation": "Russia",
+                 "Iran, Islamic Rep.": "Iran", "Kazakhstan": "Kazakh\u00adstan"}
+
+
 def monthly_html(tables: dict[str, pd.DataFrame]) -> str:
     """The full month × country table, each month's top five highlighted."""
-    frame = tables["shares_by_month"].rename(columns={"month": "Month"})
+    frame = tables["shares_by_month"].rename(columns={"month": "Month", **SHORT_HEADERS})
     formats: dict = {col: "{:.2f}" for col in frame.columns if col != "Month"}
     formats["Month"] = _nowrap
     return (show.section_html("monthly", "Every month, every country")
             + show.table_html(frame, formats=formats, highlight=lambda row: mining.top_n_mask(row, TOP_N),
                               caption="Share of global Bitcoin hashrate (%) by month and country",
                               note=f"Highlighted: each month's {TOP_N} largest shares ('Other' excluded). "
-                                   "Columns ordered by the latest month. " + VPN_NOTE)
+                                   "Columns ordered by the latest month; US = United States, China = Mainland China, "
+                                   "Russia = Russian Federation, Iran = Iran, Islamic Rep. " + VPN_NOTE)
             + show.callout_html("Methods", [MAP_METHOD, NAMES_CAVEAT]))
 
 
