@@ -25,6 +25,8 @@ def test_two_builds_in_different_folders_are_byte_identical(built, tmp_path):
     second = verify.copy_checkout(ROOT, tmp_path / "second")
     done = make(second, "report", f"SNAPSHOT={SNAPSHOT}")
     assert done.returncode == 0, done.stderr
-    first_sums = verify.checksums(built)
+    # other tests add screenshots and a failed-stage page to the shared build: not build outputs
+    first_sums = {k: v for k, v in verify.checksums(built).items()
+                  if not k.startswith(("reports/screenshots/", "reports/failed/"))}
     assert len(first_sums) > 20
     assert verify.differences(first_sums, verify.checksums(second)) == []
