@@ -57,7 +57,11 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     hourly = all_hourly[all_hourly["token"].isin(wanted)].reset_index(drop=True)
     by_kind = {e.kind: paths.raw / e.path for e in entries}
     countries = mining.read_countries(by_kind["ccaf_mining_countries"])
-    cross = mining.cross_check(countries, mining.read_countries_v110(by_kind["ccaf_mining_countries_v110"]))
+    if "ccaf_mining_countries_v110" in by_kind:  # the snapshot has both formats; live runs only v1.2.0
+        cross = mining.cross_check(countries, mining.read_countries_v110(by_kind["ccaf_mining_countries_v110"]))
+    else:
+        cross = pd.DataFrame({"months_compared": pd.Series(dtype="int64"), "rows_compared": pd.Series(dtype="int64"),
+                              "max_abs_diff_pct": pd.Series(dtype="float64")})
     provinces = mining.read_provinces(by_kind["ccaf_mining_provinces"], countries)
     catalogue = events.assign_day0(events.load_catalogue(paths.events), cutoff_hour_utc)
     return Prepared(
