@@ -74,9 +74,10 @@ def show_brief(prepared: Prepared, written: list[str], *, tokens: list[str], sou
         f"In 2025, {', '.join(f'{t} ({n} days)' for t, n in unattributed.items()) or 'no token'} relies on the "
         "medium-trust unattributed source.",
         f"OKB, covered only by the unattributed source, misses {int(okb['days_missing'].sum())} days in {len(okb)} gap(s).",
-        f"The two CCAF download formats agree exactly on {int(prepared.mining_cross_check['rows_compared'].iloc[0])} "
-        "country-month shares.",
     ]
+    if not prepared.mining_cross_check.empty:
+        findings.append(f"The two CCAF download formats agree exactly on "
+                        f"{int(prepared.mining_cross_check['rows_compared'].iloc[0])} country-month shares.")
     show.show_title_block(
         "Data quality and provenance",
         "What the briefs are built on: sources, coverage, source choice, agreement and gaps.",
