@@ -97,8 +97,10 @@ def main() -> None:
     estimation_window = (-(args.estimation_days + 10), -11)
     event_windows = list(DEFAULT_EVENT_WINDOWS)
     returns, events, tokens = synthetic_panel(args.tokens, args.events, args.estimation_days, spacing=6)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     print(f"SYNTHETIC data: {args.tokens} tokens x {args.events} events x {args.estimation_days}-day "
-          f"estimation windows, {len(returns)} days (seed {SEED}); {os.cpu_count()} CPU(s)")
+          f"estimation windows, {len(returns)} days (seed {SEED}); {os.cpu_count()} CPU(s), "
+          f"load average {load_before} (other processes share these CPUs)")
 
     def vectorised():
         return run_event_study(
@@ -150,6 +152,8 @@ def main() -> None:
         "event_windows": [list(w) for w in event_windows],
         "n_days": len(returns),
         "cpu_count": os.cpu_count(),
+        "load_average_1_5_15min_before": load_before,
+        "load_average_1_5_15min_after": [round(x, 2) for x in os.getloadavg()],
         "vectorised_seconds_best": round(vector_best, 4),
         "vectorised_seconds_runs": [round(t, 4) for t in vector_times],
         "vectorised_scope": "run_event_study(models=['market_model']): windows, fit, ARs, CARs, all 6 CAAR tests, tables",

@@ -459,7 +459,8 @@ class StandardizedResiduals(NamedTuple):
     z : numpy.ndarray
         Shape ``(..., N, days)``; ``(x - mean) / sd`` on valid days, 0 elsewhere.
     valid : numpy.ndarray
-        Same shape, float 1.0 on valid days, 0.0 elsewhere.
+        Same shape, float32 1.0 on valid days, 0.0 elsewhere (float32 halves the memory and
+        its sums of 0/1 weights are exact below 2**24 series).
     usable : numpy.ndarray
         Shape ``(..., N)``, bool; series with >= 2 valid days and positive SD.
     sum_sq : numpy.ndarray
@@ -492,7 +493,7 @@ def standardize_residuals(residuals) -> StandardizedResiduals:
     x = rows[0]
     n_rows, width = x.shape
     z = np.empty((n_rows, width))
-    valid = np.empty((n_rows, width))
+    valid = np.empty((n_rows, width), dtype=np.float32)
     usable = np.empty(n_rows, dtype=bool)
     sum_sq = np.empty(n_rows)
     count = np.empty(n_rows)
@@ -578,8 +579,13 @@ def cross_correlation_sums(standardized: StandardizedResiduals, include=None) ->
 
 
 def _weighted_series_sum(weight: np.ndarray, panel: np.ndarray) -> np.ndarray:
-    """``sum_i weight_i * panel_i`` over the series axis: ``(..., N)`` x ``(..., N, days)`` -> ``(..., days)``."""
-    return (weight[..., None, :] @ panel)[..., 0, :]
+    """``sum_i weight_i * panel_i`` over the series axis: ``(..., N)`` x ``(..., N, days)`` -> ``(..., days)``.
+
+    Computed in the panel's dtype (float32 for the 0/1 validity panels, whose sums with 0/1 weights
+    are exact integers below 2**24) and returned as float64.
+    """
+    weight = np.asarray(weight).astype(panel.dtype, copy=False)
+    return (weight[..., None, :] @ panel)[..., 0, :].astype(float, copy=False)
 
 
 def correlation_from_sums(sums: CorrelationSums) -> np.ndarray:
@@ -739,7 +745,7 @@ class RankPanel(NamedTuple):
     scores : numpy.ndarray
         Shape ``(..., N, days)``; ``U`` from :func:`standardized_ranks`, 0 where missing.
     valid : numpy.ndarray
-        Same shape, float 1.0 where the day has a value, 0.0 elsewhere.
+        Same shape, float32 1.0 where the day has a value, 0.0 elsewhere.
     """
 
     scores: np.ndarray
@@ -770,7 +776,7 @@ def rank_panel(*parts) -> RankPanel:
     rows, shape = _as_rows(parts)
     n_rows = rows[0].shape[0]
     scores = np.empty((n_rows, shape[-1]))
-    valid = np.empty((n_rows, shape[-1]))
+    valid = np.empty((n_rows, shape[-1]), dtype=np.float32)
 
     def rank_rows(start: int, stop: int) -> None:
         block = _joined_block(rows, start, stop)
