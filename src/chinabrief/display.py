@@ -75,7 +75,7 @@ def table_html(
         for c in frame.columns
     )
     body = []
-    for _, row in frame.iterrows():
+    for _, row in frame.astype(object).iterrows():  # per-column types: no int→float upcast
         marks = highlight(row) if highlight else [False] * len(frame.columns)
         cells = []
         for col, mark in zip(frame.columns, marks):
