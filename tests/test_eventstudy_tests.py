@@ -232,3 +232,17 @@ def test_generalized_sign_hand_worked():
     assert result.p_value == pytest.approx(2 * stats.norm.sf(1.0))
     skewed = st.generalized_sign_z(cars, np.full(4, 0.4))  # p = 0.4
     assert skewed.statistic == pytest.approx((3 - 1.6) / math.sqrt(4 * 0.4 * 0.6))
+
+
+def test_blocked_threaded_panels_equal_one_block(monkeypatch):
+    rng = np.random.default_rng(8)  # SYNTHETIC
+    residuals = rng.normal(size=(3, 7, 40))
+    residuals[rng.random(residuals.shape) < 0.1] = np.nan
+    residuals[1, 2] = np.nan  # an unusable series
+    monkeypatch.setattr(st, "_BLOCK_ROWS", 10_000)
+    whole_std, whole_rank = st.standardize_residuals(residuals), st.rank_panel(residuals[..., :30], residuals[..., 30:])
+    monkeypatch.setattr(st, "_BLOCK_ROWS", 2)  # 11 blocks over 21 series, on several threads
+    blocked_std, blocked_rank = st.standardize_residuals(residuals), st.rank_panel(residuals[..., :30], residuals[..., 30:])
+    for whole, blocked in zip(whole_std + whole_rank, blocked_std + blocked_rank):
+        np.testing.assert_array_equal(blocked, whole)
+    assert not blocked_std.usable[1, 2] and blocked_std.count[1, 2] == 0

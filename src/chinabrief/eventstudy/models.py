@@ -282,7 +282,7 @@ def fit_normal_returns(model: str, est_returns: np.ndarray, est_market: np.ndarr
 
 
 #: Target rows (token-events) per block, so a block's temporaries stay in cache.
-_BLOCK_ROWS = 2048
+_BLOCK_ROWS = 256
 _THREADS = max(1, min(4, os.cpu_count() or 1))
 
 

@@ -79,7 +79,7 @@ def _nan_mean_sd(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 #: Rows (series) per block, keeping temporaries in cache, and threads used (NumPy releases the GIL).
-_BLOCK_ROWS = 2048
+_BLOCK_ROWS = 256
 _THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
