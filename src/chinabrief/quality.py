@@ -40,19 +40,25 @@ def data_section_html(manifest: pd.DataFrame, source_choice: pd.DataFrame, agree
                                  formats={"files": "{:d}", "bytes": "{:,.0f}"},
                                  note="Every file was verified against the snapshot's SHA256SUMS before use."))
     choice = source_choice[source_choice["token"].isin(tokens) & (source_choice["end"] >= pd.Timestamp(since))].copy()
+    choice = choice.rename(columns={"start": "from", "end": "to"})
     choice["trust"] = choice["source"].map(SOURCE_TRUST)
     parts.append(show.table_html(choice, caption=f"Which source serves each token (segments reaching past {since})",
                                  formats={"days": "{:,d}"},
                                  note="Rule: spot before perpetual futures before the unattributed source, day by day."))
-    agree = agreement[agreement["token"].isin(tokens)]
-    parts.append(show.table_html(agree, caption="Agreement between sources where they overlap (closes)",
-                                 formats={"days_compared": "{:,d}", "median_abs_diff_pct": "{:.3f}%", "max_abs_diff_pct": "{:.2f}%"}))
-    gap = gaps[gaps["token"].isin(tokens) & (gaps["gap_end"] >= pd.Timestamp(since))]
+    agree = agreement[agreement["token"].isin(tokens)].rename(columns={
+        "source_a": "source A", "source_b": "source B", "days_compared": "days compared",
+        "median_abs_diff_pct": "median |B/A − 1|", "max_abs_diff_pct": "max |B/A − 1|", "max_diff_date": "day of max"})
+    parts.append(show.table_html(agree, caption="Agreement between sources where they overlap (daily closes)",
+                                 formats={"days compared": "{:,d}", "median |B/A − 1|": "{:.3f}%", "max |B/A − 1|": "{:.2f}%"},
+                                 note="Differences over the whole overlap, which for the unattributed source reaches back "
+                                      "to 2014; its largest differences are isolated outliers, not level shifts."))
+    gap = gaps[gaps["token"].isin(tokens) & (gaps["gap_end"] >= pd.Timestamp(since))].rename(
+        columns={"gap_start": "first missing day", "gap_end": "last missing day", "days_missing": "days missing"})
     if gap.empty:
         parts.append(show.prose_html("<p>No gaps in the chosen daily series since {since}.</p>", since=since))
     else:
         parts.append(show.table_html(gap, caption=f"Missing days in the chosen daily series since {since}",
-                                     formats={"days_missing": "{:d}"},
+                                     formats={"days missing": "{:d}"},
                                      note="Gaps are left as gaps: no return is computed across a missing day."))
     files = manifest[["path", "sha256"]].copy()
     files["sha256"] = files["sha256"].str[:16] + "…"
