@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from typing import Any, Callable, Mapping
 
 import matplotlib
@@ -32,9 +33,13 @@ def fmt_number(value: Any, spec: str) -> str:
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
         return "–"
     try:
-        return spec.format(value)
+        text = spec.format(value)
     except (TypeError, ValueError):
         return escape(value)
+    # a value that rounds to zero shows no sign ("-0.00" reads as a loss)
+    if re.fullmatch(r"[+-]0(\.0+)?%?", text):
+        text = text[1:]
+    return text
 
 
 def _is_number_column(column: pd.Series) -> bool:
@@ -49,6 +54,7 @@ def table_html(
     note: str | None = None,
     highlight: Callable[[pd.Series], list[bool]] | None = None,
     css_class: str = "brief-table",
+    align_right: tuple[str, ...] = (),
 ) -> str:
     """Render a DataFrame as an HTML table with escaped cells and right-aligned numbers.
 
@@ -63,6 +69,8 @@ def table_html(
         Plain text above / below the table (escaped).
     highlight : callable, optional
         Row → list of booleans (one per column) marking cells to highlight.
+    align_right : tuple of str
+        Text columns holding formatted numbers (e.g. ``"+2.19**"``) to align like numbers.
 
     Returns
     -------
@@ -71,7 +79,7 @@ def table_html(
     """
     formats = dict(formats or {})
     head = "".join(
-        f'<th class="{"num" if _is_number_column(frame[c]) else "txt"}">{escape(c)}</th>'
+        f'<th class="{"num" if _is_number_column(frame[c]) or c in align_right else "txt"}">{escape(c)}</th>'
         for c in frame.columns
     )
     body = []
@@ -81,6 +89,7 @@ def table_html(
         for col, mark in zip(frame.columns, marks):
             value = row[col]
             numeric = _is_number_column(frame[col])
+            is_date = isinstance(value, pd.Timestamp)
             spec = formats.get(col)
             if callable(spec):
                 text = spec(value)
@@ -90,11 +99,11 @@ def table_html(
                 text = fmt_number(value, "{:,d}")
             elif numeric:
                 text = fmt_number(value, "{:,.2f}")
-            elif isinstance(value, pd.Timestamp):
+            elif is_date:
                 text = value.strftime("%Y-%m-%d")
             else:
                 text = escape("–" if pd.isna(value) else value)
-            cls = ("num" if numeric else "txt") + (" hl" if mark else "")
+            cls = ("num" if numeric or col in align_right else "date" if is_date else "txt") + (" hl" if mark else "")
             cells.append(f'<td class="{cls}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
@@ -211,5 +220,13 @@ def stars(p: float) -> str:
 
 
 def fmt_p(p: float) -> str:
-    """A p-value with its stars, for table cells."""
-    return "–" if p is None or p != p else f"{p:.3f}{stars(p)}"
+    """A p-value with its stars, for table cells ("<0.001" below one in a thousand).
+
+    Examples
+    --------
+    >>> fmt_p(0.0004), fmt_p(0.03), fmt_p(0.5)
+    ('<0.001***', '0.030**', '0.500')
+    """
+    if p is None or p != p:
+        return "–"
+    return ("<0.001" if p < 0.001 else f"{p:.3f}") + stars(p)

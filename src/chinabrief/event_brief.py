@@ -27,11 +27,11 @@ def summary_sentence(label: str, car: pd.DataFrame, benchmark: str) -> str:
         The event's rows of the CAR table for one model and the [−1,+1] window (car as fraction).
     """
     if car.empty:
-        return f"No token has enough data around {label} for the event study."
+        return "No token has enough data around this event for the event study."
     values = car.set_index("token")["car"] * 100
     up = int((values > 0).sum())
     significant = int((car["p"] < 0.05).sum())
-    return (f"Around {label}, {up} of {len(values)} tokens beat {benchmark} over days −1 to +1; the strongest was "
+    return (f"{up} of {len(values)} tokens beat {benchmark} over days −1 to +1; the strongest was "
             f"{values.idxmax()} ({values.max():+.1f}%), the weakest {values.idxmin()} ({values.min():+.1f}%); "
             f"{significant} of {len(values)} reactions are significant at 5%.")
 
@@ -55,8 +55,12 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
                              cutoff_hour_utc=cutoff_hour_utc)
     car = result.car
     headline = car[car["event_id"].eq(event_id) & car["window_start"].eq(-1) & car["window_end"].eq(1)]
+    missing = [t for t in tokens if t not in set(headline["token"])]
+    dek = summary_sentence(ev["label"], headline, benchmark)
+    if missing:
+        dek += f" Not enough data for {', '.join(missing)} (see Abnormal returns)."
     time_text = f"about {ev['time_utc']} UTC" if isinstance(ev["time_utc"], str) and ev["time_utc"] else "time not known"
-    show.show_title_block(ev["label"], summary_sentence(ev["label"], headline, benchmark), {
+    show.show_title_block(ev["label"], dek, {
         "Announced": f"{ev['date']:%Y-%m-%d}, {time_text}", "Day 0": f"{day0:%Y-%m-%d}",
         "Category": ev["category"], "Tokens": ", ".join(tokens), "Benchmark": benchmark,
         "Model": f"market model, estimation window {list(estimation_window)} days",
@@ -73,12 +77,15 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
                      source="chosen daily closes (see Data)")
 
     show.show_section("car", "Abnormal returns")
-    show.show_table(event_car_table(result, event_id, MODEL), formats={"n_est": "{:d}"},
+    car_table = event_car_table(result, event_id, MODEL)
+    show.show_table(car_table, formats={"n_est": "{:d}"},
+                    align_right=tuple(c for c in car_table.columns if c.startswith("CAR")),
                     caption=f"Cumulative abnormal returns versus {benchmark}, % (market model)",
                     note="*** p<0.01, ** p<0.05, * p<0.10 (t-test with the prediction-error-corrected variance, "
                          "MacKinlay 1997).")
     ar = result.abnormal_returns
     ar = ar[ar["event_id"].eq(event_id)].pivot(index="rel_day", columns="token", values="ar") * 100
+    ar = ar[[t for t in tokens if t in ar.columns]]
     if not ar.empty:
         ar.index = ar.index.astype(int)
         show.show_table(ar.reset_index(), caption="Daily abnormal returns (%) by day relative to day 0",
@@ -98,7 +105,9 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
             wide = part.pivot(index="token", columns="horizon_h", values="ar") * 100
             wide.columns = [f"AR +{h}h %" for h in wide.columns]
             show.show_table(wide.reset_index(), formats={c: "{:+.2f}" for c in wide.columns},
-                            caption=f"Hourly abnormal return versus {benchmark} after {when:%Y-%m-%d %H:%M} UTC (approx.)")
+                            caption=f"Hourly abnormal return versus {benchmark} after {when:%Y-%m-%d %H:%M} UTC (approx.)",
+                            note="Only tokens with Binance spot hourly closes (TRX, NEO, VET, CFX; not OKB), "
+                                 "which end on 2025-06-13.")
     else:
         show.show_prose("<p>The announcement time is not known to the hour, so no intraday view.</p>")
     show.show_callout("Day 0", [events_mod.day0_rule_text(cutoff_hour_utc)])

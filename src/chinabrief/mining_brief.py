@@ -375,7 +375,7 @@ def title_html(inputs: MiningInputs, mining_month: str) -> str:
     facts = {
         "Mining map data": f"{m[0]} to {m[-1]} ({len(m)} months)",
         "Province data": f"{prov[0]} to {prov[-1]} (later months all zero)",
-        "Parameter mining_month": mining_month,
+        "Month shown": mining_month,
         "Download cross-check": (f"v1.1.0 and v1.2.0 downloads identical over {int(check['months_compared'])} months"
                                  if check is not None else "not run"),
         "Published figures": f"{len(inputs.figures)} figures ({inputs.sources.get('Published figures (our compilation)', '')})",
@@ -475,7 +475,10 @@ def monthly_html(tables: dict[str, pd.DataFrame]) -> str:
                               note=f"Highlighted: each month's {TOP_N} largest shares ('Other' excluded). "
                                    "Columns ordered by the latest month; US = United States, China = Mainland China, "
                                    "Russia = Russian Federation, Iran = Iran, Islamic Rep. " + VPN_NOTE)
-            + show.callout_html("Methods", [MAP_METHOD, NAMES_CAVEAT]))
+            + show.callout_html("Reading these shares", [
+                "A sample of mining pools' hashers, geolocated by IP and extrapolated to the network; World Bank "
+                "country names; * = probably inflated by VPN/proxy routing. Details under 'How to read this "
+                "table' above and in Methods."]))
 
 
 def provinces_html(inputs: MiningInputs, tables: dict[str, pd.DataFrame]) -> str:

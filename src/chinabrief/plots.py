@@ -1,6 +1,7 @@
 """Shared chart style and the token charts (mining charts live in ``mining_charts``)."""
 from __future__ import annotations
 
+import textwrap
 from importlib import resources
 
 import matplotlib
@@ -11,9 +12,25 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
+#: One colour per token in every chart of every brief (benchmarks dark and thick).
+TOKEN_COLORS = {"TRX": "#b3261e", "NEO": "#2e8540", "VET": "#1f5fa8", "CFX": "#d4763b", "OKB": "#6b3fa0",
+                "BTC": "#1d2430", "ETH": "#5b6472"}
+FALLBACK_COLORS = ["#17becf", "#9a6400", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+
+
+def token_color(token: str, index: int = 0) -> str:
+    """The token's colour (fixed for the core tokens and benchmarks)."""
+    return TOKEN_COLORS.get(token, FALLBACK_COLORS[index % len(FALLBACK_COLORS)])
+
+
 def use_style() -> None:
     """Apply the project's one matplotlib style."""
     plt.style.use(str(resources.files("chinabrief").joinpath("styles/brief.mplstyle")))
+
+
+def wrap_title(title: str, width: int = 72) -> str:
+    """Break a long chart title over lines so it stays within the figure."""
+    return "\n".join(textwrap.wrap(title, width)) or title
 
 
 def source_note(ax: plt.Axes, text: str) -> None:
@@ -31,14 +48,14 @@ def car_paths(paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnorma
     """
     use_style()
     fig, ax = plt.subplots()
-    for token in paths.columns:
-        ax.plot(paths.index, paths[token], marker="o", markersize=3, label=token)
+    for i, token in enumerate(paths.columns):
+        ax.plot(paths.index, paths[token], marker="o", markersize=3, label=token, color=token_color(token, i))
     ax.axvline(0, color="#1d2430", linewidth=1, linestyle="--")
     ax.axhline(0, color="#1d2430", linewidth=0.8)
     ax.set_xlabel("Days relative to day 0 (UTC days)")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(ncol=min(len(paths.columns), 6), loc="upper left")
+    ax.set_title(wrap_title(title))
+    ax.legend(ncol=min(len(paths.columns), 6), loc="upper center", bbox_to_anchor=(0.5, -0.2))
     ax.set_xticks(np.arange(paths.index.min(), paths.index.max() + 1))
     return fig
 
@@ -47,15 +64,15 @@ def indexed_prices(frame: pd.DataFrame, title: str) -> plt.Figure:
     """Prices indexed to 100 on the day before day 0, one line per token, by relative day."""
     use_style()
     fig, ax = plt.subplots()
-    for token in frame.columns:
-        ax.plot(frame.index, frame[token], marker="o", markersize=3, label=token,
+    for i, token in enumerate(frame.columns):
+        ax.plot(frame.index, frame[token], marker="o", markersize=3, label=token, color=token_color(token, i),
                 linewidth=2.4 if token in ("BTC", "ETH") else 1.4)
     ax.axvline(0, color="#1d2430", linewidth=1, linestyle="--")
     ax.axhline(100, color="#1d2430", linewidth=0.8)
     ax.set_xlabel("Days relative to day 0 (UTC days)")
     ax.set_ylabel("Price, indexed (day −1 close = 100)")
-    ax.set_title(title)
-    ax.legend(ncol=min(len(frame.columns), 7), loc="upper left")
+    ax.set_title(wrap_title(title))
+    ax.legend(ncol=min(len(frame.columns), 7), loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return fig
 
 
@@ -64,18 +81,18 @@ def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str =
     use_style()
     values = matrix.to_numpy(dtype=float)
     limit = float(np.nanpercentile(np.abs(values), 95)) if np.isfinite(values).any() else 1.0
-    height = max(4.0, 0.26 * len(row_labels) + 1.6)
-    fig, ax = plt.subplots(figsize=(9, height))
+    height = max(4.0, 0.24 * len(row_labels) + 1.6)
+    fig, ax = plt.subplots(figsize=(9.5, height))
     cmap = plt.get_cmap("RdBu").copy()
     cmap.set_bad("#e6e8ec")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(matrix.shape[1]), matrix.columns)
-    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=7.5)
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
     ax.xaxis.tick_top()
     ax.grid(False)
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=6.5,
+            ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=7.5,
                     color="white" if abs(value) > 0.6 * limit else "#1d2430")
     bar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
     bar.set_label(f"CAR ({unit}); grey: excluded (not enough data)")

@@ -48,10 +48,15 @@ def data_section_html(manifest: pd.DataFrame, source_choice: pd.DataFrame, agree
     agree = agreement[agreement["token"].isin(tokens)].rename(columns={
         "source_a": "source A", "source_b": "source B", "days_compared": "days compared",
         "median_abs_diff_pct": "median |B/A − 1|", "max_abs_diff_pct": "max |B/A − 1|", "max_diff_date": "day of max"})
-    parts.append(show.table_html(agree, caption="Agreement between sources where they overlap (daily closes)",
-                                 formats={"days compared": "{:,d}", "median |B/A − 1|": "{:.3f}%", "max |B/A − 1|": "{:.2f}%"},
-                                 note="Differences over the whole overlap, which for the unattributed source reaches back "
-                                      "to 2014; its largest differences are isolated outliers, not level shifts."))
+    agree_table = show.table_html(
+        agree, caption="Agreement between sources where they overlap (daily closes)",
+        formats={"days compared": "{:,d}", "median |B/A − 1|": "{:.3f}%", "max |B/A − 1|": "{:.2f}%"},
+        note="Differences over the whole overlap, which for the unattributed source reaches back to 2014; "
+             "its largest differences are isolated outliers, not level shifts.")
+    summary = (f"Agreement between sources: {len(agree)} overlapping pairs, median differences "
+               f"{agree['median |B/A − 1|'].min():.3f}% to {agree['median |B/A − 1|'].max():.3f}%"
+               if len(agree) else "Agreement between sources: no overlapping sources")
+    parts.append(f"<details><summary>{show.escape(summary)}</summary>{agree_table}</details>")
     gap = gaps[gaps["token"].isin(tokens) & (gaps["gap_end"] >= pd.Timestamp(since))].rename(
         columns={"gap_start": "first missing day", "gap_end": "last missing day", "days_missing": "days missing"})
     if gap.empty:

@@ -44,6 +44,15 @@ def event_car_table(result, event_id: str, model: str = token_study.HEADLINE_MOD
     return wide.assign(n_est=n_est).reset_index()
 
 
+def car_path(result, event_id: str, tokens: list[str], model: str = token_study.HEADLINE_MODEL) -> pd.DataFrame:
+    """Cumulative abnormal return (%) by relative day for one event, tokens in the given order."""
+    ar = result.abnormal_returns
+    sel = ar[ar["event_id"].eq(event_id) & ar["model"].eq(model)]
+    wide = sel.pivot(index="rel_day", columns="token", values="ar")
+    wide = wide[[t for t in tokens if t in wide.columns]]
+    return wide.cumsum(skipna=False) * 100
+
+
 def claims_check(tables: dict, tokens: list[str], claims: pd.DataFrame) -> pd.DataFrame:
     """Set the article's 24h changes for 2025-05-07 beside the data's close-to-close change.
 
@@ -137,10 +146,13 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
     show.show_section("heatmap", "Every event × token: CAR[−1,+1]")
     matrix = token_study.car_matrix(result, catalogue, tokens)
     labels = catalogue.set_index("event_id").loc[matrix.index]
-    row_labels = [f"{d:%m-%d} {lab[:46]}" for d, lab in zip(labels["day0"], labels["label"])]
+    row_labels = [f"{d:%m-%d} {lab if len(lab) <= 58 else lab[:57] + '…'}" for d, lab in zip(labels["day0"], labels["label"])]
     fig = plots.heatmap(matrix, row_labels, f"CAR[−1,+1] versus {benchmark}, market model (%)")
     show.show_figure(fig, alt=f"Heatmap of cumulative abnormal returns over days −1 to +1 for {len(matrix)} events "
                               f"and tokens {', '.join(matrix.columns)}", source="chinabrief event study on the data snapshot")
+    show.show_prose('<p class="table-note">Rows are events by day 0 (MM-DD); blue = the token beat {benchmark}, red = it '
+                    'lagged; grey = excluded for lack of data (see Methods). Events that share a day 0 share their '
+                    'numbers: a daily study cannot tell them apart.</p>', benchmark=benchmark)
 
     show.show_section("categories", "Escalation vs de-escalation vs talks and agreements")
     cat_show = categories[["scope", "n_events", "n_tokens", "caar", "ci_low", "ci_high", *TEST_NAMES]].rename(
@@ -167,15 +179,14 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
         ev = catalogue.set_index("event_id").loc[event_id]
         table = event_car_table(result, event_id)
         show.show_table(table, caption=f"{ev['label']} — day 0 {ev['day0']:%Y-%m-%d}, CAR % (market model)",
-                        formats={"n_est": "{:d}"},
+                        formats={"n_est": "{:d}"}, align_right=tuple(c for c in table.columns if c.startswith("CAR")),
                         note=f"Announced {ev['date']:%Y-%m-%d} at about {ev['time_utc']} UTC. *** p<0.01, ** p<0.05, "
                              "* p<0.10 (t-test with the prediction-error-corrected variance); n_est = returns in the "
                              "estimation window.")
-        window = reactions.market_adjusted_window(tables["returns"], tokens, benchmark, ev["day0"], (-5, 5))
-        paths = window.pivot(index="rel_day", columns="token", values="car") * 100
-        fig = plots.car_paths(paths, f"{ev['label'][:60]}: market-adjusted CAR vs {benchmark}")
-        show.show_figure(fig, alt=f"Cumulative market-adjusted abnormal returns around {ev['label']}",
-                         source="chosen daily closes (see Data); CAR cumulated from day −5")
+        paths = car_path(result, event_id, tokens)
+        fig = plots.car_paths(paths, f"{ev['label']}: cumulative abnormal return vs {benchmark} (market model)")
+        show.show_figure(fig, alt=f"Cumulative abnormal returns (market model) around {ev['label']}",
+                         source="chinabrief event study; ARs cumulated from day −5, so the value at +5 is CAR[−5,+5]")
 
     show.show_section("intraday", "Intraday reactions (events with a known UTC time)")
     timed = catalogue[catalogue["time_utc"].notna() & catalogue["event_id"].isin(focus_events)]
@@ -199,8 +210,9 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
 
     show.show_section("claims", "The article's claims: 24h moves on Wednesday 2025-05-07")
     if not claims.empty:
-        show.show_table(claims, formats={"data %": "{:+.2f}", "verdict": _verdict_cell},
-                        caption="Claimed 24h change vs the UTC-day close-to-close change on 2025-05-07")
+        for claim_text, part in claims.groupby("claim", sort=False):
+            show.show_table(part.drop(columns="claim"), formats={"data %": "{:+.2f}", "verdict": _verdict_cell},
+                            caption=f"Claim: “{claim_text}” — against the UTC-day close-to-close change on 2025-05-07")
         changes = reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], tokens, CLAIM_DAY)
         wide = changes.pivot_table(index="token", columns="measure", values="pct_change", aggfunc="first")
         show.show_table(wide.reset_index(), caption="The same day measured several ways (%)",
@@ -235,9 +247,11 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
         "perpetual futures (see Data).",
     ], css_class="caveats")
     if not result.exclusions.empty:
-        excl = result.exclusions.join(catalogue.set_index("event_id")["label"], on="event_id")
-        show.show_table(excl[["event_id", "token", "model", "reason"]].drop_duplicates(["event_id", "token", "reason"]),
-                        caption="Exclusions and their reasons")
+        excl = result.exclusions.join(catalogue.set_index("event_id")[["label", "day0"]], on="event_id")
+        excl = excl.sort_values(["day0", "token"]).drop_duplicates(["event_id", "token", "reason"])
+        excl["reason"] = excl["reason"].str.replace(r"\((-?\d+), (-?\d+)\)", r"[\1,+\2]", regex=True)
+        show.show_table(excl[["day0", "label", "token", "model", "reason"]].rename(columns={"day0": "day 0", "label": "event"}),
+                        caption="Exclusions and their reasons (a token-event left out of a model or window)")
     entries = pd.DataFrame([e.__dict__ for e in manifest_mod.read(P.raw)])
     display(HTML(data_section_html(entries, tables["source_choice"], tables["price_source_agreement"],
                                    tables["price_gaps"], list(tokens) + [benchmark])))
