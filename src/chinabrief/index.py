@@ -57,12 +57,16 @@ def _card(paths: Paths, record: dict) -> str:
         if record.get("failed_html"):
             links.append(f'<a href="{esc(record["failed_html"].removeprefix("reports/"))}">failed notebook</a>')
     else:
-        status = '<p class="status-ok">Built OK</p>'
-    items = "".join(f"<li>{esc(f)}</li>" for f in findings[:3])
+        status = '<p class="status-ok table-note">Built OK</p>'
+    shown_findings = [] if record["stage"] == "event_brief" else findings[:1]
+    items = "".join(f"<li>{esc(f)}</li>" for f in shown_findings)
+    title = record.get("title") or record["key"]
+    if record.get("event_id"):
+        title = f"{record['event_id'][:10]} · {title}"
     return (
-        f'<article class="card" id="card-{key}"><h3>{esc(record.get("title") or record["key"])}</h3>'
+        f'<article class="card" id="card-{key}"><h3>{esc(title)}</h3>'
         f'<p class="dek">{esc(dek)}</p>{"<ul>" + items + "</ul>" if items else ""}{status}'
-        f'<p class="duration" data-key="{key}"></p><p>{" · ".join(links)}</p></article>'
+        f'<p class="duration table-note" data-key="{key}"></p><p>{" · ".join(links)}</p></article>'
     )
 
 
