@@ -69,7 +69,8 @@ lab: $(INSTALLED) ## Open JupyterLab on notebooks/ with the project's kernel
 
 .PHONY: bench
 bench: $(INSTALLED) ## Benchmarks (event-study scale run; see bench/)
-	$(PY) bench/bench_eventstudy.py --out reports/bench_eventstudy.json
+	if [ -f bench/bench_eventstudy.py ]; then $(PY) bench/bench_eventstudy.py --out reports/bench_eventstudy.json; fi
+	$(PY) bench/bench_pipeline.py --out reports/bench.json
 
 .PHONY: verify
 verify: $(INSTALLED) ## Build twice in fresh copies and compare every output byte
