@@ -86,3 +86,24 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: handle.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def require_sha256(path: str | Path, expected: str, against: str, remedy: str) -> None:
+    """Raise :class:`~chinabrief.exceptions.ChecksumError` unless the file's SHA-256 is ``expected``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to check.
+    expected : str
+        The pinned hex digest.
+    against : str
+        Where the expected digest comes from (e.g. ``"SHA256SUMS"``).
+    remedy : str
+        What the reader should do about a mismatch (ends the message).
+    """
+    from .exceptions import ChecksumError
+
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ChecksumError(f"{path}: SHA-256 {actual} does not match {against} ({expected}); {remedy}")

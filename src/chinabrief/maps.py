@@ -21,7 +21,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from . import fileio, plots  # noqa: E402
-from .exceptions import ChecksumError, InputFormatError  # noqa: E402
+from .exceptions import InputFormatError  # noqa: E402
 
 #: SHA-256 of the shipped GeoJSON; :func:`load_world` refuses any other bytes.
 WORLD_SHAPES_SHA256 = "82b5f8ad930fa4fcf1bcadf0fed37d6e4e0f7cd69c1eef3ea0ad578e06ed3456"
@@ -85,13 +85,8 @@ def verify_world_shapes(path: Path, expected: str = WORLD_SHAPES_SHA256) -> None
     """
     if not Path(path).is_file():
         raise InputFormatError(f"{path.name}: world shapes file is missing (see data/external/README.md)")
-    actual = fileio.sha256_file(path)
-    if actual != expected:
-        raise ChecksumError(
-            f"{path.name}: SHA-256 {actual} does not match the pinned {expected} "
-            "(chinabrief.maps.WORLD_SHAPES_SHA256); restore the file or rebuild it as "
-            "data/external/README.md describes and update the constant"
-        )
+    fileio.require_sha256(path, expected, "the pinned checksum", "restore the file or rebuild it as data/external/README.md describes "
+                                          "and update chinabrief.maps.WORLD_SHAPES_SHA256")
 
 
 def load_world(path: Path, expected_sha256: str = WORLD_SHAPES_SHA256) -> gpd.GeoDataFrame:

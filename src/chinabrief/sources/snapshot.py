@@ -80,12 +80,7 @@ def verify(snapshot: Path, rel_path: str, expected: str) -> None:
     file = snapshot / rel_path
     if not file.is_file():
         raise ChecksumError(f"{file}: listed in {SUMS_FILE} but missing")
-    actual = fileio.sha256_file(file)
-    if actual != expected:
-        raise ChecksumError(
-            f"{file}: SHA-256 {actual} does not match {SUMS_FILE} ({expected}); "
-            "the file was changed or truncated — restore the snapshot"
-        )
+    fileio.require_sha256(file, expected, SUMS_FILE, "the file was changed or truncated — restore the snapshot")
 
 
 def ingest(snapshot: Path, raw_dir: Path) -> list[manifest.Entry]:
