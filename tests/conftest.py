@@ -22,6 +22,7 @@ def make(copy: Path, *args: str, env_extra: dict | None = None) -> subprocess.Co
     """Run make in a copy of the checkout, with a clean environment plus a fake API key."""
     env = {k: v for k, v in os.environ.items() if k not in ("CHINABRIEF_ROOT", "MAKEFLAGS", "MAKELEVEL")}
     env["COINGECKO_API_KEY"] = FAKE_API_KEY
+    env["PYTHONPATH"] = str(copy / "src")  # the copy's own code, not the checkout the venv points at
     env.update(env_extra or {})
     return subprocess.run(["make", *args], cwd=copy, env=env, capture_output=True, text=True, timeout=1800)
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import events, fileio, manifest, mining, prices, schemas
+from . import events, fileio, manifest, mining, prices
 from .config import Paths
 
 
@@ -86,6 +86,8 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
     Every table is checked against its schema (:mod:`chinabrief.schemas`) before any file is
     written, so a violation writes nothing. Returns the written paths relative to the root.
     """
+    from . import schemas  # pandera is heavy; the analysis stages only read (see load)
+
     out = paths.processed
     targets = {
         "prices_daily.parquet": prepared.prices_daily,

@@ -74,6 +74,7 @@ def differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
 def build(copy: Path, snapshot: Path) -> None:
     """Run ``make report`` in a copy; raise with its output when it fails."""
     env = {k: v for k, v in os.environ.items() if k not in ("CHINABRIEF_ROOT", "MAKEFLAGS", "MAKELEVEL")}
+    env["PYTHONPATH"] = str(copy / "src")  # the copy's own code, not the checkout the venv points at
     done = subprocess.run(["make", "report", f"SNAPSHOT={snapshot}"], cwd=copy, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
