@@ -68,8 +68,8 @@ lab: $(INSTALLED) ## Open JupyterLab on notebooks/ with the project's kernel
 ##@ Maintenance
 
 .PHONY: bench
-bench: $(INSTALLED) ## Benchmarks (event-study scale run; see bench/)
-	if [ -f bench/bench_eventstudy.py ]; then $(PY) bench/bench_eventstudy.py --out reports/bench_eventstudy.json; fi
+bench: $(INSTALLED) ## Benchmarks: event-study scale run, then cold/no-op/one-parameter builds (reports/bench*.json)
+	$(PY) bench/bench_eventstudy.py --out reports/bench_eventstudy.json
 	$(PY) bench/bench_pipeline.py --out reports/bench.json
 
 .PHONY: verify
