@@ -39,7 +39,7 @@ SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.
   $(wildcard $(PKG)/eventstudy/*.py)
 SRC_TOKENS := $(SRC_ANALYSIS) $(PKG)/token_brief.py
 SRC_EVENT := $(SRC_ANALYSIS) $(PKG)/event_brief.py $(PKG)/token_brief.py
-SRC_MINING := $(addprefix $(PKG)/,prepare.py quality.py manifest.py mining.py) \
+SRC_MINING := $(addprefix $(PKG)/,prepare.py quality.py manifest.py mining.py sources/ccaf.py) \
   $(wildcard $(PKG)/mining_brief.py $(PKG)/maps.py $(PKG)/mining_charts.py) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
 

@@ -18,6 +18,7 @@ from IPython.display import HTML, display
 
 from . import display as show
 from . import fileio, maps, mining, mining_charts, prepare
+from . import manifest as manifest_mod
 from .config import Paths
 from .exceptions import InputFormatError
 from .sources import ccaf
@@ -51,6 +52,7 @@ SECTIONS = [
     ("survey", "The April 2025 industry report beside the mining map"),
     ("claims", "The article's claims, checked"),
     ("methods", "Methods, caveats and sources"),
+    ("data", "Data and provenance"),
 ]
 
 MAP_METHOD = (
@@ -676,3 +678,15 @@ def show_brief(P: Paths, mining_month: str) -> None:
     write_tables(P, tables)
     for part in brief_parts(inputs, mining_month, tables):
         display(HTML(part))
+    display(HTML(data_html(P)))
+
+
+def data_html(P: Paths) -> str:
+    """The data section every brief carries: raw files with checksums, and the price sources."""
+    from .quality import data_section_html  # the shared section (prices: source choice, agreement, gaps)
+
+    processed = prepare.load(P)
+    entries = pd.DataFrame([e.__dict__ for e in manifest_mod.read(P.raw)])
+    tokens = sorted(set(processed["source_choice"]["token"]))
+    return data_section_html(entries, processed["source_choice"], processed["price_source_agreement"],
+                             processed["price_gaps"], tokens)
