@@ -95,6 +95,11 @@ $(INSTALLED): requirements.lock pyproject.toml
 # --- parameters: validated once per make run; files rewritten only when their content changes
 NEEDS_PARAMS := $(filter-out help test lab clean distclean bench verify,$(MAKECMDGOALS))
 ifneq ($(NEEDS_PARAMS),)
+# No snapshot: stop at once, before setting anything up (live runs need none).
+LIVE := $(or $(filter live,$(SOURCE)),$(shell grep -Eq '^source:[[:space:]]*live' params.yaml && echo live))
+ifeq ($(LIVE)$(wildcard $(SNAPSHOT)/SHA256SUMS),)
+$(error No data snapshot at '$(SNAPSHOT)' (no SHA256SUMS there). Point SNAPSHOT at the snapshot folder, e.g. `make report SNAPSHOT=/path/to/shared/data`, or fetch live data with `make data SOURCE=live`)
+endif
 include $(PARAMS_DIR)/params.mk
 endif
 
