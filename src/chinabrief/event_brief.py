@@ -36,6 +36,31 @@ def summary_sentence(label: str, car: pd.DataFrame, benchmark: str) -> str:
             f"{significant} of {len(values)} reactions are significant at 5%.")
 
 
+def findings(result, event_id: str, headline_car: pd.DataFrame, benchmark: str, intraday: pd.DataFrame) -> list[str]:
+    """Key findings for one event, as sentences generated from the computed tables."""
+    out = []
+    caar = result.caar
+    scope = caar[caar["scope"].eq(event_id) & caar["model"].eq(MODEL)]
+    for lo, hi in [(-1, 1), (-5, 5)]:
+        rows = scope[scope["window_start"].eq(lo) & scope["window_end"].eq(hi)].set_index("test")
+        if rows.empty or rows["n_tokens"].iloc[0] == 0:
+            continue
+        kp = rows.loc["bmp_kp", "p"] if "bmp_kp" in rows.index else float("nan")
+        out.append(f"Average CAR[{lo:+d},{hi:+d}] across {int(rows['n_tokens'].iloc[0])} tokens: "
+                   f"{rows['caar'].iloc[0] * 100:+.2f}% versus {benchmark} (p = {kp:.3f}, BMP with the "
+                   "Kolari–Pynnönen adjustment).")
+    if not headline_car.empty:
+        best = headline_car.loc[headline_car["t"].abs().idxmax()]
+        out.append(f"Largest single reaction by t-statistic: {best['token']}, CAR[−1,+1] {best['car'] * 100:+.2f}% "
+                   f"(t = {best['t']:+.2f}, p = {best['p']:.3f}).")
+    if not intraday.empty:
+        four = intraday[intraday["horizon_h"].eq(4)]
+        if not four.empty:
+            out.append(f"Four hours after the announcement, the tokens with hourly data ({', '.join(four['token'])}) "
+                       f"had an average abnormal return of {four['ar'].mean() * 100:+.2f}% versus {benchmark}.")
+    return out
+
+
 def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estimation_window,
                min_estimation_obs, event_windows, exclude_event_days, cutoff_hour_utc) -> None:
     """Render one event's brief into the notebook."""
@@ -65,6 +90,11 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
         "Category": ev["category"], "Tokens": ", ".join(tokens), "Benchmark": benchmark,
         "Model": f"market model, estimation window {list(estimation_window)} days",
     })
+    intraday = pd.DataFrame(columns=["token", "horizon_h", "ar"])
+    if isinstance(ev["time_utc"], str) and ev["time_utc"]:
+        when = ev["date"] + pd.to_timedelta(f"{ev['time_utc']}:00")
+        intraday = reactions.intraday_reaction(tables["prices_hourly"], list(tokens), benchmark, when)
+    show.show_findings([dek.split("; ")[0] + "."] + findings(result, event_id, headline, benchmark, intraday))
     show.show_prose('<p>{description}</p><p class="table-note">Source: <a href="{url}">{title}</a></p>',
                     description=ev["description"], url=ev["source_url"], title=ev["source_title"])
     display(HTML(show.toc_html([("prices", "Price paths"), ("car", "Abnormal returns"),
@@ -96,8 +126,7 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
 
     show.show_section("intraday", "Intraday reaction")
     if isinstance(ev["time_utc"], str) and ev["time_utc"]:
-        when = ev["date"] + pd.to_timedelta(f"{ev['time_utc']}:00")
-        part = reactions.intraday_reaction(tables["prices_hourly"], list(tokens), benchmark, when)
+        part = intraday
         if part.empty:
             show.show_prose("<p>No hourly closes around {when} UTC in the data (they end on 2025-06-13).</p>",
                             when=f"{when:%Y-%m-%d %H:%M}")
