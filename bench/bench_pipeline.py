@@ -281,7 +281,9 @@ def single_process(root: Path, snapshot: str, render: bool) -> dict:
         token_study.strongest(result, tables["events"])
         claims_file = P.reference / "seed_article_claims.csv"
         if claims_file.exists():
-            token_brief.claims_check(tables, tokens, pd.read_csv(claims_file))
+            changes = reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], tokens,
+                                           token_brief.CLAIM_DAY)
+            token_brief.claims_check(changes, pd.read_csv(claims_file))
     lap("token_reactions")
 
     month = stage["mining_share"]["mining_month"]
@@ -304,10 +306,11 @@ def single_process(root: Path, snapshot: str, render: bool) -> dict:
             result = token_study.run(tables, tokens=tokens, benchmark=ep["benchmark"], models=[event_brief.MODEL],
                                      estimation_window=ep["estimation_window"],
                                      min_estimation_obs=ep["min_estimation_obs"], event_windows=ep["event_windows"],
-                                     exclude_event_days=ep["exclude_event_days"], cutoff_hour_utc=ep["cutoff_hour_utc"])
+                                     exclude_event_days=ep["exclude_event_days"], cutoff_hour_utc=ep["cutoff_hour_utc"],
+                                     pool_categories=False)
             car = result.car
             headline = car[car["event_id"].eq(event_id) & car["window_start"].eq(-1) & car["window_end"].eq(1)]
-            event_brief.summary_sentence(ev["label"], headline, ep["benchmark"])
+            event_brief.summary_sentence(headline, ep["benchmark"])
             reactions.indexed_prices(tables["prices_daily"], tokens + [ep["benchmark"]], ev["day0"], event_brief.WINDOW)
             token_brief.event_car_table(result, event_id, event_brief.MODEL)
             if isinstance(ev["time_utc"], str) and ev["time_utc"]:

@@ -6,18 +6,17 @@ from IPython.display import HTML, display
 
 from . import display as show
 from . import events as events_mod
-from . import manifest as manifest_mod
 from . import plots, prepare, reactions, token_study
 from .config import Paths
 from .exceptions import ParameterError
-from .quality import data_section_html
+from .quality import data_section_for
 from .token_brief import event_car_table
 
 WINDOW = (-5, 5)
 MODEL = token_study.HEADLINE_MODEL
 
 
-def summary_sentence(label: str, car: pd.DataFrame, benchmark: str) -> str:
+def summary_sentence(car: pd.DataFrame, benchmark: str) -> str:
     """One sentence from the numbers: how many tokens beat the benchmark over [−1,+1], the extremes,
     and how many CARs are significant at 5%.
 
@@ -77,11 +76,11 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
     result = token_study.run(tables, tokens=tokens, benchmark=benchmark, models=[MODEL],
                              estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
                              event_windows=event_windows, exclude_event_days=exclude_event_days,
-                             cutoff_hour_utc=cutoff_hour_utc)
+                             cutoff_hour_utc=cutoff_hour_utc, pool_categories=False)
     car = result.car
     headline = car[car["event_id"].eq(event_id) & car["window_start"].eq(-1) & car["window_end"].eq(1)]
     missing = [t for t in tokens if t not in set(headline["token"])]
-    dek = summary_sentence(ev["label"], headline, benchmark)
+    dek = summary_sentence(headline, benchmark)
     if missing:
         dek += f" Not enough data for {', '.join(missing)} (see Abnormal returns)."
     time_text = f"about {ev['time_utc']} UTC" if isinstance(ev["time_utc"], str) and ev["time_utc"] else "time not known"
@@ -140,6 +139,4 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
     else:
         show.show_prose("<p>The announcement time is not known to the hour, so no intraday view.</p>")
     show.show_callout("Day 0", [events_mod.day0_rule_text(cutoff_hour_utc)])
-    entries = pd.DataFrame([e.__dict__ for e in manifest_mod.read(P.raw)])
-    display(HTML(data_section_html(entries, tables["source_choice"], tables["price_source_agreement"],
-                                   tables["price_gaps"], list(tokens) + [benchmark])))
+    display(HTML(data_section_for(P, tables, list(tokens) + [benchmark])))

@@ -18,7 +18,6 @@ from IPython.display import HTML, display
 
 from . import display as show
 from . import fileio, maps, mining, mining_charts, prepare
-from . import manifest as manifest_mod
 from .config import Paths
 from .exceptions import InputFormatError
 from .sources import ccaf
@@ -683,10 +682,7 @@ def show_brief(P: Paths, mining_month: str) -> None:
 
 def data_html(P: Paths) -> str:
     """The data section every brief carries: raw files with checksums, and the price sources."""
-    from .quality import data_section_html  # the shared section (prices: source choice, agreement, gaps)
+    from .quality import data_section_for  # the shared section (prices: source choice, agreement, gaps)
 
     processed = prepare.load(P)
-    entries = pd.DataFrame([e.__dict__ for e in manifest_mod.read(P.raw)])
-    tokens = sorted(set(processed["source_choice"]["token"]))
-    return data_section_html(entries, processed["source_choice"], processed["price_source_agreement"],
-                             processed["price_gaps"], tokens)
+    return data_section_for(P, processed, sorted(set(processed["source_choice"]["token"])))

@@ -72,6 +72,25 @@ def data_section_html(manifest: pd.DataFrame, source_choice: pd.DataFrame, agree
     return "\n".join(parts)
 
 
+def data_section_for(paths, tables: dict, tokens: list[str]) -> str:
+    """:func:`data_section_html` for an analysis brief, from the manifest and the processed tables.
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths (the manifest is read from ``data/raw``).
+    tables : dict
+        From :func:`chinabrief.prepare.load`.
+    tokens : list of str
+        Tokens whose sources, agreement and gaps are shown.
+    """
+    from . import manifest
+
+    entries = pd.DataFrame([e.__dict__ for e in manifest.read(paths.raw)])
+    return data_section_html(entries, tables["source_choice"], tables["price_source_agreement"],
+                             tables["price_gaps"], tokens)
+
+
 def show_brief(prepared: Prepared, written: list[str], *, tokens: list[str], source_priority: list[str],
                cutoff_hour_utc: int) -> None:
     """Render the data-quality brief of stage 02 into the notebook."""

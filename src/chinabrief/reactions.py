@@ -1,4 +1,4 @@
-"""Event-window views of prices and returns around one day 0 (price paths, market-adjusted ARs).
+"""Event-window views around one day 0: price paths, 24-hour changes, intraday reactions.
 
 The full event study (models, estimation windows, test statistics) is in ``eventstudy``; these
 are the simple, descriptive views the briefs show next to it.
@@ -13,37 +13,6 @@ def wide_returns(returns: pd.DataFrame, column: str = "ret") -> pd.DataFrame:
     wide = returns.pivot_table(index="date", columns="token", values=column, aggfunc="first")
     full = pd.date_range(wide.index.min(), wide.index.max(), freq="D")
     return wide.reindex(full).rename_axis("date")
-
-
-def market_adjusted_window(returns: pd.DataFrame, tokens: list[str], benchmark: str,
-                           day0: pd.Timestamp, window: tuple[int, int] = (-5, 5)) -> pd.DataFrame:
-    """Daily returns, benchmark returns and market-adjusted abnormal returns around ``day0``.
-
-    AR = token return − benchmark return (both simple, UTC days); CAR cumulates AR from the
-    window's first day.
-
-    Returns
-    -------
-    pandas.DataFrame
-        rel_day, date, token, ret, market_ret, ar, car (returns as fractions).
-    """
-    wide = wide_returns(returns)
-    if benchmark not in wide.columns:
-        raise ValueError(f"benchmark {benchmark} has no returns")
-    days = pd.date_range(day0 + pd.Timedelta(days=window[0]), day0 + pd.Timedelta(days=window[1]), freq="D")
-    part = wide.reindex(days)
-    rows = []
-    for token in tokens:
-        if token not in part.columns:
-            continue
-        frame = pd.DataFrame({"date": days, "token": token, "ret": part[token].to_numpy(),
-                              "market_ret": part[benchmark].to_numpy()})
-        frame["rel_day"] = range(window[0], window[1] + 1)
-        frame["ar"] = frame["ret"] - frame["market_ret"]
-        frame["car"] = frame["ar"].cumsum(skipna=False)
-        rows.append(frame)
-    cols = ["rel_day", "date", "token", "ret", "market_ret", "ar", "car"]
-    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
 def indexed_prices(prices_daily: pd.DataFrame, tokens: list[str], day0: pd.Timestamp,

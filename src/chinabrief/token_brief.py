@@ -7,28 +7,15 @@ from IPython.display import HTML, display
 
 from . import display as show
 from . import events as events_mod
-from . import manifest as manifest_mod
 from . import plots, prepare, reactions, token_study
 from .config import Paths
-from .quality import data_section_html
+from .quality import data_section_for
 
 GENEVA = ["2025-05-06-geneva-talks-announced", "2025-05-12-geneva-joint-statement"]
 CLAIM_DAY = pd.Timestamp("2025-05-07")
 TEST_NAMES = {"cross_sectional_t": "t", "patell_z": "Patell", "bmp": "BMP",
               "bmp_kp": "BMP-KP", "corrado_rank": "rank", "generalized_sign": "sign"}
 MODEL_NAMES = {"market_model": "market model", "market_adjusted": "market-adjusted", "constant_mean": "constant mean"}
-
-
-def car_table(window: pd.DataFrame, spans: list[tuple[int, int]]) -> pd.DataFrame:
-    """Market-adjusted CAR (%) per token for each span of relative days (descriptive view)."""
-    rows = []
-    for token, part in window.groupby("token", sort=False):
-        row = {"token": token}
-        for lo, hi in spans:
-            sel = part[part["rel_day"].between(lo, hi)]["ar"]
-            row[f"CAR[{lo:+d},{hi:+d}] %"] = sel.sum(skipna=False) * 100
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def event_car_table(result, event_id: str, model: str = token_study.HEADLINE_MODEL) -> pd.DataFrame:
@@ -53,13 +40,14 @@ def car_path(result, event_id: str, tokens: list[str], model: str = token_study.
     return wide.cumsum(skipna=False) * 100
 
 
-def claims_check(tables: dict, tokens: list[str], claims: pd.DataFrame) -> pd.DataFrame:
+def claims_check(changes: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     """Set the article's 24h changes for 2025-05-07 beside the data's close-to-close change.
+
+    ``changes`` is :func:`chinabrief.reactions.change_24h` for that day.
 
     Verdicts: 'consistent' (inside the claimed range, ±0.05 pp for rounding), 'same direction,
     different size', or 'not supported' (opposite sign).
     """
-    changes = reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], tokens, CLAIM_DAY)
     daily = changes[changes["measure"].str.startswith("close-to-close")].set_index("token")
     rows = []
     for _, claim in claims[claims["claim_id"].isin(["tokens_24h_up", "okb_24h_down"])].iterrows():
@@ -120,7 +108,8 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
     token_study.write(P, result)
     categories = token_study.category_table(result)
     claims_file = P.reference / "seed_article_claims.csv"
-    claims = claims_check(tables, tokens, pd.read_csv(claims_file)) if claims_file.exists() else pd.DataFrame()
+    changes = reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], tokens, CLAIM_DAY)
+    claims = claims_check(changes, pd.read_csv(claims_file)) if claims_file.exists() else pd.DataFrame()
     facts = findings(result, categories, claims, benchmark)
     esc = categories.set_index("scope")
     dek = (f"Escalations came with an average CAR[−1,+1] of {esc.loc['escalation', 'caar']:+.1f}% for China-linked "
@@ -211,9 +200,8 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
     show.show_section("claims", "The article's claims: 24h moves on Wednesday 2025-05-07")
     if not claims.empty:
         for claim_text, part in claims.groupby("claim", sort=False):
-            show.show_table(part.drop(columns="claim"), formats={"data %": "{:+.2f}", "verdict": _verdict_cell},
+            show.show_table(part.drop(columns="claim"), formats={"data %": "{:+.3f}", "verdict": _verdict_cell},
                             caption=f"Claim: “{claim_text}” — against the UTC-day close-to-close change on 2025-05-07")
-        changes = reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], tokens, CLAIM_DAY)
         wide = changes.pivot_table(index="token", columns="measure", values="pct_change", aggfunc="first")
         show.show_table(wide.reset_index(), caption="The same day measured several ways (%)",
                         formats={c: "{:+.2f}" for c in wide.columns})
@@ -252,6 +240,4 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
         excl["reason"] = excl["reason"].str.replace(r"\((-?\d+), (-?\d+)\)", r"[\1,+\2]", regex=True)
         show.show_table(excl[["day0", "label", "token", "model", "reason"]].rename(columns={"day0": "day 0", "label": "event"}),
                         caption="Exclusions and their reasons (a token-event left out of a model or window)")
-    entries = pd.DataFrame([e.__dict__ for e in manifest_mod.read(P.raw)])
-    display(HTML(data_section_html(entries, tables["source_choice"], tables["price_source_agreement"],
-                                   tables["price_gaps"], list(tokens) + [benchmark])))
+    display(HTML(data_section_for(P, tables, list(tokens) + [benchmark])))

@@ -25,33 +25,25 @@ CATEGORY_GROUPS = {
 }
 
 
-def returns_panel(tables: dict, benchmark: str) -> pd.DataFrame:
-    """Wide daily returns (complete UTC-day calendar × token) from the processed returns."""
-    return reactions.wide_returns(tables["returns"])
-
-
 def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estimation_obs,
-        event_windows, exclude_event_days, cutoff_hour_utc) -> EventStudyResult:
+        event_windows, exclude_event_days, cutoff_hour_utc, pool_categories: bool = True) -> EventStudyResult:
     """Run the event study over every catalogue event for ``tokens``.
 
-    Events are also grouped (``category_group``): talks, negotiation announcements and agreements
-    are pooled as 'talks & agreements' beside the catalogue's own categories.
+    With ``pool_categories``, talks, negotiation announcements and agreements are also pooled as
+    'talks & agreements' beside the catalogue's own categories (a second pass of the engine over
+    the regrouped events; per-event briefs do not need it).
     """
-    catalogue = tables["events"]
-    events = catalogue[["event_id", "day0", "category"]]
-    result = run_event_study(
-        returns_panel(tables, benchmark), events, tokens, benchmark=benchmark, models=models,
-        estimation_window=tuple(estimation_window), min_estimation_obs=min_estimation_obs,
-        event_windows=[tuple(w) for w in event_windows], exclude_event_days=exclude_event_days,
-    )
-    grouped = events.assign(category=events["category"].map(CATEGORY_GROUPS))
-    pooled = run_event_study(
-        returns_panel(tables, benchmark), grouped, tokens, benchmark=benchmark, models=models,
-        estimation_window=tuple(estimation_window), min_estimation_obs=min_estimation_obs,
-        event_windows=[tuple(w) for w in event_windows], exclude_event_days=exclude_event_days,
-    )
-    extra = pooled.caar[pooled.caar["scope"].eq("talks & agreements")]
-    result.caar = pd.concat([result.caar, extra], ignore_index=True)
+    events = tables["events"][["event_id", "day0", "category"]]
+    returns = reactions.wide_returns(tables["returns"])
+    settings = dict(benchmark=benchmark, models=models, estimation_window=tuple(estimation_window),
+                    min_estimation_obs=min_estimation_obs, event_windows=[tuple(w) for w in event_windows],
+                    exclude_event_days=exclude_event_days)
+    result = run_event_study(returns, events, tokens, **settings)
+    if pool_categories:
+        grouped = events.assign(category=events["category"].map(CATEGORY_GROUPS))
+        pooled = run_event_study(returns, grouped, tokens, **settings)
+        extra = pooled.caar[pooled.caar["scope"].eq("talks & agreements")]
+        result.caar = pd.concat([result.caar, extra], ignore_index=True)
     result.params = {**result.params, "cutoff_hour_utc": cutoff_hour_utc,
                      "category_groups": CATEGORY_GROUPS,
                      "exclusions": result.exclusions.astype(str).to_dict(orient="records")}
