@@ -30,7 +30,7 @@ OVERRIDES := --set snapshot=$(SNAPSHOT) \
 
 # --- what each stage imports (a change to any of these re-runs the stage) -------------------
 SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
-  fileio.py runner.py export.py display.py plots.py styles/brief.css styles/brief.mplstyle \
+  fileio.py runner.py kernels.py export.py display.py plots.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
 SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
@@ -129,12 +129,18 @@ reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
   $(PARAMS_DIR)/mining_share.json $(SRC_COMMON) $(SRC_MINING)
 	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json
 
-reports/events/%.html: $(STAMPS)/prepare notebooks/05_event_brief.ipynb \
+# The per-event briefs are one notebook run once per event: one grouped target, one command, one
+# kernel per job (reset between events; see src/chinabrief/kernels.py). Under `make -jN` the
+# command splits the events over N workers; it rebuilds only briefs older than a prerequisite.
+EVENT_BRIEFS := $(foreach e,$(FOCUS_EVENTS),reports/events/$(e).html)
+ifneq ($(EVENT_BRIEFS),)
+$(EVENT_BRIEFS) &: $(STAMPS)/prepare notebooks/05_event_brief.ipynb \
   $(PARAMS_DIR)/event_brief.json $(SRC_COMMON) $(SRC_EVENT)
-	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json --event-id $*
+	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json $(addprefix --event-id ,$(FOCUS_EVENTS)) \
+	  --unless-newer-than $^
+endif
 
-BRIEFS := reports/token-reactions.html reports/mining-share.html \
-  $(foreach e,$(FOCUS_EVENTS),reports/events/$(e).html)
+BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS)
 
 reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(SRC_COMMON)
 	@$(PY) -m chinabrief index

@@ -134,7 +134,7 @@ def kernel_start_seconds() -> dict:
     """
     from jupyter_client.manager import KernelManager
 
-    from chinabrief.runner import KERNEL_ARGS, KERNEL_NAME
+    from chinabrief.kernels import KERNEL_ARGS, KERNEL_NAME
 
     starts, stops, preloaded = [], [], []
     for i in range(REPEATS):

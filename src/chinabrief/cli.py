@@ -46,20 +46,25 @@ def _cmd_params(args) -> None:
 
 
 def _cmd_run(args) -> int:
-    from . import index
+    from . import runner
     from .config import paths
-    from .runner import load_stage_params, run_stage
 
     p = paths()
-    stage_file = load_stage_params(p.resolve(args.params))
+    stage_file = runner.load_stage_params(p.resolve(args.params))
+    event_ids = args.event_id
+    if event_ids and args.unless_newer_than:
+        event_ids = runner.stale(p, args.stage, event_ids, args.unless_newer_than)
+        if not event_ids:
+            return 0
     try:
-        record = run_stage(p, args.stage, stage_file["parameters"], event_id=args.event_id,
-                           cell_timeout=stage_file["cell_timeout"])
+        runner.run(p, args.stage, stage_file["parameters"], event_ids=event_ids,
+                   cell_timeout=stage_file["cell_timeout"],
+                   jobs=args.jobs if args.jobs is not None else runner.make_jobs())
     except ChinaBriefError:
+        from . import index
+
         index.build(p)  # the index links the failed notebook; previous briefs stay in place
         raise
-    target = f" -> {record['brief']}" if record["brief"] else ""
-    print(f"[chinabrief] {record['key']}: ok in {record['seconds']:.1f} s{target}", flush=True)
     return 0
 
 
@@ -97,10 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     cmd.set_defaults(func=_cmd_params)
 
-    cmd = sub.add_parser("run", help="execute one stage's notebook and publish its brief")
+    cmd = sub.add_parser("run", help="execute one stage's notebook and publish its brief(s)")
     cmd.add_argument("stage", choices=STAGE_NAMES)
     cmd.add_argument("--params", required=True, help="stage parameter file (from `params`)")
-    cmd.add_argument("--event-id", default=None)
+    cmd.add_argument("--event-id", action="append", default=[],
+                     help="per-event briefs: an event id (repeat for several; they share one kernel per job)")
+    cmd.add_argument("--unless-newer-than", nargs="+", default=[], metavar="FILE",
+                     help="skip event ids whose brief is newer than every FILE (make's rule)")
+    cmd.add_argument("--jobs", type=int, default=None,
+                     help="worker processes for several event ids (default: make's -jN, else 1)")
     cmd.set_defaults(func=_cmd_run)
 
     cmd = sub.add_parser("verify", help="build twice in fresh copies and compare every output byte")

@@ -4,28 +4,30 @@ A stage either succeeds and replaces its brief atomically, or fails and leaves t
 in place, keeps the failed executed notebook, renders it to ``reports/failed/`` and says which
 notebook and cell failed. Every run writes a status record to ``build/status/`` that the index
 page and ``reports/run.json`` read.
+
+:func:`run` is what ``python -m chinabrief run`` calls: it starts the stage's kernel first (see
+:mod:`chinabrief.kernels`), runs the per-event briefs one after another in one kernel per worker,
+and uses as many workers as ``make -jN`` allows.
 """
 from __future__ import annotations
 
 import html
 import json
+import multiprocessing
+import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-import papermill
-from papermill.exceptions import PapermillExecutionError
-
-from . import export, fileio
+from . import fileio
 from .config import Paths
 from .exceptions import StageFailedError
+from .kernels import KERNEL_NAME, Kernel
 
-KERNEL_NAME = "python3"  # resolves to the interpreter running papermill: the project's .venv
-#: The kernel's own start-up warnings (e.g. TCP transport on loopback) are not our log's business.
-KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
-
+# papermill, nbformat and nbconvert (about 0.8 s of imports) are imported inside run_stage, after
+# the kernel has been started: the kernel boots on the other core meanwhile.
 
 @dataclass(frozen=True)
 class Stage:
@@ -35,6 +37,8 @@ class Stage:
     notebook: str
     brief: str | None
     title: str
+    #: What the notebook imports, imported while the kernel waits for the runner (see kernels.py).
+    warm: tuple[str, ...] = ()
 
     def key(self, event_id: str | None = None) -> str:
         """Identifier of one run (the stage, or stage and event for per-event briefs)."""
@@ -53,11 +57,15 @@ class Stage:
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in [
-        Stage("ingest", "01_ingest.ipynb", None, "Data import"),
-        Stage("prepare", "02_prepare.ipynb", "data-quality.html", "Data quality and provenance"),
-        Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html", "Token reactions to US–China trade news"),
-        Stage("mining_share", "04_mining_share.ipynb", "mining-share.html", "Where Bitcoin is mined"),
-        Stage("event_brief", "05_event_brief.ipynb", "events/{event_id}.html", "Event brief"),
+        Stage("ingest", "01_ingest.ipynb", None, "Data import", ("chinabrief.ingest",)),
+        Stage("prepare", "02_prepare.ipynb", "data-quality.html", "Data quality and provenance",
+              ("chinabrief.prepare", "chinabrief.quality")),
+        Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html",
+              "Token reactions to US–China trade news", ("chinabrief.token_brief",)),
+        Stage("mining_share", "04_mining_share.ipynb", "mining-share.html", "Where Bitcoin is mined",
+              ("chinabrief.mining_brief",)),
+        Stage("event_brief", "05_event_brief.ipynb", "events/{event_id}.html", "Event brief",
+              ("chinabrief.event_brief",)),
     ]
 }
 
@@ -83,6 +91,7 @@ def run_stage(
     *,
     event_id: str | None = None,
     cell_timeout: int = 600,
+    kernel: Kernel | None = None,
 ) -> dict:
     """Execute one stage's notebook and publish its brief.
 
@@ -98,6 +107,9 @@ def run_stage(
         For per-event briefs.
     cell_timeout : int
         Seconds a cell may run before the stage fails.
+    kernel : Kernel, optional
+        A started kernel to run in (the caller owns it and resets it between runs). Without one,
+        a fresh kernel is started and shut down.
 
     Returns
     -------
@@ -110,6 +122,24 @@ def run_stage(
         When a cell fails, times out or the kernel dies; the previous brief is left in place.
     """
     stage = STAGES[stage_name]
+    own_kernel = kernel is None
+    if own_kernel:
+        kernel = Kernel.start(paths.notebooks, stage.warm)
+    try:
+        return _execute(paths, stage, parameters, event_id, cell_timeout, kernel)
+    finally:
+        if own_kernel:
+            kernel.shutdown()
+
+
+def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
+             kernel: Kernel) -> dict:
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from . import export
+
     key = stage.key(event_id)
     if event_id:
         parameters = {**parameters, "event_id": event_id}
@@ -123,12 +153,14 @@ def run_stage(
               "event_id": event_id}
     started = time.monotonic()
     error = None
+    kernel.runs += 1
+    record["kernel_run"] = kernel.runs  # 1: a fresh kernel; n: the n-th run in a shared kernel
     try:
+        kernel.wait(cell_timeout)  # the warm-up imports (or the reset) finish before the first cell
         papermill.execute_notebook(
-            str(source), str(scratch), parameters=parameters, kernel_name=KERNEL_NAME,
+            str(source), str(scratch), parameters=parameters, kernel_name=KERNEL_NAME, km=kernel.km,
             cwd=str(paths.notebooks), progress_bar=False, log_output=False,
             request_save_on_cell_execute=False, execution_timeout=cell_timeout,
-            extra_arguments=KERNEL_ARGS,
         )
     except PapermillExecutionError as exc:
         error = f"cell {exc.cell_index} (In [{exc.exec_count}]) raised {exc.ename}: {exc.evalue}"
@@ -177,3 +209,105 @@ def run_stage(
 def load_stage_params(path: Path) -> dict:
     """Read a stage parameter file written by ``chinabrief params``."""
     return json.loads(path.read_text())
+
+
+def make_jobs(makeflags: str | None = None) -> int:
+    """How many jobs ``make -j`` allows this recipe (1 outside make or without ``-j``).
+
+    GNU make (4.2 and later) puts ``-jN`` in ``MAKEFLAGS`` for every recipe; a bare ``-j`` means
+    no limit, taken here as the number of CPUs.
+    """
+    flags = os.environ.get("MAKEFLAGS", "") if makeflags is None else makeflags
+    match = re.search(r"(?:^|\s)-j(\d*)(?=\s|$)", flags)
+    if not match:
+        return 1
+    return int(match.group(1)) if match.group(1) else (os.cpu_count() or 1)
+
+
+def stale(paths: Paths, stage_name: str, event_ids: list[str], prerequisites: list[str]) -> list[str]:
+    """The event ids whose brief is missing or older than any prerequisite (make's own rule).
+
+    The per-event briefs are one grouped make target, built by one command; this keeps that
+    command from rebuilding briefs that are already up to date.
+    """
+    stage = STAGES[stage_name]
+    newest = max((paths.resolve(p).stat().st_mtime for p in prerequisites), default=0.0)
+    out = []
+    for event_id in event_ids:
+        brief = paths.reports / stage.brief_path(event_id)
+        if not brief.is_file() or brief.stat().st_mtime <= newest:
+            out.append(event_id)
+    return out
+
+
+def _echo(record: dict) -> None:
+    target = f" -> {record['brief']}" if record["brief"] else ""
+    print(f"[chinabrief] {record['key']}: ok in {record['seconds']:.1f} s{target}", flush=True)
+
+
+def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[str | None],
+               cell_timeout: int) -> list[str]:
+    """Run the stage once per event id, in one kernel reset between runs; return the errors."""
+    stage = STAGES[stage_name]
+    errors: list[str] = []
+    kernel = Kernel.start(paths.notebooks, stage.warm)
+    try:
+        for event_id in event_ids:
+            if kernel.runs:
+                try:
+                    kernel.reset(cell_timeout)
+                except StageFailedError:
+                    kernel.shutdown()
+                    kernel = Kernel.start(paths.notebooks, stage.warm)
+            try:
+                _echo(run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout,
+                                kernel=kernel))
+            except StageFailedError as exc:
+                errors.append(str(exc))
+                kernel.shutdown()  # a kernel that saw a failure (or a timeout still running) is not reused
+                kernel = Kernel.start(paths.notebooks, stage.warm)
+    finally:
+        kernel.shutdown()
+    return errors
+
+
+def run(paths: Paths, stage_name: str, parameters: dict, *, event_ids: list[str] | None = None,
+        cell_timeout: int = 600, jobs: int = 1) -> None:
+    """Run a stage (once, or once per event id) and print one line per run.
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's paths.
+    stage_name : str
+        A key of :data:`STAGES`.
+    parameters : dict
+        Validated parameters for this stage.
+    event_ids : list of str, optional
+        For per-event briefs: one run per id. They are split over ``jobs`` worker processes, each
+        running its share one after another in one kernel.
+    cell_timeout : int
+        Seconds a cell may run before the run fails.
+    jobs : int
+        Worker processes (see :func:`make_jobs`).
+
+    Raises
+    ------
+    StageFailedError
+        After every run has been tried, if any failed (the message lists each failure).
+    """
+    ids: list[str | None] = list(event_ids) if event_ids else [None]
+    workers = max(1, min(jobs, len(ids)))
+    groups = [ids[i::workers] for i in range(workers)]
+    if workers == 1:
+        errors = _run_group(paths, stage_name, parameters, groups[0], cell_timeout)
+    else:
+        # fork: workers start with this process's imports; no kernel or ZMQ context exists yet
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_run_group, paths, stage_name, parameters, group, cell_timeout)
+                       for group in groups]
+            errors = [error for future in futures for error in future.result()]
+    if len(errors) == 1:
+        raise StageFailedError(errors[0])
+    if errors:
+        raise StageFailedError(f"{len(errors)} of {len(ids)} runs failed:\n  " + "\n  ".join(errors))

@@ -1,0 +1,156 @@
+"""The Jupyter kernels the runner executes notebooks in.
+
+Two measures take the kernel's cost off the build's critical path (measured in
+``bench/bench_pipeline.py``):
+
+* **Started first, warmed in the background.** :meth:`Kernel.start` launches the kernel and asks
+  it to import the stage's modules before the runner itself imports papermill and nbconvert, so on
+  a machine with two cores the kernel's start-up and imports overlap the runner's.
+* **Reused by runs of the same notebook.** The per-event briefs are one notebook run with
+  different ``event_id`` values; a runner process runs them one after another in one kernel and
+  calls :meth:`Kernel.reset` between runs. The reset clears everything a notebook run can leave
+  in the kernel that changes a later run's output: the user namespace, the In/Out history and
+  execution counter, the warnings already shown, and open figures. Imported modules stay imported
+  (that is the saving). ``tests/test_pipeline.py`` proves a brief built in a shared kernel is
+  byte-identical to the same brief built alone in a fresh kernel. Different notebooks never share a
+  kernel, and a kernel that saw a failure is never reused.
+
+This module imports only ``jupyter_client`` so that the kernel can be started before anything heavy.
+"""
+from __future__ import annotations
+
+import queue
+import time
+from pathlib import Path
+
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from .exceptions import StageFailedError
+
+KERNEL_NAME = "python3"  # resolves to the interpreter running papermill: the project's .venv
+KERNEL_ARGS = [
+    "--IPKernelApp.log_level=CRITICAL",  # the kernel's start-up warnings are not our log's business
+    "--HistoryManager.hist_file=:memory:",  # what nbclient passes to the kernels it starts itself
+]
+
+#: Run (silently) before every notebook run in a kernel that already ran one. ``vars()`` rather than
+#: ``getattr``: some packages' module ``__getattr__`` imports submodules on demand.
+RESET_CODE = """\
+get_ipython().reset(new_session=True)
+import sys as _sys, warnings as _warnings, matplotlib.pyplot as _plt
+_plt.close("all")
+_warnings.onceregistry.clear()
+for _module in list(_sys.modules.values()):
+    if hasattr(_module, "__dict__"):
+        vars(_module).get("__warningregistry__", {}).clear()
+del _sys, _warnings, _plt, _module
+"""
+
+
+def warm_code(modules: tuple[str, ...]) -> str:
+    """Code that imports ``modules`` without binding any name in the user namespace."""
+    lines = ["import importlib as _importlib"]
+    lines += [f"_importlib.import_module({name!r})" for name in modules]
+    lines.append("del _importlib")
+    return "\n".join(lines) + "\n"
+
+
+class Kernel:
+    """One running kernel: its manager (handed to papermill) and a client for silent requests.
+
+    Parameters
+    ----------
+    km : AsyncKernelManager
+        The manager of a started kernel.
+    """
+
+    def __init__(self, km: AsyncKernelManager) -> None:
+        self.km = km
+        self.runs = 0  # notebook runs started in this kernel
+        self._client = BlockingKernelClient()
+        self._client.load_connection_info(km.get_connection_info())
+        self._client.start_channels()
+        self._pending: str | None = None  # msg_id of a silent request not yet answered
+
+    @classmethod
+    def start(cls, cwd: Path, warm_modules: tuple[str, ...] = ()) -> "Kernel":
+        """Start a kernel in ``cwd`` and send it ``import warm_modules`` (without waiting).
+
+        Parameters
+        ----------
+        cwd : Path
+            The kernel's working directory (the notebooks' folder, as in JupyterLab).
+        warm_modules : tuple of str
+            Modules the notebook will import; importing them early is harmless and overlaps
+            with the runner's own imports.
+
+        Returns
+        -------
+        Kernel
+        """
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        run_sync(km.start_kernel)(extra_arguments=list(KERNEL_ARGS), cwd=str(cwd))
+        kernel = cls(km)
+        if warm_modules:
+            kernel._pending = kernel._client.execute(warm_code(warm_modules), silent=True, store_history=False)
+        return kernel
+
+    def is_alive(self) -> bool:
+        """Whether the kernel process is still running."""
+        return bool(run_sync(self.km.is_alive)())
+
+    def wait(self, timeout: float) -> dict:
+        """Wait until the last silent request (warm-up or reset) has been answered; return its reply.
+
+        A warm-up import that fails is ignored here: the notebook's own import cell raises the
+        same error, in a cell, with a traceback.
+
+        Returns
+        -------
+        dict
+            The reply's content (``status``, and ``ename``/``evalue`` on error); empty if nothing
+            was pending.
+
+        Raises
+        ------
+        StageFailedError
+            If the kernel dies or does not answer within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        content: dict = {}
+        while self._pending is not None:
+            try:
+                reply = self._client.get_shell_msg(timeout=1.0)
+            except queue.Empty:
+                if not self.is_alive():
+                    raise StageFailedError("the kernel died while starting (out of memory, or a crash "
+                                           "in a compiled library)") from None
+                if time.monotonic() > deadline:
+                    raise StageFailedError(f"the kernel did not become ready within {timeout:.0f} s") from None
+                continue
+            if reply["parent_header"].get("msg_id") == self._pending:
+                self._pending = None
+                content = reply["content"]
+        return content
+
+    def reset(self, timeout: float) -> None:
+        """Clear what the previous notebook run left in the kernel (see :data:`RESET_CODE`).
+
+        Raises
+        ------
+        StageFailedError
+            If the reset fails: the kernel must then not be reused.
+        """
+        self.wait(timeout)
+        self._pending = self._client.execute(RESET_CODE, silent=True, store_history=False)
+        reply = self.wait(timeout)
+        if reply.get("status") != "ok":
+            raise StageFailedError(f"could not reset the kernel: {reply.get('ename')}: {reply.get('evalue')}")
+
+    def shutdown(self) -> None:
+        """Stop the client and the kernel (gracefully; killed if it does not exit)."""
+        self._client.stop_channels()
+        if self.km.has_kernel:
+            run_sync(self.km.shutdown_kernel)(now=False)
