@@ -82,3 +82,37 @@ def test_assigned_rejects_code_in_a_parameters_cell():
         assigned("import os\ntokens = ['TRX']")
     with pytest.raises(ValueError):
         assigned("tokens = list_tokens()")
+
+
+def chinabrief_imports(nb: nbformat.NotebookNode) -> set[str]:
+    """The ``chinabrief`` modules a notebook's code cells import."""
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and node.module == "chinabrief":
+                found |= {f"chinabrief.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chinabrief."):
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names if alias.name.startswith("chinabrief")}
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_kernel_warm_up_imports_what_the_notebook_imports(path):
+    """Stage.warm is imported while the runner starts; a module it misses is imported by the
+    notebook's own cell, slower. Checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    stage = runner.STAGES[STAGE_OF_NOTEBOOK[path.name]]
+    wanted = chinabrief_imports(read(path))
+    assert wanted, "the notebook imports nothing from chinabrief"
+    code = ("import importlib, sys\n"
+            f"for m in {list(stage.warm)!r}:\n    importlib.import_module(m)\n"
+            "print(' '.join(sorted(sys.modules)))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                cwd=ROOT).stdout.split())
+    assert wanted <= loaded, f"not warmed: {sorted(wanted - loaded)}"

@@ -125,3 +125,41 @@ def test_api_key_never_reaches_any_output(built):
     leaks = [p for folder in ("reports", "data", "build") for p in (built / folder).rglob("*")
              if p.is_file() and FAKE_API_KEY.encode() in p.read_bytes()]
     assert not leaks
+
+
+def _focus_events(built) -> list[str]:
+    return json.loads((built / "build/params/token_reactions.json").read_text())["parameters"]["focus_events"]
+
+
+def test_a_brief_built_in_a_shared_kernel_equals_one_built_alone(built):
+    """The per-event briefs share one kernel (reset between runs); the outputs must not show it."""
+    shared = [e for e in _focus_events(built)
+              if json.loads((built / f"build/status/event_brief-{e}.json").read_text())["kernel_run"] > 1]
+    assert shared, "no event brief was built as a later run in a shared kernel"
+    event = shared[-1]
+    files = [built / f"reports/events/{event}.html", built / f"reports/notebooks/05_event_brief-{event}.ipynb"]
+    before = [f.read_bytes() for f in files]
+    for f in files:
+        f.unlink()
+    done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((built / f"build/status/event_brief-{event}.json").read_text())["kernel_run"] == 1
+    assert [f.read_bytes() for f in files] == before
+
+
+def test_one_missing_event_brief_rebuilds_only_that_brief(built):
+    event = _focus_events(built)[0]
+    (built / f"reports/events/{event}.html").unlink()
+    done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
+    assert done.returncode == 0, done.stderr
+    ran = re.findall(r"^\[chinabrief\] (\S+): ok in", done.stdout, re.M)
+    assert ran == [f"event_brief-{event}"], done.stdout
+
+
+def test_event_briefs_are_one_command_in_the_plan(built):
+    # -W: plan as if the module had changed, without touching it
+    plan = make(built, "-n", "-W", "src/chinabrief/event_brief.py", "report", f"SNAPSHOT={SNAPSHOT}").stdout
+    commands = [line for line in plan.splitlines() if "run event_brief" in line]
+    assert len(commands) == 1
+    assert all(f"--event-id {e}" in commands[0] for e in _focus_events(built))
+    assert "run mining_share" not in plan and "run token_reactions" not in plan

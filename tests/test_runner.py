@@ -1,7 +1,9 @@
-"""The runner on tiny notebooks: success, a failing cell, a timeout and a dead kernel."""
+"""The runner on tiny notebooks: success, a failing cell, a timeout and a dead kernel; per-event
+runs sharing a kernel (isolation, failures, workers); make's job count and staleness rule."""
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -9,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from chinabrief.config import Paths
 from chinabrief.exceptions import StageFailedError
-from chinabrief.runner import run_stage
+from chinabrief.runner import make_jobs, run, run_stage, stale
 
 
 def project(tmp_path, *sources: str) -> Paths:
@@ -49,3 +51,108 @@ def test_dead_kernel_gets_a_clear_message(tmp_path):
     paths = project(tmp_path, "import os\nos._exit(1)")
     with pytest.raises(StageFailedError, match="kernel died"):
         run_stage(paths, "ingest", {}, cell_timeout=60)
+
+
+# --- per-event runs: one kernel per worker, reset between runs ---------------------------------
+
+WARNER = "import warnings\n\ndef warn():\n    warnings.warn('shown by a helper module')\n"
+
+
+def event_project(tmp_path, *sources: str) -> Paths:
+    """A throwaway project whose 05_event_brief notebook has an ``event_id`` parameter (synthetic)."""
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "warner.py").write_text(WARNER)
+    params = new_code_cell('event_id = "none"', metadata={"tags": ["parameters"]})
+    nb = new_notebook(cells=[params] + [new_code_cell(src) for src in sources],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, tmp_path / "notebooks" / "05_event_brief.ipynb")
+    return Paths(tmp_path)
+
+
+def executed(tmp_path, event_id: str) -> dict:
+    return json.loads((tmp_path / f"reports/notebooks/05_event_brief-{event_id}.ipynb").read_text())
+
+
+def status(tmp_path, event_id: str) -> dict:
+    return json.loads((tmp_path / f"build/status/event_brief-{event_id}.json").read_text())
+
+
+def stdout_of(nb: dict) -> str:
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
+                   if o.get("name") == "stdout")
+
+
+def stderr_of(nb: dict) -> str:
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
+                   if o.get("name") == "stderr")
+
+
+def test_runs_sharing_a_kernel_see_nothing_of_each_other(tmp_path):
+    paths = event_project(
+        tmp_path,
+        "print('left over:', 'leftover' in dir(), len(Out))\nleftover = event_id\nleftover",
+        "import warner\nwarner.warn()",
+    )
+    run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60, jobs=1)
+    for n, event_id in enumerate(["a", "b", "c"], start=1):
+        nb = executed(tmp_path, event_id)
+        assert status(tmp_path, event_id)["kernel_run"] == n  # one kernel, three runs
+        assert "left over: False 0" in stdout_of(nb)  # no variables, no Out history
+        assert "shown by a helper module" in stderr_of(nb)  # the warning is shown again in each run
+        counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+        assert counts == [1, 2, 3, 4], counts  # each run counts from 1 (parameters, injected, two cells)
+
+
+def test_one_failing_run_does_not_stop_the_others(tmp_path):
+    paths = event_project(tmp_path, "if event_id == 'b':\n    raise ValueError('bad event b')")
+    with pytest.raises(StageFailedError, match="event_brief-b.*ValueError: bad event b"):
+        run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60, jobs=1)
+    assert [status(tmp_path, e)["status"] for e in "abc"] == ["ok", "failed", "ok"]
+    assert status(tmp_path, "c")["kernel_run"] == 1  # a kernel that saw a failure is not reused
+    assert (tmp_path / "reports/failed/event_brief-b.html").is_file()
+
+
+def test_several_failures_are_all_listed(tmp_path):
+    paths = event_project(tmp_path, "raise ValueError(f'bad event {event_id}')")
+    with pytest.raises(StageFailedError, match=r"(?s)2 of 2 runs failed.*bad event a.*bad event b"):
+        run(paths, "event_brief", {}, event_ids=["a", "b"], cell_timeout=60, jobs=1)
+
+
+def test_jobs_split_the_runs_over_worker_processes(tmp_path):
+    paths = event_project(tmp_path, "import os\nprint('pid', os.getppid())")
+    run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60, jobs=2)
+    assert [status(tmp_path, e)["kernel_run"] for e in "abc"] == [1, 1, 2]  # workers [a, c] and [b]
+    parents = {e: stdout_of(executed(tmp_path, e)) for e in "abc"}
+    assert parents["a"] == parents["c"] != parents["b"]  # a and c ran in one worker's kernel
+
+
+def test_the_kernel_is_warmed_without_touching_the_namespace(tmp_path):
+    paths = project(tmp_path, "import sys\nprint('chinabrief.ingest' in sys.modules, "
+                              "[n for n in dir() if 'importlib' in n or n == 'chinabrief'])")
+    run_stage(paths, "ingest", {}, cell_timeout=60)
+    nb = json.loads((tmp_path / "reports/notebooks/01_ingest.ipynb").read_text())
+    assert stdout_of(nb) == "True []\n"
+
+
+@pytest.mark.parametrize("makeflags, jobs", [
+    ("", 1),
+    (" -j2 --jobserver-auth=3,4", 2),
+    ("k -j12 --jobserver-auth=fifo:/tmp/x", 12),
+    (" --jobserver-auth=3,4", 1),
+    ("s -j", os.cpu_count() or 1),
+])
+def test_make_jobs_reads_makeflags(makeflags, jobs):
+    assert make_jobs(makeflags) == jobs
+
+
+def test_stale_applies_makes_rule_per_brief(tmp_path):
+    paths = Paths(tmp_path)
+    prereq = tmp_path / "prereq"
+    prereq.write_text("x")
+    os.utime(prereq, (1000, 1000))
+    (tmp_path / "reports/events").mkdir(parents=True)
+    for name, mtime in [("old", 999), ("same", 1000), ("new", 1001)]:
+        brief = tmp_path / f"reports/events/{name}.html"
+        brief.write_text("x")
+        os.utime(brief, (mtime, mtime))
+    assert stale(paths, "event_brief", ["old", "same", "new", "missing"], ["prereq"]) == ["old", "same", "missing"]
