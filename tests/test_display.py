@@ -13,8 +13,10 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 from chinabrief import display, export  # noqa: E402
+from chinabrief.display import fmt_number, signed_int, window_label  # noqa: E402
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -57,13 +59,13 @@ def test_formats_are_applied():
         "p": lambda v: f"<b>{v:.2f}</b>" if v < 0.05 else f"{v:.2f}",  # callables return safe HTML
     })
     texts = [t for _, t in cells(html)]
-    assert texts == ["+1.2%", "<b>0.04</b>", "a&amp;b", "-50.0%", "0.50", "c"]
+    assert texts == ["+1.2%", "<b>0.04</b>", "a&amp;b", "\u221250.0%", "0.50", "c"]
 
 
 def test_highlight_marks_cells():
     frame = pd.DataFrame({"token": ["TRX", "NEO"], "ret": [0.5, -0.2]})
     html = display.table_html(frame, highlight=lambda row: [False, row["ret"] < 0])
-    assert cells(html) == [("txt", "TRX"), ("num", "0.50"), ("txt", "NEO"), ("num hl", "-0.20")]
+    assert cells(html) == [("txt", "TRX"), ("num", "0.50"), ("txt", "NEO"), ("num hl", "\u22120.20")]
 
 
 def test_prose_escapes_values_but_keeps_the_template():
@@ -98,3 +100,21 @@ def test_figure_is_an_embedded_png_with_alt_text():
 
 def test_identical_figures_give_identical_bytes():
     assert display.figure_html(make_figure(), alt="a") == display.figure_html(make_figure(), alt="a")
+
+
+@pytest.mark.parametrize("value, spec, text", [
+    (-2.214, "{:+.2f}%", "\u22122.21%"),   # a true minus, as in the prose
+    (2.214, "{:+.2f}%", "+2.21%"),
+    (-0.001, "{:+.2f}", "0.00"),           # rounds to zero: no sign
+    (-1234.5, "{:,.1f}", "\u22121,234.5"),
+    (float("nan"), "{:.2f}", "–"),
+])
+def test_fmt_number_signs(value, spec, text):
+    assert fmt_number(value, spec) == text
+
+
+def test_window_labels_keep_every_sign():
+    assert window_label(-1, 1, "CAR") == "CAR[\u22121,+1]"
+    assert window_label(0, 0, "CAR") == "CAR[+0,+0]"
+    assert window_label(-120, -11) == "[\u2212120,\u221211]"
+    assert signed_int(-5) == "\u22125" and signed_int(5) == "+5"

@@ -28,8 +28,20 @@ def escape(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+#: The typographic minus sign: the same width as "+", and what the prose uses.
+MINUS = "\u2212"
+
+
 def fmt_number(value: Any, spec: str) -> str:
-    """Format a number with ``spec`` (e.g. ``"{:+.2f}"``); blanks for missing values."""
+    """Format a number with ``spec`` (e.g. ``"{:+.2f}"``), with a true minus sign; "–" if missing.
+
+    Used for every number in tables and prose, so signs look the same everywhere.
+
+    Examples
+    --------
+    >>> fmt_number(-2.214, "{:+.2f}%"), fmt_number(-0.001, "{:+.2f}"), fmt_number(3, "{:+d}")
+    ('\u22122.21%', '0.00', '+3')
+    """
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
         return "–"
     try:
@@ -39,7 +51,17 @@ def fmt_number(value: Any, spec: str) -> str:
     # a value that rounds to zero shows no sign ("-0.00" reads as a loss)
     if re.fullmatch(r"[+-]0(\.0+)?%?", text):
         text = text[1:]
-    return text
+    return text.replace("-", MINUS) if text.startswith("-") else text
+
+
+def signed_int(value: int) -> str:
+    """An integer with its sign, zero included ("+0"), as in event-window labels (``CAR[−1,+1]``)."""
+    return f"{int(value):+d}".replace("-", MINUS)
+
+
+def window_label(start: int, end: int, prefix: str = "") -> str:
+    """A day window as ``prefix[start,end]`` with signs, e.g. ``CAR[−1,+1]`` or ``[−120,−11]``."""
+    return f"{prefix}[{signed_int(start)},{signed_int(end)}]"
 
 
 def _is_number_column(column: pd.Series) -> bool:

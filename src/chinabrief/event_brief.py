@@ -31,7 +31,8 @@ def summary_sentence(car: pd.DataFrame, benchmark: str) -> str:
     up = int((values > 0).sum())
     significant = int((car["p"] < 0.05).sum())
     return (f"{up} of {len(values)} tokens beat {benchmark} over days −1 to +1; the strongest was "
-            f"{values.idxmax()} ({values.max():+.1f}%), the weakest {values.idxmin()} ({values.min():+.1f}%); "
+            f"{values.idxmax()} ({show.fmt_number(values.max(), '{:+.1f}%')}), the weakest {values.idxmin()} "
+            f"({show.fmt_number(values.min(), '{:+.1f}%')}); "
             f"{significant} of {len(values)} reactions are significant at 5%.")
 
 
@@ -45,18 +46,18 @@ def findings(result, event_id: str, headline_car: pd.DataFrame, benchmark: str, 
         if rows.empty or rows["n_tokens"].iloc[0] == 0:
             continue
         kp = rows.loc["bmp_kp", "p"] if "bmp_kp" in rows.index else float("nan")
-        out.append(f"Average CAR[{lo:+d},{hi:+d}] across {int(rows['n_tokens'].iloc[0])} tokens: "
-                   f"{rows['caar'].iloc[0] * 100:+.2f}% versus {benchmark} (p = {kp:.3f}, BMP with the "
+        out.append(f"Average {show.window_label(lo, hi, 'CAR')} across {int(rows['n_tokens'].iloc[0])} tokens: "
+                   f"{show.fmt_number(rows['caar'].iloc[0] * 100, '{:+.2f}%')} versus {benchmark} (p = {kp:.3f}, BMP with the "
                    "Kolari–Pynnönen adjustment).")
     if not headline_car.empty:
         best = headline_car.loc[headline_car["t"].abs().idxmax()]
-        out.append(f"Largest single reaction by t-statistic: {best['token']}, CAR[−1,+1] {best['car'] * 100:+.2f}% "
-                   f"(t = {best['t']:+.2f}, p = {best['p']:.3f}).")
+        out.append(f"Largest single reaction by t-statistic: {best['token']}, CAR[−1,+1] {show.fmt_number(best['car'] * 100, '{:+.2f}%')} "
+                   f"(t = {show.fmt_number(best['t'], '{:+.2f}')}, p = {best['p']:.3f}).")
     if not intraday.empty:
         four = intraday[intraday["horizon_h"].eq(4)]
         if not four.empty:
             out.append(f"Four hours after the announcement, the tokens with hourly data ({', '.join(four['token'])}) "
-                       f"had an average abnormal return of {four['ar'].mean() * 100:+.2f}% versus {benchmark}.")
+                       f"had an average abnormal return of {show.fmt_number(four['ar'].mean() * 100, '{:+.2f}%')} versus {benchmark}.")
     return out
 
 
@@ -87,7 +88,7 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
     show.show_title_block(ev["label"], dek, {
         "Announced": f"{ev['date']:%Y-%m-%d}, {time_text}", "Day 0": f"{day0:%Y-%m-%d}",
         "Category": ev["category"], "Tokens": ", ".join(tokens), "Benchmark": benchmark,
-        "Model": f"market model, estimation window {list(estimation_window)} days",
+        "Model": f"market model, estimation window {show.window_label(*estimation_window)} days",
     })
     intraday = pd.DataFrame(columns=["token", "horizon_h", "ar"])
     if isinstance(ev["time_utc"], str) and ev["time_utc"]:
@@ -107,7 +108,7 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
 
     show.show_section("car", "Abnormal returns")
     car_table = event_car_table(result, event_id, MODEL)
-    show.show_table(car_table, formats={"n_est": "{:d}"},
+    show.show_table(car_table, formats={"estimation days": "{:d}"},
                     align_right=tuple(c for c in car_table.columns if c.startswith("CAR")),
                     caption=f"Cumulative abnormal returns versus {benchmark}, % (market model)",
                     note="*** p<0.01, ** p<0.05, * p<0.10 (t-test with the prediction-error-corrected variance, "
@@ -117,8 +118,9 @@ def show_brief(P: Paths, *, event_id, tokens, include_extended, benchmark, estim
     ar = ar[[t for t in tokens if t in ar.columns]]
     if not ar.empty:
         ar.index = ar.index.astype(int)
+        ar.index.name = "day"
         show.show_table(ar.reset_index(), caption="Daily abnormal returns (%) by day relative to day 0",
-                        formats={c: "{:+.2f}" for c in ar.columns} | {"rel_day": "{:+d}"})
+                        formats={c: "{:+.2f}" for c in ar.columns} | {"day": show.signed_int})
     excluded = result.exclusions[result.exclusions["event_id"].eq(event_id)]
     if not excluded.empty:
         show.show_table(excluded[["token", "reason"]].drop_duplicates(), caption="Excluded from the event study")

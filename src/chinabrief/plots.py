@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .display import fmt_number  # noqa: E402
+
 
 #: One colour per token in every chart of every brief (benchmarks dark and thick).
 TOKEN_COLORS = {"TRX": "#b3261e", "NEO": "#2e8540", "VET": "#1f5fa8", "CFX": "#d4763b", "OKB": "#6b3fa0",
@@ -81,18 +83,18 @@ def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str =
     use_style()
     values = matrix.to_numpy(dtype=float)
     limit = float(np.nanpercentile(np.abs(values), 95)) if np.isfinite(values).any() else 1.0
-    height = max(4.0, 0.24 * len(row_labels) + 1.6)
+    height = max(4.0, 0.28 * len(row_labels) + 1.6)  # rows tall enough for 9-point labels
     fig, ax = plt.subplots(figsize=(9.5, height))
     cmap = plt.get_cmap("RdBu").copy()
     cmap.set_bad("#e6e8ec")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(matrix.shape[1]), matrix.columns)
-    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=9)
     ax.xaxis.tick_top()
     ax.grid(False)
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=7.5,
+            ax.text(j, i, fmt_number(value, "{:+.1f}"), ha="center", va="center", fontsize=8.5,
                     color="white" if abs(value) > 0.6 * limit else "#1d2430")
     bar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
     bar.set_label(f"CAR ({unit}); grey: excluded (not enough data)")

@@ -22,13 +22,13 @@ def event_car_table(result, event_id: str, model: str = token_study.HEADLINE_MOD
     """One event's CARs: token rows × window columns, "CAR% stars" cells (p from the token's t-test)."""
     car = result.car
     sel = car[car["event_id"].eq(event_id) & car["model"].eq(model)].copy()
-    sel["window"] = [f"CAR[{a:+d},{b:+d}]" for a, b in zip(sel["window_start"], sel["window_end"])]
-    sel["cell"] = [f"{c * 100:+.2f}{show.stars(p)}" for c, p in zip(sel["car"], sel["p"])]
+    sel["window"] = [show.window_label(a, b, "CAR") for a, b in zip(sel["window_start"], sel["window_end"])]
+    sel["cell"] = [f"{show.fmt_number(c * 100, '{:+.2f}')}{show.stars(p)}" for c, p in zip(sel["car"], sel["p"])]
     wide = sel.pivot(index="token", columns="window", values="cell")
     order = list(dict.fromkeys(sel["window"]))
     wide = wide[order].reindex(list(dict.fromkeys(sel["token"])))
     n_est = sel.groupby("token")["n_est"].first()
-    return wide.assign(n_est=n_est).reset_index()
+    return wide.assign(**{"estimation days": n_est}).reset_index()
 
 
 def car_path(result, event_id: str, tokens: list[str], model: str = token_study.HEADLINE_MODEL) -> pd.DataFrame:
@@ -62,8 +62,8 @@ def claims_check(changes: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
                 verdict = "same direction, different size"
             else:
                 verdict = "not supported"
-            rows.append({"token": token, "claim": claim["claim"], "claimed %": f"{lo:+.2f} to {hi:+.2f}"
-                         if lo != hi else f"{lo:+.2f}", "data %": value, "source": daily.loc[token, "source"],
+            rows.append({"token": token, "claim": claim["claim"], "claimed %": f"{show.fmt_number(lo, '{:+.2f}')} to {show.fmt_number(hi, '{:+.2f}')}"
+                         if lo != hi else show.fmt_number(lo, "{:+.2f}"), "data %": value, "source": daily.loc[token, "source"],
                          "verdict": verdict})
     return pd.DataFrame(rows, columns=["token", "claim", "claimed %", "data %", "source", "verdict"])
 
@@ -79,8 +79,9 @@ def findings(result, categories: pd.DataFrame, claims: pd.DataFrame, benchmark: 
     for _, row in categories[categories["scope"].isin(["escalation", "de-escalation", "talks & agreements"])].iterrows():
         out.append(
             f"{row['scope'].capitalize()} ({int(row['n_events'])} events, {int(row['n_tokens'])} token-events): "
-            f"average CAR[−1,+1] {row['caar']:+.2f}% versus {benchmark} (95% CI {row['ci_low']:+.2f} to "
-            f"{row['ci_high']:+.2f}); p = {row['cross_sectional_t']:.3f} by the cross-sectional t, "
+            f"average CAR[−1,+1] {show.fmt_number(row['caar'], '{:+.2f}%')} versus {benchmark} "
+            f"(95% CI {show.fmt_number(row['ci_low'], '{:+.2f}')} to "
+            f"{show.fmt_number(row['ci_high'], '{:+.2f}')}); p = {row['cross_sectional_t']:.3f} by the cross-sectional t, "
             f"{row['bmp_kp']:.3f} once cross-correlation is allowed for (BMP + Kolari–Pynnönen)."
         )
     if not claims.empty:
@@ -112,16 +113,16 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
     claims = claims_check(changes, pd.read_csv(claims_file)) if claims_file.exists() else pd.DataFrame()
     facts = findings(result, categories, claims, benchmark)
     esc = categories.set_index("scope")
-    dek = (f"Escalations came with an average CAR[−1,+1] of {esc.loc['escalation', 'caar']:+.1f}% for China-linked "
+    dek = (f"Escalations came with an average CAR[−1,+1] of {show.fmt_number(esc.loc['escalation', 'caar'], '{:+.1f}%')} for China-linked "
            f"tokens versus {benchmark}; allowing for the tokens' shared event dates, no category's reaction is "
            "significant at 5%." if (categories["bmp_kp"] >= 0.05).all() else
-           f"Escalations came with an average CAR[−1,+1] of {esc.loc['escalation', 'caar']:+.1f}% versus {benchmark}; "
+           f"Escalations came with an average CAR[−1,+1] of {show.fmt_number(esc.loc['escalation', 'caar'], '{:+.1f}%')} versus {benchmark}; "
            "see the tests for which reactions survive the cross-correlation adjustment.")
     show.show_title_block("Token reactions to US–China trade news", dek, {
         "Data as of": f"{tables['prices_daily']['date'].max():%Y-%m-%d}",
         "Tokens": ", ".join(tokens), "Benchmark": benchmark,
         "Events": f"{len(catalogue)} (Jan–Nov 2025)",
-        "Model shown": f"{MODEL_NAMES[token_study.HEADLINE_MODEL]}, estimation window {list(estimation_window)} days, "
+        "Model shown": f"{MODEL_NAMES[token_study.HEADLINE_MODEL]}, estimation window {show.window_label(*estimation_window)} days, "
                        f"minimum {min_estimation_obs} returns",
         "Day 0": f"announcements at/after {cutoff_hour_utc:02d}:00 UTC move to the next UTC day",
     })
@@ -157,10 +158,11 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
     show.show_figure(fig, alt="CAAR with confidence intervals by event category", source="chinabrief event study")
 
     show.show_section("strongest", "The strongest single reactions")
-    top = token_study.strongest(result, catalogue)
+    top = token_study.strongest(result, catalogue).rename(
+        columns={"day0": "day 0", "label": "event", "car": "CAR %", "se": "SE %"})
     show.show_table(top, caption="Ten token-events with the largest |t| (CAR[−1,+1], market model)",
-                    formats={"car": "{:+.2f}", "se": "{:.2f}", "t": "{:+.2f}", "p": show.fmt_p},
-                    note="car and se in %; se includes the market model's prediction error (MacKinlay 1997). "
+                    formats={"CAR %": "{:+.2f}", "SE %": "{:.2f}", "t": "{:+.2f}", "p": show.fmt_p},
+                    note="SE includes the market model's prediction error (MacKinlay 1997). "
                          "With ~300 token-events, about 15 would pass p<0.05 by chance alone.")
 
     show.show_section("geneva", "The Geneva talks: announcement and joint statement")
@@ -168,10 +170,10 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
         ev = catalogue.set_index("event_id").loc[event_id]
         table = event_car_table(result, event_id)
         show.show_table(table, caption=f"{ev['label']} — day 0 {ev['day0']:%Y-%m-%d}, CAR % (market model)",
-                        formats={"n_est": "{:d}"}, align_right=tuple(c for c in table.columns if c.startswith("CAR")),
+                        formats={"estimation days": "{:d}"}, align_right=tuple(c for c in table.columns if c.startswith("CAR")),
                         note=f"Announced {ev['date']:%Y-%m-%d} at about {ev['time_utc']} UTC. *** p<0.01, ** p<0.05, "
-                             "* p<0.10 (t-test with the prediction-error-corrected variance); n_est = returns in the "
-                             "estimation window.")
+                             "* p<0.10 (t-test with the prediction-error-corrected variance); estimation days = returns "
+                             "in the estimation window.")
         paths = car_path(result, event_id, tokens)
         fig = plots.car_paths(paths, f"{ev['label']}: cumulative abnormal return vs {benchmark} (market model)")
         show.show_figure(fig, alt=f"Cumulative abnormal returns (market model) around {ev['label']}",
@@ -186,10 +188,14 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
         if not part.empty:
             wide = part.pivot(index="token", columns="horizon_h", values="ar") * 100
             wide.columns = [f"AR +{h}h %" for h in wide.columns]
-            rows.append(wide.reset_index().assign(event=ev["label"], announced=f"{ev['date']:%Y-%m-%d} {ev['time_utc']}"))
+            wide = wide.reset_index()
+            # the event is named once, on its first token's row (a grouped table)
+            wide.insert(0, "event", [f"{ev['label']} ({ev['date']:%Y-%m-%d} {ev['time_utc']} UTC)"]
+                        + [""] * (len(wide) - 1))
+            rows.append(wide)
     if rows:
         intraday = pd.concat(rows, ignore_index=True)
-        cols = ["event", "announced", "token"] + [c for c in intraday.columns if c.startswith("AR +")]
+        cols = ["event", "token"] + [c for c in intraday.columns if c.startswith("AR +")]
         show.show_table(intraday[cols], formats={c: "{:+.2f}" for c in cols if c.startswith("AR +")},
                         caption=f"Hourly abnormal return versus {benchmark}, cumulated from the last close before the announcement hour",
                         note="Hourly Binance spot closes exist for TRX, NEO, VET, CFX (not OKB) up to 2025-06-13; "
@@ -217,7 +223,7 @@ def show_brief(P: Paths, *, tokens, include_extended, benchmark, estimation_wind
         f"Returns: simple daily close-to-close returns on UTC days; no return spans a missing day. Benchmark: {benchmark}.",
         "Normal returns: market model (OLS of token on benchmark over the estimation window; shown), market-adjusted "
         "(token − benchmark) and constant mean; all three are in data/processed/event_study/.",
-        f"Estimation window {list(estimation_window)} days before day 0, at least {min_estimation_obs} valid returns; "
+        f"Estimation window {show.window_label(*estimation_window)} days before day 0, at least {min_estimation_obs} valid returns; "
         + ("other catalogue events' day 0 are left out of each estimation window. " if exclude_event_days else "")
         + "Token-events without enough data are excluded, with the reason recorded.",
         "CAR variance includes the market model's prediction error (MacKinlay 1997). Across tokens and events: "
