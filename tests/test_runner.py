@@ -156,3 +156,12 @@ def test_stale_applies_makes_rule_per_brief(tmp_path):
         brief.write_text("x")
         os.utime(brief, (mtime, mtime))
     assert stale(paths, "event_brief", ["old", "same", "new", "missing"], ["prereq"]) == ["old", "same", "missing"]
+
+
+def test_a_kernel_that_dies_is_replaced_for_the_next_run(tmp_path):
+    paths = event_project(tmp_path, "import os\nif event_id == 'b':\n    os._exit(1)\nprint('ran', event_id)")
+    with pytest.raises(StageFailedError, match="event_brief-b.*kernel died"):
+        run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60, jobs=1)
+    assert [status(tmp_path, e)["status"] for e in "abc"] == ["ok", "failed", "ok"]
+    assert status(tmp_path, "c")["kernel_run"] == 1
+    assert "ran c" in stdout_of(executed(tmp_path, "c"))

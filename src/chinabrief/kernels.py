@@ -69,6 +69,7 @@ class Kernel:
     def __init__(self, km: AsyncKernelManager) -> None:
         self.km = km
         self.runs = 0  # notebook runs started in this kernel
+        self.released = False  # asked to exit (see release)
         self._client = BlockingKernelClient()
         self._client.load_connection_info(km.get_connection_info())
         self._client.start_channels()
@@ -149,8 +150,21 @@ class Kernel:
         if reply.get("status") != "ok":
             raise StageFailedError(f"could not reset the kernel: {reply.get('ename')}: {reply.get('evalue')}")
 
+    def release(self) -> None:
+        """Ask the kernel to exit, without waiting: it exits while the runner exports the HTML.
+
+        Call when the kernel has run its last notebook; :meth:`shutdown` then only waits.
+        """
+        self._client.shutdown()  # a shutdown_request on the control channel
+        self.released = True
+
     def shutdown(self) -> None:
         """Stop the client and the kernel (gracefully; killed if it does not exit)."""
         self._client.stop_channels()
-        if self.km.has_kernel:
+        if not self.km.has_kernel:
+            return
+        if self.released:
+            run_sync(self.km.finish_shutdown)(pollinterval=0.02)  # waits (SIGTERM, then SIGKILL, if it hangs)
+            run_sync(self.km.cleanup_resources)()
+        else:
             run_sync(self.km.shutdown_kernel)(now=False)

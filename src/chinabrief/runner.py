@@ -92,6 +92,7 @@ def run_stage(
     event_id: str | None = None,
     cell_timeout: int = 600,
     kernel: Kernel | None = None,
+    last_run: bool = False,
 ) -> dict:
     """Execute one stage's notebook and publish its brief.
 
@@ -110,6 +111,9 @@ def run_stage(
     kernel : Kernel, optional
         A started kernel to run in (the caller owns it and resets it between runs). Without one,
         a fresh kernel is started and shut down.
+    last_run : bool
+        Whether this is the kernel's last run: it is then asked to exit as soon as the cells have
+        run (always so for a kernel this function starts itself).
 
     Returns
     -------
@@ -126,14 +130,14 @@ def run_stage(
     if own_kernel:
         kernel = Kernel.start(paths.notebooks, stage.warm)
     try:
-        return _execute(paths, stage, parameters, event_id, cell_timeout, kernel)
+        return _execute(paths, stage, parameters, event_id, cell_timeout, kernel, last_run or own_kernel)
     finally:
         if own_kernel:
             kernel.shutdown()
 
 
 def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
-             kernel: Kernel) -> dict:
+             kernel: Kernel, last_run: bool) -> dict:
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -171,6 +175,8 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
         if "DeadKernel" in type(exc).__name__:
             error += " (the kernel died: out of memory, or a crash in a compiled library)"
     finished = time.monotonic()
+    if last_run and error is None:
+        kernel.release()  # it exits while the notebook is normalised and exported
     seconds = round(finished - started, 2)
     # kernel_wait: start-up and warm-up imports not hidden behind the runner's own imports (or the
     # reset, in a shared kernel); execute: papermill running the cells
@@ -258,7 +264,7 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
     errors: list[str] = []
     kernel: Kernel | None = Kernel.start(paths.notebooks, stage.warm)
     try:
-        for event_id in event_ids:
+        for n, event_id in enumerate(event_ids, start=1):
             if kernel is None:
                 kernel = Kernel.start(paths.notebooks, stage.warm)
             elif kernel.runs:
@@ -269,7 +275,7 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
                     kernel = Kernel.start(paths.notebooks, stage.warm)
             try:
                 _echo(run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout,
-                                kernel=kernel))
+                                kernel=kernel, last_run=n == len(event_ids)))
             except StageFailedError as exc:
                 errors.append(str(exc))
                 kernel.shutdown()  # a kernel that saw a failure (or a timeout still running) is not reused
