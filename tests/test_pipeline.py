@@ -110,6 +110,7 @@ def test_failing_stage_keeps_previous_brief_and_links_the_failure(built):
     done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
     assert done.returncode == 0, done.stderr
     assert "failed/mining_share.html" not in (built / "reports/index.html").read_text()
+    assert not (built / "reports/failed/mining_share.html").exists()  # the stale failure page is gone
 
 
 def test_one_plain_line_per_stage(built):

@@ -215,6 +215,7 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
         record["title"] = title
     record.update(status="ok", seconds=seconds, error=None)
     _status(paths, record)
+    (paths.reports / "failed" / f"{key}.html").unlink(missing_ok=True)  # an earlier failure's page is stale now
     return record
 
 
