@@ -56,7 +56,7 @@ TARGETS = {  # name: (measured key, limit, unit)
 #: What each stage's notebook imports (its import cell), plus pandas and matplotlib.
 COMMON_IMPORTS = ["pandas", "matplotlib", "matplotlib.pyplot", "chinabrief.config", "chinabrief.display"]
 #: What one ``python -m chinabrief run`` process imports before its stage starts.
-RUNNER_IMPORTS = ["chinabrief.cli", "chinabrief.config", "chinabrief.index", "chinabrief.runner"]
+RUNNER_IMPORTS = ["chinabrief.cli", "chinabrief.config", "chinabrief.runner", "papermill", "nbformat", "chinabrief.export"]
 STAGE_IMPORTS = {
     "ingest": ["chinabrief.ingest"],
     "prepare": ["chinabrief.prepare", "chinabrief.quality"],
@@ -497,7 +497,8 @@ def main() -> None:
         "measured": round(cold["seconds"] - sums["seconds"], 3),
         "make_and_params (no-op build)": noop["seconds"],
         f"runner process start x {n_kernels}": round(runner_start["process_wall_median"] * n_kernels, 3),
-        f"kernel shutdown x {n_kernels}": round(kernel["shutdown"] * n_kernels, 3),
+        # an upper bound: each kernel is asked to exit before the HTML export and exits meanwhile
+        f"kernel shutdown x {n_kernels} (overlaps export)": round(kernel["shutdown"] * n_kernels, 3),
         # one cold template load per runner process that publishes (all but ingest's)
         f"HTML export x {exports['n_exports']}": round(sum(exports["per_notebook_warm"].values())
                                                        + exports["cold_extra"] * (n_kernels - 1), 3),
@@ -530,7 +531,8 @@ def main() -> None:
             "statistics and tables only (no figures or HTML tables): that is less work than the notebooks do, "
             "so its ratio is informational. Outside-record parts: runner process start = a plain subprocess "
             "importing what `python -m chinabrief run` imports (it overlaps the kernel's start); kernel "
-            "shutdown = the measured graceful shutdown; HTML export = the executed notebooks re-exported with "
+            "shutdown = the measured graceful shutdown, an upper bound since each kernel is asked to exit before "
+            "the HTML export and exits meanwhile; HTML export = the executed notebooks re-exported with "
             "chinabrief.export.to_html (one cold template load per process); index = `python -m chinabrief "
             "index` in the built copy; make and params = the no-op build."),
         "snapshot": str(snapshot),

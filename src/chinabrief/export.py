@@ -16,15 +16,11 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from . import fileio
+from .assets import stylesheet
 
 TEMPLATE_NAME = "brief"
 #: Cells carrying these tags never reach the HTML.
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
-
-
-def stylesheet() -> str:
-    """The one CSS file shared by every brief and the index page."""
-    return resources.files("chinabrief").joinpath("styles/brief.css").read_text(encoding="utf-8")
 
 
 def normalise(nb: nbformat.NotebookNode, root: Path | None = None) -> nbformat.NotebookNode:

@@ -13,7 +13,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from . import export, fileio, manifest
+from . import fileio, manifest
+from .assets import stylesheet
 from .config import Paths
 
 PACKAGES = ["papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "numpy", "scipy",
@@ -122,7 +123,7 @@ def build(paths: Paths) -> Path:
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>China Crypto Brief</title>
 <style>
-{export.stylesheet()}
+{stylesheet()}
 </style>
 </head>
 <body class="brief">
