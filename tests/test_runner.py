@@ -165,3 +165,10 @@ def test_a_kernel_that_dies_is_replaced_for_the_next_run(tmp_path):
     assert [status(tmp_path, e)["status"] for e in "abc"] == ["ok", "failed", "ok"]
     assert status(tmp_path, "c")["kernel_run"] == 1
     assert "ran c" in stdout_of(executed(tmp_path, "c"))
+
+
+def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
+    paths = project(tmp_path, "print('never runs')")
+    monkeypatch.setattr("chinabrief.kernels.KERNEL_NAME", "no-such-kernel")
+    with pytest.raises(StageFailedError, match="could not start the 'no-such-kernel' kernel.*NoSuchKernel"):
+        run(paths, "ingest", {}, cell_timeout=60)

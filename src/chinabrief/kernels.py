@@ -90,9 +90,18 @@ class Kernel:
         Returns
         -------
         Kernel
+
+        Raises
+        ------
+        StageFailedError
+            If the kernel cannot be started.
         """
         km = AsyncKernelManager(kernel_name=KERNEL_NAME)
-        run_sync(km.start_kernel)(extra_arguments=list(KERNEL_ARGS), cwd=str(cwd))
+        try:
+            run_sync(km.start_kernel)(extra_arguments=list(KERNEL_ARGS), cwd=str(cwd))
+        except Exception as exc:  # no such kernelspec, cannot launch the interpreter, ...
+            raise StageFailedError(f"could not start the '{KERNEL_NAME}' kernel in {cwd}: "
+                                   f"{type(exc).__name__}: {exc}") from exc
         kernel = cls(km)
         if warm_modules:
             kernel._pending = kernel._client.execute(warm_code(warm_modules), silent=True, store_history=False)
