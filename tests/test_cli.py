@@ -23,6 +23,8 @@ def project(tmp_path: Path) -> Path:
     root.mkdir()
     shutil.copy(ROOT / "params.yaml", root / "params.yaml")
     shutil.copy(ROOT / "Makefile", root / "Makefile")
+    (root / "data/events").mkdir(parents=True)
+    shutil.copy(ROOT / "data/events/us_china_trade_2025.csv", root / "data/events/us_china_trade_2025.csv")
     return root
 
 
@@ -107,3 +109,12 @@ def test_focus_events_override_changes_params_mk(project, fake_snapshot, tmp_pat
     lines = (out_dir / "params.mk").read_text().splitlines()
     assert "FOCUS_EVENTS := 2025-04-02-liberation-day 2025-10-30-busan-meeting" in lines
     assert sum(line.startswith("FOCUS_EVENTS") for line in lines) == 1
+
+
+def test_unknown_focus_event_exits_1_before_any_kernel(project, fake_snapshot, tmp_path):
+    result = run(project, "--dir", str(tmp_path / "params"), "--set", f"snapshot={fake_snapshot}",
+                 "--set", "focus_events=2025-04-02-liberation-day,2025-01-20-inauguration")
+    assert result.returncode == 1
+    assert "'2025-01-20-inauguration'" in result.stderr and "us_china_trade_2025.csv" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "params" / "params.mk").exists()

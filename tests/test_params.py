@@ -139,3 +139,19 @@ def test_for_unknown_stage():
 def test_every_stage_parameter_is_a_parameter():
     for names in params.STAGE_PARAMS.values():
         assert set(names) <= set(params.Params.model_fields)
+
+
+def test_an_unknown_focus_event_fails_with_the_closest_ids(tmp_path):
+    catalogue = tmp_path / "events.csv"
+    catalogue.write_text("event_id,date\n2025-05-06-geneva-talks-announced,2025-05-06\n2025-05-12-geneva-joint-statement,2025-05-12\n")
+    good = params.Params(focus_events=["2025-05-12-geneva-joint-statement"])
+    params.check_focus_events(good, catalogue)  # no error
+    bad = params.Params(focus_events=["2025-05-12-geneva-joint-statment", "no-such-event"])
+    with pytest.raises(ParameterError, match=r"(?s)events.csv \(2 events\).*geneva-joint-statment' \(closest: "
+                                             r"2025-05-12-geneva-joint-statement.*'no-such-event'$"):
+        params.check_focus_events(bad, catalogue)
+
+
+def test_a_missing_catalogue_is_a_parameter_error(tmp_path):
+    with pytest.raises(ParameterError, match="events catalogue .* is missing"):
+        params.check_focus_events(params.Params(), tmp_path / "nowhere.csv")

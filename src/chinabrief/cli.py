@@ -30,6 +30,7 @@ def _cmd_params(args) -> None:
 
     p = paths()
     values = params.load(p.params, args.set)
+    params.check_focus_events(values, p.events)
     if values.source == "snapshot":
         read_sums(p.resolve(values.snapshot))  # fails at once, with a message, when it is missing
     import hashlib

@@ -155,3 +155,31 @@ def for_stage(params: Params, stage: str) -> dict[str, Any]:
         raise ParameterError(f"unknown stage {stage!r}; stages: {', '.join(STAGE_PARAMS)}")
     dumped = json.loads(params.model_dump_json())
     return {name: dumped[name] for name in STAGE_PARAMS[stage]}
+
+
+def check_focus_events(params: Params, catalogue: Path) -> None:
+    """Fail before any kernel starts if a focus event is not in the events catalogue.
+
+    Reads only the ``event_id`` column with the csv module: this runs on every ``make``.
+
+    Raises
+    ------
+    ParameterError
+        Naming each unknown id, the catalogue, and the closest known ids.
+    """
+    import csv
+    import difflib
+
+    if not catalogue.is_file():
+        raise ParameterError(f"the events catalogue {catalogue} is missing (focus_events are checked against it)")
+    with catalogue.open(newline="", encoding="utf-8") as handle:
+        known = [row.get("event_id") for row in csv.DictReader(handle)]
+    unknown = [e for e in params.focus_events if e not in known]
+    if unknown:
+        lines = []
+        for event_id in unknown:
+            close = difflib.get_close_matches(event_id, known, n=3, cutoff=0.5)
+            lines.append(f"  {event_id!r}" + (f" (closest: {', '.join(close)})" if close else ""))
+        raise ParameterError(f"focus_events: not in the events catalogue {catalogue.name} "
+                             f"({len(known)} events):\n" + "\n".join(lines))
+
