@@ -134,6 +134,9 @@ reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
 # command splits the events over N workers; it rebuilds only briefs older than a prerequisite.
 EVENT_BRIEFS := $(foreach e,$(FOCUS_EVENTS),reports/events/$(e).html)
 ifneq ($(EVENT_BRIEFS),)
+# Precious: on Ctrl-C make would otherwise delete group members it is not rebuilding (the briefs
+# are written atomically, so an interrupted build never leaves a half-written one).
+.PRECIOUS: $(EVENT_BRIEFS)
 $(EVENT_BRIEFS) &: $(STAMPS)/prepare notebooks/05_event_brief.ipynb \
   $(PARAMS_DIR)/event_brief.json $(SRC_COMMON) $(SRC_EVENT)
 	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json $(addprefix --event-id ,$(FOCUS_EVENTS)) \

@@ -155,3 +155,7 @@ def test_an_unknown_focus_event_fails_with_the_closest_ids(tmp_path):
 def test_a_missing_catalogue_is_a_parameter_error(tmp_path):
     with pytest.raises(ParameterError, match="events catalogue .* is missing"):
         params.check_focus_events(params.Params(), tmp_path / "nowhere.csv")
+
+
+def test_focus_events_are_kept_once_each_in_order():
+    assert params.Params(focus_events=["b", "a", "b", " a "]).focus_events == ["b", "a"]

@@ -172,3 +172,23 @@ def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr("chinabrief.kernels.KERNEL_NAME", "no-such-kernel")
     with pytest.raises(StageFailedError, match="could not start the 'no-such-kernel' kernel.*NoSuchKernel"):
         run(paths, "ingest", {}, cell_timeout=60)
+
+
+def test_runs_in_a_shared_kernel_leave_no_clients_or_threads_behind(tmp_path):
+    import threading
+
+    from chinabrief.kernels import Kernel
+
+    paths = event_project(tmp_path, "print(event_id)")
+    kernel = Kernel.start(paths.notebooks)
+    threads = []
+    try:
+        for event_id in "abc":
+            if kernel.runs:
+                kernel.reset(60)
+            run_stage(paths, "event_brief", {}, event_id=event_id, cell_timeout=60, kernel=kernel)
+            assert kernel.km.clients_handed_out == []  # papermill's client was stopped
+            threads.append(threading.active_count())
+    finally:
+        kernel.shutdown()
+    assert threads[0] == threads[-1], threads

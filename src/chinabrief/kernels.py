@@ -49,6 +49,26 @@ del _sys, _warnings, _plt, _module
 """
 
 
+class _TrackingKernelManager(AsyncKernelManager):
+    """A kernel manager that remembers the clients it hands out.
+
+    nbclient does not stop the client it creates when it was given a running kernel (it does not
+    own it); :meth:`Kernel.close_clients` stops them after each run, so no sockets or heartbeat
+    threads pile up over the runs of a shared kernel.
+    """
+
+    def client(self, **kwargs):
+        client = super().client(**kwargs)
+        self.clients_handed_out.append(client)
+        return client
+
+    @property
+    def clients_handed_out(self) -> list:
+        if not hasattr(self, "_clients_handed_out"):
+            self._clients_handed_out: list = []
+        return self._clients_handed_out
+
+
 def warm_code(modules: tuple[str, ...]) -> str:
     """Code that imports ``modules`` without binding any name in the user namespace."""
     lines = ["import importlib as _importlib"]
@@ -72,7 +92,8 @@ class Kernel:
         self.released = False  # asked to exit (see release)
         self._client = BlockingKernelClient()
         self._client.load_connection_info(km.get_connection_info())
-        self._client.start_channels()
+        # shell for the silent requests, control for the shutdown request; nothing else is read
+        self._client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
         self._pending: str | None = None  # msg_id of a silent request not yet answered
 
     @classmethod
@@ -96,7 +117,7 @@ class Kernel:
         StageFailedError
             If the kernel cannot be started.
         """
-        km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        km = _TrackingKernelManager(kernel_name=KERNEL_NAME)
         try:
             run_sync(km.start_kernel)(extra_arguments=list(KERNEL_ARGS), cwd=str(cwd))
         except Exception as exc:  # no such kernelspec, cannot launch the interpreter, ...
@@ -159,6 +180,12 @@ class Kernel:
         if reply.get("status") != "ok":
             raise StageFailedError(f"could not reset the kernel: {reply.get('ename')}: {reply.get('evalue')}")
 
+    def close_clients(self) -> None:
+        """Stop the clients papermill created for the last run (see :class:`_TrackingKernelManager`)."""
+        for client in self.km.clients_handed_out:
+            client.stop_channels()
+        self.km.clients_handed_out.clear()
+
     def release(self) -> None:
         """Ask the kernel to exit, without waiting: it exits while the runner exports the HTML.
 
@@ -168,7 +195,8 @@ class Kernel:
         self.released = True
 
     def shutdown(self) -> None:
-        """Stop the client and the kernel (gracefully; killed if it does not exit)."""
+        """Stop the clients and the kernel (gracefully; killed if it does not exit)."""
+        self.close_clients()
         self._client.stop_channels()
         if not self.km.has_kernel:
             return

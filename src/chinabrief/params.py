@@ -67,6 +67,11 @@ class Params(BaseModel):
     def _upper(cls, v: list[str]) -> list[str]:
         return [t.strip().upper() for t in v if t.strip()]
 
+    @field_validator("focus_events")
+    @classmethod
+    def _once_each(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(e.strip() for e in v if e.strip()))
+
     @field_validator("estimation_window", "event_windows")
     @classmethod
     def _ordered(cls, v):

@@ -175,6 +175,7 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
         if "DeadKernel" in type(exc).__name__:
             error += " (the kernel died: out of memory, or a crash in a compiled library)"
     finished = time.monotonic()
+    kernel.close_clients()
     if last_run and error is None:
         kernel.release()  # it exits while the notebook is normalised and exported
     seconds = round(finished - started, 2)
@@ -199,7 +200,7 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
                       failed_html=paths.relative(failed_html) if nb is not None else None)
         _status(paths, record)
         raise StageFailedError(
-            f"stage '{key}' failed: notebook {paths.relative(source)}, {error}. "
+            f"stage '{key}' failed: notebook {paths.relative(source)}, {error.rstrip('.')}. "
             f"Executed notebook kept at {paths.relative(executed)}; the previous brief is unchanged."
         )
 
@@ -312,7 +313,7 @@ def run(paths: Paths, stage_name: str, parameters: dict, *, event_ids: list[str]
     StageFailedError
         After every run has been tried, if any failed (the message lists each failure).
     """
-    ids: list[str | None] = list(event_ids) if event_ids else [None]
+    ids: list[str | None] = list(dict.fromkeys(event_ids)) if event_ids else [None]  # each id once
     workers = max(1, min(jobs, len(ids)))
     groups = [ids[i::workers] for i in range(workers)]
     if workers == 1:
