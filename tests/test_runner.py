@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -192,3 +193,59 @@ def test_runs_in_a_shared_kernel_leave_no_clients_or_threads_behind(tmp_path):
     finally:
         kernel.shutdown()
     assert threads[0] == threads[-1], threads
+
+
+def test_a_kernel_that_cannot_be_replaced_fails_its_run_and_the_rest_go_on(tmp_path, monkeypatch):
+    from chinabrief import kernels
+
+    paths = event_project(tmp_path, "if event_id == 'b':\n    raise ValueError('bad event b')")
+    real_start = kernels.Kernel.start.__func__
+    calls = []
+
+    def flaky_start(cls, *args, **kwargs):  # the second kernel (for c, after b failed) cannot start
+        calls.append(1)
+        if len(calls) == 2:
+            raise StageFailedError("could not start the 'python3' kernel: synthetic failure")
+        return real_start(cls, *args, **kwargs)
+
+    monkeypatch.setattr(kernels.Kernel, "start", classmethod(flaky_start))
+    with pytest.raises(StageFailedError, match=r"(?s)2 of 4 runs failed.*bad event b.*"
+                                               r"stage 'event_brief-c' failed: could not start"):
+        run(paths, "event_brief", {}, event_ids=["a", "b", "c", "d"], cell_timeout=60, jobs=1)
+    assert status(tmp_path, "d")["status"] == "ok"
+
+
+def test_workers_and_kernels_exit_when_the_runner_is_killed(tmp_path):
+    """make sends SIGTERM to the runner only; its workers and their kernels must not live on."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    paths = event_project(tmp_path, "import os, time\n"
+                                    "open(f'pids-{event_id}', 'w').write(f'{os.getppid()} {os.getpid()}')\n"
+                                    "time.sleep(60)")
+    (tmp_path / "params.json").write_text(json.dumps({"parameters": {}, "cell_timeout": 120}))
+    runner = subprocess.Popen([sys.executable, "-m", "chinabrief", "run", "event_brief", "--params", "params.json",
+                               "--event-id", "a", "--event-id", "b", "--jobs", "2"], cwd=tmp_path,
+                              env={**os.environ, "CHINABRIEF_ROOT": str(tmp_path)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    files = [paths.notebooks / "pids-a", paths.notebooks / "pids-b"]
+    deadline = time.monotonic() + 60
+    while not all(f.is_file() and f.read_text() for f in files) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    pids = [int(p) for f in files for p in f.read_text().split()]  # worker and kernel of each event
+    runner.send_signal(signal.SIGTERM)
+    runner.wait(timeout=30)
+
+    def alive(pid: int) -> bool:  # a zombie (exited, not yet reaped by its new parent) counts as gone
+        stat = Path(f"/proc/{pid}/stat")
+        try:
+            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in pids if alive(p)]

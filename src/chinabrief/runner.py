@@ -261,31 +261,53 @@ def _echo(record: dict) -> None:
 
 def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[str | None],
                cell_timeout: int) -> list[str]:
-    """Run the stage once per event id, in one kernel reset between runs; return the errors."""
+    """Run the stage once per event id, in one kernel reset between runs; return the errors.
+
+    A run that fails, or a kernel that cannot be reset, costs a fresh kernel for the next run;
+    the remaining runs are still tried.
+    """
     stage = STAGES[stage_name]
     errors: list[str] = []
-    kernel: Kernel | None = Kernel.start(paths.notebooks, stage.warm)
+    kernel: Kernel | None = None
     try:
         for n, event_id in enumerate(event_ids, start=1):
-            if kernel is None:
-                kernel = Kernel.start(paths.notebooks, stage.warm)
-            elif kernel.runs:
-                try:
-                    kernel.reset(cell_timeout)
-                except StageFailedError:
-                    kernel.shutdown()
-                    kernel = Kernel.start(paths.notebooks, stage.warm)
             try:
+                if kernel is not None and kernel.runs:
+                    try:
+                        kernel.reset(cell_timeout)
+                    except StageFailedError:
+                        kernel.shutdown()
+                        kernel = None
+                if kernel is None:  # started before run_stage imports papermill: it boots meanwhile
+                    kernel = Kernel.start(paths.notebooks, stage.warm)
                 _echo(run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout,
                                 kernel=kernel, last_run=n == len(event_ids)))
             except StageFailedError as exc:
-                errors.append(str(exc))
-                kernel.shutdown()  # a kernel that saw a failure (or a timeout still running) is not reused
-                kernel = None  # the next run, if any, starts a fresh one
+                text = str(exc)
+                errors.append(text if text.startswith("stage '") else f"stage '{stage.key(event_id)}' failed: {text}")
+                if kernel is not None:
+                    kernel.shutdown()  # a kernel that saw a failure (or a timeout still running) is not reused
+                    kernel = None
     finally:
         if kernel is not None:
             kernel.shutdown()
     return errors
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: exit if the runner that forked this worker dies (e.g. make's SIGTERM).
+
+    Without it a worker outlives its parent and blocks on the dead pool's pipe; its kernels exit
+    on their own (ipykernel watches its parent, ``JPY_PARENT_PID``).
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 def run(paths: Paths, stage_name: str, parameters: dict, *, event_ids: list[str] | None = None,
@@ -320,10 +342,17 @@ def run(paths: Paths, stage_name: str, parameters: dict, *, event_ids: list[str]
         errors = _run_group(paths, stage_name, parameters, groups[0], cell_timeout)
     else:
         # fork: workers start with this process's imports; no kernel or ZMQ context exists yet
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_run_group, paths, stage_name, parameters, group, cell_timeout)
                        for group in groups]
-            errors = [error for future in futures for error in future.result()]
+            errors = []
+            for group, future in zip(groups, futures):
+                try:
+                    errors += future.result()
+                except Exception as exc:  # the worker crashed (e.g. killed): its runs are unaccounted for
+                    errors.append(f"the worker running {', '.join(map(str, group))} stopped: "
+                                  f"{type(exc).__name__}: {exc or 'no message'}")
     if len(errors) == 1:
         raise StageFailedError(errors[0])
     if errors:
