@@ -30,7 +30,7 @@ OVERRIDES := --set snapshot=$(SNAPSHOT) \
 
 # --- what each stage imports (a change to any of these re-runs the stage) -------------------
 SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
-  fileio.py runner.py kernels.py assets.py export.py display.py plots.py styles/brief.css styles/brief.mplstyle \
+  fileio.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
 SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \

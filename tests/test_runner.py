@@ -249,3 +249,22 @@ def test_workers_and_kernels_exit_when_the_runner_is_killed(tmp_path):
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [p for p in pids if alive(p)]
+
+
+def test_process_state_one_run_changes_is_restored_for_the_next(tmp_path):
+    """Working directory, environment, warning filters, rcParams and pandas options."""
+    paths = event_project(
+        tmp_path,
+        "import os, warnings, matplotlib, pandas as pd\n"
+        "print('state:', os.path.basename(os.getcwd()), os.environ.get('LEAK'), len(warnings.filters),\n"
+        "      matplotlib.rcParams['lines.linewidth'], pd.get_option('display.max_rows'))",
+        "import warner\nwarner.warn()",
+        "os.chdir('..'); os.environ['LEAK'] = event_id; warnings.simplefilter('ignore')\n"
+        "matplotlib.rcParams['lines.linewidth'] = 9.0; pd.set_option('display.max_rows', 5)",
+    )
+    run(paths, "event_brief", {}, event_ids=["a", "b"], cell_timeout=60, jobs=1)
+    first, second = (executed(tmp_path, e) for e in "ab")
+    assert status(tmp_path, "b")["kernel_run"] == 2
+    assert stdout_of(first) == stdout_of(second)
+    assert "state: notebooks None" in stdout_of(second)
+    assert "shown by a helper module" in stderr_of(second)  # the 'ignore' filter did not survive

@@ -8,12 +8,13 @@ Two measures take the kernel's cost off the build's critical path (measured in
   a machine with two cores the kernel's start-up and imports overlap the runner's.
 * **Reused by runs of the same notebook.** The per-event briefs are one notebook run with
   different ``event_id`` values; a runner process runs them one after another in one kernel and
-  calls :meth:`Kernel.reset` between runs. The reset clears everything a notebook run can leave
-  in the kernel that changes a later run's output: the user namespace, the In/Out history and
-  execution counter, the warnings already shown, and open figures. Imported modules stay imported
-  (that is the saving). ``tests/test_pipeline.py`` proves a brief built in a shared kernel is
-  byte-identical to the same brief built alone in a fresh kernel. Different notebooks never share a
-  kernel, and a kernel that saw a failure is never reused.
+  calls :meth:`Kernel.reset` between runs. The reset clears IPython's state (user namespace,
+  In/Out history, execution counter) and restores the process state saved after the warm-up
+  (:mod:`chinabrief.kernel_state`: working directory, environment, warning filters and warnings
+  shown, rcParams and figures, pandas options). Imported modules stay imported (that is the
+  saving), and so does any module's own global state. ``tests/test_pipeline.py`` checks a brief
+  built in a shared kernel is byte-identical to the same brief built alone in a fresh kernel.
+  Different notebooks never share a kernel, and a kernel that saw a failure is never reused.
 
 This module imports only ``jupyter_client`` so that the kernel can be started before anything heavy.
 """
@@ -35,17 +36,13 @@ KERNEL_ARGS = [
     "--HistoryManager.hist_file=:memory:",  # what nbclient passes to the kernels it starts itself
 ]
 
-#: Run (silently) before every notebook run in a kernel that already ran one. ``vars()`` rather than
-#: ``getattr``: some packages' module ``__getattr__`` imports submodules on demand.
+#: Run (silently) before every notebook run in a kernel that already ran one: IPython's own state
+#: (namespace, In/Out history, execution counter), then the process state (kernel_state.py).
 RESET_CODE = """\
 get_ipython().reset(new_session=True)
-import sys as _sys, warnings as _warnings, matplotlib.pyplot as _plt
-_plt.close("all")
-_warnings.onceregistry.clear()
-for _module in list(_sys.modules.values()):
-    if hasattr(_module, "__dict__"):
-        vars(_module).get("__warningregistry__", {}).clear()
-del _sys, _warnings, _plt, _module
+import chinabrief.kernel_state as _kernel_state
+_kernel_state.restore()
+del _kernel_state
 """
 
 
@@ -70,10 +67,10 @@ class _TrackingKernelManager(AsyncKernelManager):
 
 
 def warm_code(modules: tuple[str, ...]) -> str:
-    """Code that imports ``modules`` without binding any name in the user namespace."""
+    """Code that imports ``modules`` and saves the kernel's state, binding no name for the user."""
     lines = ["import importlib as _importlib"]
     lines += [f"_importlib.import_module({name!r})" for name in modules]
-    lines.append("del _importlib")
+    lines += ["_importlib.import_module('chinabrief.kernel_state').save()", "del _importlib"]
     return "\n".join(lines) + "\n"
 
 
@@ -124,8 +121,7 @@ class Kernel:
             raise StageFailedError(f"could not start the '{KERNEL_NAME}' kernel in {cwd}: "
                                    f"{type(exc).__name__}: {exc}") from exc
         kernel = cls(km)
-        if warm_modules:
-            kernel._pending = kernel._client.execute(warm_code(warm_modules), silent=True, store_history=False)
+        kernel._pending = kernel._client.execute(warm_code(warm_modules), silent=True, store_history=False)
         return kernel
 
     def is_alive(self) -> bool:
