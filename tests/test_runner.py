@@ -268,3 +268,14 @@ def test_process_state_one_run_changes_is_restored_for_the_next(tmp_path):
     assert stdout_of(first) == stdout_of(second)
     assert "state: notebooks None" in stdout_of(second)
     assert "shown by a helper module" in stderr_of(second)  # the 'ignore' filter did not survive
+
+
+def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch):
+    from chinabrief import runner as runner_mod
+
+    paths = project(tmp_path, "print('never runs')")
+    (tmp_path / "notebooks" / "slow_module.py").write_text("import time\ntime.sleep(30)\n")
+    monkeypatch.setitem(runner_mod.STAGES, "ingest", runner_mod.STAGES["ingest"].__class__(
+        "ingest", "01_ingest.ipynb", None, "Data import", ("slow_module",)))
+    with pytest.raises(StageFailedError, match=r"did not become ready within 2 s \(starting and importing slow_module\)"):
+        run(paths, "ingest", {}, cell_timeout=2)

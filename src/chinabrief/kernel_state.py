@@ -40,9 +40,12 @@ def restore() -> None:
     warnings._filters_mutated()  # the documented functions call this too; it resets the caches
     warnings.onceregistry.clear()
     for module in list(sys.modules.values()):
-        # vars() rather than getattr: a module-level __getattr__ may import things on demand
-        if hasattr(module, "__dict__"):
-            vars(module).get("__warningregistry__", {}).clear()
+        # object.__getattribute__: neither a module's __getattr__ nor a lazy module's loader runs
+        try:
+            namespace = object.__getattribute__(module, "__dict__")
+        except (AttributeError, TypeError):
+            continue
+        namespace.get("__warningregistry__", {}).clear()
     if "matplotlib.pyplot" in sys.modules:
         import matplotlib
         import matplotlib.pyplot as plt

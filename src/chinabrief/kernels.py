@@ -87,6 +87,7 @@ class Kernel:
         self.km = km
         self.runs = 0  # notebook runs started in this kernel
         self.released = False  # asked to exit (see release)
+        self._pending_what = ""  # what the pending request does, for error messages
         self._client = BlockingKernelClient()
         self._client.load_connection_info(km.get_connection_info())
         # shell for the silent requests, control for the shutdown request; nothing else is read
@@ -122,6 +123,7 @@ class Kernel:
                                    f"{type(exc).__name__}: {exc}") from exc
         kernel = cls(km)
         kernel._pending = kernel._client.execute(warm_code(warm_modules), silent=True, store_history=False)
+        kernel._pending_what = f"starting and importing {', '.join(warm_modules) or 'nothing'}"
         return kernel
 
     def is_alive(self) -> bool:
@@ -155,7 +157,8 @@ class Kernel:
                     raise StageFailedError("the kernel died while starting (out of memory, or a crash "
                                            "in a compiled library)") from None
                 if time.monotonic() > deadline:
-                    raise StageFailedError(f"the kernel did not become ready within {timeout:.0f} s") from None
+                    raise StageFailedError(f"the kernel did not become ready within {timeout:.0f} s "
+                                           f"({self._pending_what})") from None
                 continue
             if reply["parent_header"].get("msg_id") == self._pending:
                 self._pending = None
@@ -172,6 +175,7 @@ class Kernel:
         """
         self.wait(timeout)
         self._pending = self._client.execute(RESET_CODE, silent=True, store_history=False)
+        self._pending_what = "resetting it between runs"
         reply = self.wait(timeout)
         if reply.get("status") != "ok":
             raise StageFailedError(f"could not reset the kernel: {reply.get('ename')}: {reply.get('evalue')}")
