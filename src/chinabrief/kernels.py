@@ -54,16 +54,14 @@ class _TrackingKernelManager(AsyncKernelManager):
     threads pile up over the runs of a shared kernel.
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.clients_handed_out: list = []
+
     def client(self, **kwargs):
         client = super().client(**kwargs)
         self.clients_handed_out.append(client)
         return client
-
-    @property
-    def clients_handed_out(self) -> list:
-        if not hasattr(self, "_clients_handed_out"):
-            self._clients_handed_out: list = []
-        return self._clients_handed_out
 
 
 def warm_code(modules: tuple[str, ...]) -> str:
@@ -154,8 +152,8 @@ class Kernel:
                 reply = self._client.get_shell_msg(timeout=1.0)
             except queue.Empty:
                 if not self.is_alive():
-                    raise StageFailedError("the kernel died while starting (out of memory, or a crash "
-                                           "in a compiled library)") from None
+                    raise StageFailedError(f"the kernel died ({self._pending_what}; out of memory, or a "
+                                           "crash in a compiled library)") from None
                 if time.monotonic() > deadline:
                     raise StageFailedError(f"the kernel did not become ready within {timeout:.0f} s "
                                            f"({self._pending_what})") from None

@@ -271,23 +271,25 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
     kernel: Kernel | None = None
     try:
         for n, event_id in enumerate(event_ids, start=1):
-            try:
-                if kernel is not None and kernel.runs:
-                    try:
-                        kernel.reset(cell_timeout)
-                    except StageFailedError:
-                        kernel.shutdown()
-                        kernel = None
-                if kernel is None:  # started before run_stage imports papermill: it boots meanwhile
+            if kernel is not None and kernel.runs:
+                try:
+                    kernel.reset(cell_timeout)
+                except StageFailedError:
+                    kernel.shutdown()
+                    kernel = None
+            if kernel is None:  # started before run_stage imports papermill: it boots meanwhile
+                try:
                     kernel = Kernel.start(paths.notebooks, stage.warm)
+                except StageFailedError as exc:
+                    errors.append(f"stage '{stage.key(event_id)}' failed: {exc}")
+                    continue
+            try:
                 _echo(run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout,
                                 kernel=kernel, last_run=n == len(event_ids)))
             except StageFailedError as exc:
-                text = str(exc)
-                errors.append(text if text.startswith("stage '") else f"stage '{stage.key(event_id)}' failed: {text}")
-                if kernel is not None:
-                    kernel.shutdown()  # a kernel that saw a failure (or a timeout still running) is not reused
-                    kernel = None
+                errors.append(str(exc))
+                kernel.shutdown()  # a kernel that saw a failure (or a timeout still running) is not reused
+                kernel = None
     finally:
         if kernel is not None:
             kernel.shutdown()
