@@ -31,6 +31,8 @@ from jupyter_core.utils import run_sync
 from .exceptions import StageFailedError
 
 KERNEL_NAME = "python3"  # resolves to the interpreter running papermill: the project's .venv
+#: Said wherever a kernel is found dead: the two usual causes.
+DEATH_CAUSES = "out of memory, or a crash in a compiled library"
 KERNEL_ARGS = [
     "--IPKernelApp.log_level=CRITICAL",  # the kernel's start-up warnings are not our log's business
     "--HistoryManager.hist_file=:memory:",  # what nbclient passes to the kernels it starts itself
@@ -152,8 +154,7 @@ class Kernel:
                 reply = self._client.get_shell_msg(timeout=1.0)
             except queue.Empty:
                 if not self.is_alive():
-                    raise StageFailedError(f"the kernel died ({self._pending_what}; out of memory, or a "
-                                           "crash in a compiled library)") from None
+                    raise StageFailedError(f"the kernel died ({self._pending_what}; {DEATH_CAUSES})") from None
                 if time.monotonic() > deadline:
                     raise StageFailedError(f"the kernel did not become ready within {timeout:.0f} s "
                                            f"({self._pending_what})") from None

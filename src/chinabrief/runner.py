@@ -24,7 +24,7 @@ from pathlib import Path
 from . import fileio
 from .config import Paths
 from .exceptions import StageFailedError
-from .kernels import KERNEL_NAME, Kernel
+from .kernels import DEATH_CAUSES, KERNEL_NAME, Kernel
 
 # papermill, nbformat and nbconvert (about 0.8 s of imports) are imported inside run_stage, after
 # the kernel has been started: the kernel boots on the other core meanwhile.
@@ -173,7 +173,7 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
     except Exception as exc:  # kernel death, timeout, missing kernel: nbclient's errors
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no message'}"
         if "DeadKernel" in type(exc).__name__:
-            error += " (the kernel died: out of memory, or a crash in a compiled library)"
+            error += f" (the kernel died: {DEATH_CAUSES})"
     finished = time.monotonic()
     kernel.close_clients()
     if last_run and error is None:
