@@ -30,7 +30,7 @@ OVERRIDES := --set snapshot=$(SNAPSHOT) \
 
 # --- what each stage imports (a change to any of these re-runs the stage) -------------------
 SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
-  fileio.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py styles/brief.css styles/brief.mplstyle \
+  fileio.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
 SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
@@ -39,8 +39,10 @@ SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.
   $(wildcard $(PKG)/eventstudy/*.py)
 SRC_TOKENS := $(SRC_ANALYSIS) $(PKG)/token_brief.py
 SRC_EVENT := $(SRC_ANALYSIS) $(PKG)/event_brief.py $(PKG)/token_brief.py
-SRC_MINING := $(addprefix $(PKG)/,prepare.py quality.py manifest.py mining.py sources/ccaf.py) \
-  $(wildcard $(PKG)/mining_brief.py $(PKG)/maps.py $(PKG)/mining_charts.py) \
+SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
+  $(PKG)/data_sources.py
+SRC_MINING := $(addprefix $(PKG)/,prepare.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
+  $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
 
 ##@ Main

@@ -24,6 +24,10 @@ class InputFormatError(ChinaBriefError):
     """
 
 
+class MissingInputError(ChinaBriefError):
+    """A stage's input is not there yet: an earlier stage has not run (the message says which)."""
+
+
 class SourceError(ChinaBriefError):
     """A live data source answered with an error, or not at all."""
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import geopandas as gpd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import geopandas as gpd  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from . import fileio, plots  # noqa: E402
-from .exceptions import InputFormatError  # noqa: E402
+from . import fileio
+from .render.figures import new_figure, use_style
+from .exceptions import InputFormatError
 
 #: SHA-256 of the shipped GeoJSON; :func:`load_world` refuses any other bytes.
 WORLD_SHAPES_SHA256 = "82b5f8ad930fa4fcf1bcadf0fed37d6e4e0f7cd69c1eef3ea0ad578e06ed3456"
@@ -161,7 +161,7 @@ def legend_handles() -> list[Patch]:
     return handles
 
 
-def _draw(ax: plt.Axes, joined: gpd.GeoDataFrame, title: str, label_iso3: str | None = "CHN") -> None:
+def _draw(ax: Axes, joined: gpd.GeoDataFrame, title: str, label_iso3: str | None = "CHN") -> None:
     cmap = ListedColormap(SHARE_COLOURS)
     norm = BoundaryNorm(SHARE_BINS, cmap.N)
     missing = joined[joined["share_pct"].isna()]
@@ -178,7 +178,7 @@ def _draw(ax: plt.Axes, joined: gpd.GeoDataFrame, title: str, label_iso3: str | 
     ax.set_ylim(*joined.total_bounds[[1, 3]])
 
 
-def _label_country(ax: plt.Axes, joined: gpd.GeoDataFrame, iso3: str) -> None:
+def _label_country(ax: Axes, joined: gpd.GeoDataFrame, iso3: str) -> None:
     row = joined[joined["iso_a3"].eq(iso3)]
     if row.empty or row["share_pct"].isna().all():
         return
@@ -201,13 +201,13 @@ def _map_aspect(world: gpd.GeoDataFrame) -> float:
 
 
 def _map_grid(world: gpd.GeoDataFrame, n_panels: int, n_cols: int, width_in: float,
-              panel_titles: bool) -> tuple[plt.Figure, list[plt.Axes]]:
+              panel_titles: bool) -> tuple[Figure, list[Axes]]:
     """A figure whose map panels have the world's aspect, with bands for the title and legend."""
     n_rows = int(np.ceil(n_panels / n_cols))
     panel_w = width_in / n_cols
     panel_h = panel_w / _map_aspect(world) + (PANEL_TITLE_IN if panel_titles else 0.0)
     height = TITLE_BAND_IN + n_rows * panel_h + LEGEND_BAND_IN
-    fig = plt.figure(figsize=(width_in, height))
+    fig = new_figure(figsize=(width_in, height))
     axes = []
     for i in range(n_panels):
         row, col = divmod(i, n_cols)
@@ -218,17 +218,18 @@ def _map_grid(world: gpd.GeoDataFrame, n_panels: int, n_cols: int, width_in: flo
     return fig, axes
 
 
-def _finish(fig: plt.Figure, title: str, source: str) -> None:
+def _finish(fig: Figure, title: str, source: str | None) -> None:
     """Figure title at the top, the shared legend and the source line at the bottom."""
     height = fig.get_figheight()
     fig.text(0.005, 1 - 0.12 / height, title, ha="left", va="top", fontsize=12, fontweight="bold")
     fig.legend(handles=legend_handles(), loc="upper center", ncol=4, fontsize=8,
                title="Share of global hashrate (%), same classes in every map", title_fontsize=8,
                bbox_to_anchor=(0.5, (LEGEND_BAND_IN - 0.02) / height), frameon=False)
-    fig.text(0.005, 0.02 / height, source, fontsize=8, color="#5b6472", ha="left", va="bottom")
+    if source:
+        fig.text(0.005, 0.02 / height, source, fontsize=8, color="#5b6472", ha="left", va="bottom")
 
 
-def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, source: str) -> plt.Figure:
+def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, source: str | None = None) -> Figure:
     """World map of each country's share of global hashrate in ``month`` (shared colour classes).
 
     Parameters
@@ -239,14 +240,14 @@ def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, sou
         The processed ``mining_countries`` table.
     month : str
         ``YYYY-MM``.
-    source : str
-        Source line under the map.
+    source : str, optional
+        Source line under the map (the brief prints it from the cell's metadata instead).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    plots.use_style()
+    use_style()
     fig, (ax,) = _map_grid(world, 1, 1, 10.0, panel_titles=False)
     _draw(ax, join_shares(world, countries, month), "")
     _finish(fig, f"Share of global Bitcoin hashrate by country, {month} (%)", source)
@@ -254,7 +255,7 @@ def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, sou
 
 
 def small_multiples(world: gpd.GeoDataFrame, countries: pd.DataFrame, months: tuple[str, ...],
-                    source: str) -> plt.Figure:
+                    source: str | None = None) -> Figure:
     """A grid of world maps, one per month, on one shared colour scale and one legend.
 
     Parameters
@@ -265,14 +266,14 @@ def small_multiples(world: gpd.GeoDataFrame, countries: pd.DataFrame, months: tu
         The processed ``mining_countries`` table.
     months : tuple of str
         ``YYYY-MM`` months, drawn left to right, top to bottom (two per row).
-    source : str
+    source : str, optional
         Source line under the maps.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    plots.use_style()
+    use_style()
     fig, axes = _map_grid(world, len(months), 2, 11.0, panel_titles=True)
     for ax, month in zip(axes, months):
         _draw(ax, join_shares(world, countries, month), month)

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import textwrap
-from importlib import resources
 
 import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .display import fmt_number  # noqa: E402
+from .render.figures import new_figure, use_style
+from .render.text import fmt_number
 
 
 #: One colour per token in every chart of every brief (benchmarks dark and thick).
@@ -25,22 +24,17 @@ def token_color(token: str, index: int = 0) -> str:
     return TOKEN_COLORS.get(token, FALLBACK_COLORS[index % len(FALLBACK_COLORS)])
 
 
-def use_style() -> None:
-    """Apply the project's one matplotlib style."""
-    plt.style.use(str(resources.files("chinabrief").joinpath("styles/brief.mplstyle")))
-
-
 def wrap_title(title: str, width: int = 72) -> str:
     """Break a long chart title over lines so it stays within the figure."""
     return "\n".join(textwrap.wrap(title, width)) or title
 
 
-def source_note(ax: plt.Axes, text: str) -> None:
+def source_note(ax: Axes, text: str) -> None:
     """Write a small source line under the axes."""
     ax.annotate(text, xy=(0, -0.16), xycoords="axes fraction", fontsize=8, color="#5b6472", ha="left", va="top")
 
 
-def car_paths(paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnormal return (%)") -> plt.Figure:
+def car_paths(paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnormal return (%)") -> Figure:
     """Line chart of cumulative abnormal returns by relative day, one line per token.
 
     Parameters
@@ -49,7 +43,8 @@ def car_paths(paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnorma
         Index: rel_day; columns: tokens; values: CAR in percent.
     """
     use_style()
-    fig, ax = plt.subplots()
+    fig = new_figure()
+    ax = fig.subplots()
     for i, token in enumerate(paths.columns):
         ax.plot(paths.index, paths[token], marker="o", markersize=3, label=token, color=token_color(token, i))
     ax.axvline(0, color="#1d2430", linewidth=1, linestyle="--")
@@ -62,10 +57,11 @@ def car_paths(paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnorma
     return fig
 
 
-def indexed_prices(frame: pd.DataFrame, title: str) -> plt.Figure:
+def indexed_prices(frame: pd.DataFrame, title: str) -> Figure:
     """Prices indexed to 100 on the day before day 0, one line per token, by relative day."""
     use_style()
-    fig, ax = plt.subplots()
+    fig = new_figure()
+    ax = fig.subplots()
     for i, token in enumerate(frame.columns):
         ax.plot(frame.index, frame[token], marker="o", markersize=3, label=token, color=token_color(token, i),
                 linewidth=2.4 if token in ("BTC", "ETH") else 1.4)
@@ -78,14 +74,15 @@ def indexed_prices(frame: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
-def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str = "%") -> plt.Figure:
+def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str = "%") -> Figure:
     """Diverging heatmap (rows × columns) centred on zero, values printed in cells; NaN greyed."""
     use_style()
     values = matrix.to_numpy(dtype=float)
     limit = float(np.nanpercentile(np.abs(values), 95)) if np.isfinite(values).any() else 1.0
     height = max(4.0, 0.28 * len(row_labels) + 1.6)  # rows tall enough for 9-point labels
-    fig, ax = plt.subplots(figsize=(9.5, height))
-    cmap = plt.get_cmap("RdBu").copy()
+    fig = new_figure(figsize=(9.5, height))
+    ax = fig.subplots()
+    cmap = matplotlib.colormaps["RdBu"].copy()
     cmap.set_bad("#e6e8ec")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(matrix.shape[1]), matrix.columns)
@@ -102,10 +99,11 @@ def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str =
     return fig
 
 
-def caar_intervals(table: pd.DataFrame, title: str) -> plt.Figure:
+def caar_intervals(table: pd.DataFrame, title: str) -> Figure:
     """CAAR per scope with its 95% confidence interval (percent), one row per scope."""
     use_style()
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(table) + 1.4))
+    fig = new_figure(figsize=(9, 0.5 * len(table) + 1.4))
+    ax = fig.subplots()
     y = np.arange(len(table))[::-1]
     ax.errorbar(table["caar"], y, xerr=[table["caar"] - table["ci_low"], table["ci_high"] - table["caar"]],
                 fmt="o", color="#1f5fa8", ecolor="#5b6472", capsize=4)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from . import events, fileio, manifest, mining, prices
 from .config import Paths
+from .exceptions import MissingInputError
 
 
 def universe_tokens(paths: Paths, tokens: list[str], include_extended: bool) -> list[str]:
@@ -115,17 +116,44 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
     return [paths.relative(out / name) for name in [*targets, schemas.DICTIONARY_FILE]]
 
 
-def load(paths: Paths) -> dict[str, pd.DataFrame]:
-    """Read the processed tables back (dates parsed) for the analysis stages."""
+#: The processed CSV tables the analysis stages read, with their date columns.
+PROCESSED_CSV = {"source_choice": ["start", "end"], "price_source_agreement": ["max_diff_date"],
+                 "price_gaps": ["gap_start", "gap_end"], "events": ["date", "day0"],
+                 "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": []}
+
+
+def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
+    """Read the processed tables back (dates parsed) for the analysis stages.
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths.
+    stage : str, optional
+        The notebook asking (e.g. ``"04_mining_share"``), named in the error when a table is missing.
+
+    Raises
+    ------
+    MissingInputError
+        When ``data/processed`` lacks a table: stages 01 and 02 have not run (or not completely);
+        the message says to run ``make data`` (or the two notebooks) first.
+    """
     out = paths.processed
+    needed = [out / f"{name}.parquet" for name in ("prices_daily", "prices_hourly", "returns")]
+    needed += [out / f"{name}.csv" for name in PROCESSED_CSV]
+    missing = [paths.relative(f) for f in needed if not f.is_file()]
+    if missing:
+        who = f"{stage} needs" if stage else "this needs"
+        raise MissingInputError(
+            f"{who} the processed tables of stage 02, and {', '.join(missing[:3])}"
+            + (f" and {len(missing) - 3} more are" if len(missing) > 3 else (" is" if len(missing) == 1 else " are"))
+            + " missing. Run `make data` first (or, in JupyterLab, notebooks/01_ingest.ipynb and then "
+              "notebooks/02_prepare.ipynb).")
     tables = {
         "prices_daily": pd.read_parquet(out / "prices_daily.parquet"),
         "prices_hourly": pd.read_parquet(out / "prices_hourly.parquet"),
         "returns": pd.read_parquet(out / "returns.parquet"),
     }
-    dates = {"source_choice": ["start", "end"], "price_source_agreement": ["max_diff_date"],
-             "price_gaps": ["gap_start", "gap_end"], "events": ["date", "day0"],
-             "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": []}
-    for name, cols in dates.items():
+    for name, cols in PROCESSED_CSV.items():
         tables[name] = pd.read_csv(out / f"{name}.csv", parse_dates=cols, keep_default_na=True)
     return tables

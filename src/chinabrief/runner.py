@@ -11,7 +11,6 @@ and uses as many workers as ``make -jN`` allows.
 """
 from __future__ import annotations
 
-import html
 import json
 import multiprocessing
 import os
@@ -63,21 +62,12 @@ STAGES: dict[str, Stage] = {
         Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html",
               "Token reactions to US–China trade news", ("chinabrief.token_brief",)),
         Stage("mining_share", "04_mining_share.ipynb", "mining-share.html", "Where Bitcoin is mined",
-              ("chinabrief.mining_brief",)),
+              ("chinabrief.mining_share", "chinabrief.data_sources", "chinabrief.render.mining_charts",
+               "chinabrief.render.mining_tables", "chinabrief.render.data_tables")),
         Stage("event_brief", "05_event_brief.ipynb", "events/{event_id}.html", "Event brief",
               ("chinabrief.event_brief",)),
     ]
 }
-
-
-def _title_of(nb: nbformat.NotebookNode, default: str) -> str:
-    """The brief's title: the first ``<h1>`` its outputs show (the title block), as plain text."""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            match = re.search(r"<h1[^>]*>(.*?)</h1>", output.get("data", {}).get("text/html", ""), re.S)
-            if match:
-                return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
-    return default
 
 
 def _status(paths: Paths, record: dict) -> None:
@@ -207,13 +197,13 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
     if brief_rel:
         depth = brief_rel.count("/")
         up = "../" * depth
-        title = _title_of(nb, stage.title)
+        title = export.title_of(nb, stage.title)
         html = export.to_html(
             nb, title=title, index_href=f"{up}index.html",
             notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name,
         )
         fileio.write_text(paths.reports / brief_rel, html)
-        record["title"] = title
+        record.update(title=title, **export.summary_of(nb))  # what the index shows of this brief
     record.update(status="ok", seconds=seconds, error=None)
     _status(paths, record)
     (paths.reports / "failed" / f"{key}.html").unlink(missing_ok=True)  # an earlier failure's page is stale now

@@ -1,14 +1,63 @@
-"""Charts of the mining brief: China's share over time and China's provinces (one shared style)."""
+"""Charts of the mining brief, each from a :class:`~chinabrief.mining_share.MiningShare`: China's
+share over time, China's provinces, and the world maps (drawn by :mod:`chinabrief.maps`).
+
+Each returns a :class:`matplotlib.figure.Figure` with its alt text attached; source lines are the
+notebook cells' ``source`` metadata, which the brief template prints under the figure."""
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.dates as mdates
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from .. import maps, mining, plots
+from ..mining_share import MiningShare
+from .figures import new_figure, set_alt, use_style
+from .text import pct
 
-from . import mining, plots  # noqa: E402
+def china_share(r: MiningShare) -> Figure:
+    """Mainland China's share of global hashrate over time, with the next largest miners."""
+    c = r.countries
+    zeros = mining.zero_months(c)
+    alt = (f"Line chart of monthly shares of global hashrate, {r.first_month} to {r.last_month}. Mainland China "
+           f"falls from {pct(mining.share_of(c, mining.CHINA, r.first_month))} to "
+           + (f"0% in {' and '.join(zeros)} after the May–June 2021 crackdown, " if zeros else "")
+           + f"and is {pct(mining.share_of(c, mining.CHINA, r.last_month))} in {r.last_month}; the United States "
+           f"rises to {pct(mining.share_of(c, 'USA', r.last_month))}.")
+    return set_alt(china_over_time(c), alt)
+
+
+def provinces(r: MiningShare) -> Figure:
+    """Each province's share of China's hashrate, wet seasons shaded."""
+    p = r.inputs.provinces
+    with_data = mining.province_months_with_data(p)
+    swing = r.tables["seasonal_swing"]
+    full = swing[swing["complete"]]
+    alt = (f"Stacked area chart of provinces' shares of China's hashrate, {with_data[0]} to {with_data[-1]}; "
+           "Sichuan and Yunnan grow in each wet season, Xinjiang and Inner Mongolia in each dry season.")
+    if not full.empty:
+        alt += " Season means: " + "; ".join(
+            f"{row['season']}: Sichuan + Yunnan {row['wet_provinces_pct']:.1f}%, Xinjiang + Inner Mongolia "
+            f"{row['dry_provinces_pct']:.1f}%" for _, row in full.iterrows()) + "."
+    return set_alt(provinces_stacked(p), alt)
+
+
+def world_map(r: MiningShare) -> Figure:
+    """World map of each country's share of global hashrate in the chosen month."""
+    leader = mining.ranking(r.countries, r.month).iloc[0]
+    fig = maps.choropleth(r.inputs.world, r.countries, r.month)
+    return set_alt(fig, f"World map of shares of global hashrate in {r.month}; the largest is "
+                        f"{leader['country']} at {pct(leader['share_pct'])}.")
+
+
+def milestone_maps(r: MiningShare) -> Figure:
+    """Four world maps on one colour scale: first month, before the crackdown, China at 0%, latest."""
+    shown = tuple(mining.milestones(r.countries))
+    china = ", ".join(f"{m}: {pct(mining.share_of(r.countries, mining.CHINA, m))}" for m in shown)
+    fig = maps.small_multiples(r.inputs.world, r.countries, shown)
+    return set_alt(fig, f"{len(shown)} world maps on one colour scale; Mainland China's share {china}.")
+
 
 CHINA_COLOUR = "#b3261e"
 PEER_COLOURS = {"USA": "#1f5fa8", "KAZ": "#2e8540", "RUS": "#6b3fa0", "CAN": "#9a6400"}
@@ -29,14 +78,14 @@ def _month_end(month: str) -> pd.Timestamp:
     return _month_start(month) + pd.offsets.MonthBegin(1)
 
 
-def _format_month_axis(ax: plt.Axes) -> None:
+def _format_month_axis(ax: Axes) -> None:
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     for label in ax.get_xticklabels():
         label.set_rotation(0)
 
 
-def _end_labels(ax: plt.Axes, series: pd.DataFrame, colours: dict[str, str], min_gap: float = 2.8) -> None:
+def _end_labels(ax: Axes, series: pd.DataFrame, colours: dict[str, str], min_gap: float = 2.8) -> None:
     """Write each line's name and last value at its right end, nudged apart so none overlap.
 
     Call after the y limits are final (the nudge converts data units to points).
@@ -52,15 +101,15 @@ def _end_labels(ax: plt.Axes, series: pd.DataFrame, colours: dict[str, str], min
                     fontsize=8, color=colours.get(name, "#1d2430"), annotation_clip=False)
 
 
-def _points_per_unit(ax: plt.Axes) -> float:
+def _points_per_unit(ax: Axes) -> float:
     """Points per y-data unit of an axes."""
     height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
     lo, hi = ax.get_ylim()
     return height_pt / (hi - lo)
 
 
-def china_over_time(countries: pd.DataFrame, source: str,
-                    peers: tuple[str, ...] = mining.PEER_COUNTRIES) -> plt.Figure:
+def china_over_time(countries: pd.DataFrame, source: str | None = None,
+                    peers: tuple[str, ...] = mining.PEER_COUNTRIES) -> Figure:
     """Line chart of Mainland China's share of global hashrate, with peer countries.
 
     The May–June 2021 crackdown is shaded; months in which China's share is 0% are marked.
@@ -78,12 +127,13 @@ def china_over_time(countries: pd.DataFrame, source: str,
     -------
     matplotlib.figure.Figure
     """
-    plots.use_style()
+    use_style()
     series = mining.country_series(countries, (mining.CHINA, *peers))
     names = countries.drop_duplicates("iso3").set_index("iso3")["country"]
     colours = {names[mining.CHINA]: CHINA_COLOUR} | {names[c]: PEER_COLOURS.get(c, "#555555")
                                                      for c in peers if c in names}
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig = new_figure(figsize=(9, 4.8))
+    ax = fig.subplots()
     ax.axvspan(_month_start(mining.CRACKDOWN_START), _month_end(mining.CRACKDOWN_END),
                color=CRACKDOWN_COLOUR, zorder=0, linewidth=0)
     for name in series.columns:
@@ -98,11 +148,12 @@ def china_over_time(countries: pd.DataFrame, source: str,
     ax.set_ylabel("Share of global hashrate (%)")
     ax.set_xlabel("Month (monthly average)")
     _format_month_axis(ax)
-    plots.source_note(ax, source)
+    if source:
+        plots.source_note(ax, source)
     return fig
 
 
-def _annotate_china(ax: plt.Axes, countries: pd.DataFrame, china_name: str) -> None:
+def _annotate_china(ax: Axes, countries: pd.DataFrame, china_name: str) -> None:
     first = mining.months(countries)[0]
     crack_mid = _month_start(mining.CRACKDOWN_START) + pd.Timedelta(days=30)
     ax.text(crack_mid, ax.get_ylim()[1] * 0.97, "China's crackdown\n(May–June 2021)", ha="center", va="top",
@@ -119,7 +170,7 @@ def _annotate_china(ax: plt.Axes, countries: pd.DataFrame, china_name: str) -> N
                 va="center", fontsize=8, color=CHINA_COLOUR, fontweight="bold")
 
 
-def provinces_stacked(provinces: pd.DataFrame, source: str) -> plt.Figure:
+def provinces_stacked(provinces: pd.DataFrame, source: str | None = None) -> Figure:
     """Stacked area of each province's share of China's hashrate, wet seasons shaded.
 
     Sichuan and Yunnan (hydropower, cheap in the wet season) are stacked at the bottom,
@@ -137,11 +188,12 @@ def provinces_stacked(provinces: pd.DataFrame, source: str) -> plt.Figure:
     -------
     matplotlib.figure.Figure
     """
-    plots.use_style()
+    use_style()
     wide = mining.provinces_wide(provinces)
     greys = iter(MIDDLE_GREYS * 3)
     colours = [PROVINCE_COLOURS.get(c) or next(greys) for c in wide.columns]
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig = new_figure(figsize=(9, 4.8))
+    ax = fig.subplots()
     _shade_wet_seasons(ax, wide.index)
     ax.stackplot(wide.index, wide.T.to_numpy(), labels=wide.columns, colors=colours, alpha=0.95,
                  edgecolor="white", linewidth=0.4, zorder=2)
@@ -154,11 +206,12 @@ def provinces_stacked(provinces: pd.DataFrame, source: str) -> plt.Figure:
     ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     _format_month_axis(ax)
     ax.grid(False)
-    plots.source_note(ax, source)
+    if source:
+        plots.source_note(ax, source)
     return fig
 
 
-def _shade_wet_seasons(ax: plt.Axes, dates: pd.DatetimeIndex) -> None:
+def _shade_wet_seasons(ax: Axes, dates: pd.DatetimeIndex) -> None:
     """Mark May–October of each year: a labelled bar above the axes and dashed season boundaries."""
     first_wet, last_wet = min(mining.WET_SEASON_MONTHS), max(mining.WET_SEASON_MONTHS)
     for year in range(dates.min().year, dates.max().year + 1):
