@@ -35,12 +35,12 @@ SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py param
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
 SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
   $(wildcard $(PKG)/schemas.py)
-SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.py events.py token_study.py) \
-  $(wildcard $(PKG)/eventstudy/*.py)
-SRC_TOKENS := $(SRC_ANALYSIS) $(PKG)/token_brief.py
-SRC_EVENT := $(SRC_ANALYSIS) $(PKG)/event_brief.py $(PKG)/token_brief.py
 SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
   $(PKG)/data_sources.py
+SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py reactions.py manifest.py events.py token_study.py plots.py) \
+  $(wildcard $(PKG)/eventstudy/*.py) $(SRC_RENDER)
+SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
+SRC_EVENT := $(SRC_TOKENS) $(PKG)/event_reaction.py
 SRC_MINING := $(addprefix $(PKG)/,prepare.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
   $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)

@@ -196,6 +196,10 @@ class BriefLayoutPreprocessor(Preprocessor):
     """
 
     def preprocess(self, nb, resources):
+        title_cell = next((c for c in nb.cells if TITLE_TAG in c.metadata.get("tags", [])), None)
+        if title_cell is not None:  # a generated title (e.g. the event's label) opens the page
+            nb.cells.remove(title_cell)
+            nb.cells.insert(0, title_cell)
         brief = resources.setdefault("brief", {})
         brief.setdefault("title", title_of(nb, "China Crypto Brief"))
         toc = []

@@ -60,12 +60,15 @@ STAGES: dict[str, Stage] = {
         Stage("prepare", "02_prepare.ipynb", "data-quality.html", "Data quality and provenance",
               ("chinabrief.prepare", "chinabrief.quality")),
         Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html",
-              "Token reactions to US–China trade news", ("chinabrief.token_brief",)),
+              "Token reactions to US–China trade news",
+              ("chinabrief.token_reactions", "chinabrief.data_sources", "chinabrief.render.token_charts",
+               "chinabrief.render.token_tables", "chinabrief.render.data_tables")),
         Stage("mining_share", "04_mining_share.ipynb", "mining-share.html", "Where Bitcoin is mined",
               ("chinabrief.mining_share", "chinabrief.data_sources", "chinabrief.render.mining_charts",
                "chinabrief.render.mining_tables", "chinabrief.render.data_tables")),
         Stage("event_brief", "05_event_brief.ipynb", "events/{event_id}.html", "Event brief",
-              ("chinabrief.event_brief",)),
+              ("chinabrief.event_reaction", "chinabrief.data_sources", "chinabrief.render.token_charts",
+               "chinabrief.render.token_tables", "chinabrief.render.data_tables")),
     ]
 }
 
