@@ -133,8 +133,9 @@ def headings(markdown: str) -> list[tuple[int, str]]:
     text = _FENCE.sub("", markdown)
     out = []
     for hashes, body in _HEADING.findall(text):
-        plain = re.sub(r"[*_`]|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", body)
-        out.append((len(hashes), html_lib.unescape(re.sub(r"<[^>]+>", "", plain)).strip()))
+        plain = re.sub(r"(?<!\\)[*_`]|(?<!\\)\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", body)
+        plain = re.sub(r"\\(.)", r"\1", re.sub(r"<[^>]+>", "", plain))  # backslash escapes, then entities
+        out.append((len(hashes), html_lib.unescape(plain).strip()))
     return out
 
 
