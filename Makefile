@@ -91,7 +91,7 @@ distclean: clean ## Also remove .venv
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[test]'
 	@touch $@
 
 # --- parameters: validated once per make run; files rewritten only when their content changes
