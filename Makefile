@@ -123,13 +123,15 @@ $(STAMPS)/prepare: $(STAMPS)/ingest notebooks/02_prepare.ipynb $(PARAMS_DIR)/pre
 	@$(RUN) prepare --params $(PARAMS_DIR)/prepare.json
 	@mkdir -p $(@D) && touch $@
 
+# --changed $?: when only the notebook is newer and its code cells are unchanged (a markdown edit),
+# the runner carries the last run's outputs over instead of running it (src/chinabrief/reuse.py).
 reports/token-reactions.html: $(STAMPS)/prepare notebooks/03_token_reactions.ipynb \
   $(PARAMS_DIR)/token_reactions.json $(SRC_COMMON) $(SRC_TOKENS) $(wildcard data/reference/*.csv)
-	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json
+	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json --changed $?
 
 reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
   $(PARAMS_DIR)/mining_share.json $(SRC_COMMON) $(SRC_MINING)
-	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json
+	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json --changed $?
 
 # The per-event briefs are one notebook run once per event: one grouped target, one command, one
 # kernel per job (reset between events; see src/chinabrief/kernels.py). Under `make -jN` the

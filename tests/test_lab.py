@@ -83,7 +83,8 @@ def run_all(browser, url: str, notebook: str, screenshot: Path) -> dict:
     """Open a notebook in Lab, Run All Cells, save; return what the page showed."""
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     try:
-        page.goto(f"{url}/lab/tree/notebooks/{notebook}?token={TOKEN}")
+        # a workspace of its own, reset: only this notebook is open (Lab restores earlier tabs otherwise)
+        page.goto(f"{url}/lab/workspaces/{Path(notebook).stem}/tree/notebooks/{notebook}?reset&token={TOKEN}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
         dialog = page.locator(".jp-Dialog button:has-text('Select')")
         try:  # Lab may ask which kernel to start

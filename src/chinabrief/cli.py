@@ -57,6 +57,11 @@ def _cmd_run(args) -> int:
         event_ids = runner.stale(p, args.stage, event_ids, args.unless_newer_than)
         if not event_ids:
             return 0
+    if args.changed and not event_ids:
+        record = runner.republish(p, args.stage, stage_file["parameters"], args.changed)
+        if record is not None:
+            runner.echo(record)
+            return 0
     try:
         runner.run(p, args.stage, stage_file["parameters"], event_ids=event_ids,
                    cell_timeout=stage_file["cell_timeout"],
@@ -110,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="per-event briefs: an event id (repeat for several; they share one kernel per job)")
     cmd.add_argument("--unless-newer-than", nargs="+", default=[], metavar="FILE",
                      help="skip event ids whose brief is newer than every FILE (make's rule)")
+    cmd.add_argument("--changed", nargs="*", default=[], metavar="FILE",
+                     help="the prerequisites newer than the brief (make's $?): when that is only the notebook "
+                          "and its code cells are unchanged, the last run's outputs are carried over")
     cmd.add_argument("--jobs", type=int, default=None,
                      help="worker processes for several event ids (default: make's -jN, else 1)")
     cmd.set_defaults(func=_cmd_run)
