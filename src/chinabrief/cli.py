@@ -35,6 +35,11 @@ def _cmd_params(args) -> None:
         read_sums(p.resolve(values.snapshot))  # fails at once, with a message, when it is missing
     import hashlib
 
+    from . import provenance
+
+    for stage in provenance.check(p, {s: params.for_stage(values, s) for s in provenance.TARGETS}):
+        print(f"[chinabrief] {stage}: data/processed was last written with other parameters than params.yaml's "
+              "(a notebook run by hand?); the stage will run again", flush=True)
     folder = p.resolve(args.dir)
     digest = hashlib.sha256()
     for stage in params.STAGE_PARAMS:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import prepare, reactions, token_study
+from . import prepare, provenance, reactions, token_study
 from .config import Paths
 from .eventstudy import EventStudyResult
 from .exceptions import ParameterError
@@ -86,6 +86,8 @@ class TokenReactions:
     prices_daily: pd.DataFrame = field(repr=False)
     prices_hourly: pd.DataFrame = field(repr=False)
     source_choice: pd.DataFrame = field(repr=False)
+    #: The stage parameters as given (recorded beside the tables, see :mod:`chinabrief.provenance`).
+    parameters: dict = field(default_factory=dict)
 
     @property
     def tables_for_data_section(self) -> list[str]:
@@ -202,6 +204,7 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
         When a highlighted event is not in the catalogue.
     """
     tables = prepare.load(P, stage=STAGE)
+    tokens_given = list(tokens)
     tokens = studied_tokens(P, tokens, include_extended)
     catalogue = tables["events"]
     unknown = [e for e in highlight_events if e not in set(catalogue["event_id"])]
@@ -234,12 +237,17 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
         claims=claims, changes=changes, claim_day=claim_day,
         prices_daily=tables["prices_daily"], prices_hourly=tables["prices_hourly"],
         source_choice=tables["source_choice"],
+        parameters={"tokens": list(tokens_given), "include_extended": include_extended, "benchmark": benchmark,
+                    "estimation_window": list(estimation_window), "min_estimation_obs": min_estimation_obs,
+                    "event_windows": [list(w) for w in event_windows], "models": list(models),
+                    "exclude_event_days": exclude_event_days, "focus_events": list(focus_events),
+                    "cutoff_hour_utc": cutoff_hour_utc, "highlight_events": list(highlight_events)},
     )
 
 
 def write(P: Paths, r: TokenReactions) -> list[str]:
     """Write the event-study tables to ``data/processed/event_study/``; return their paths."""
-    return token_study.write(P, r.result)
+    return token_study.write(P, r.result) + [provenance.write(P, "token_reactions", r.parameters)]
 
 
 # --------------------------------------------------------------------------- facts for the text
