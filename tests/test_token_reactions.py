@@ -56,7 +56,7 @@ def test_hourly_coverage_and_sources_in_study():
                            "start": pd.to_datetime(["2010-01-01", "2020-01-01", "2020-01-01"]),
                            "end": pd.to_datetime(["2019-12-31", "2025-01-01", "2025-01-01"])})
     assert token_reactions.sources_in_study(choice, ["A", "B"], pd.Timestamp("2024-01-01")) == {
-        "spot": ["A"], "unattributed": ["B"]}
+        "spot": {"A": 367}, "unattributed": {"B": 367}}
 
 
 def test_event_summary_sentence_known_answer():

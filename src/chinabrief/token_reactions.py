@@ -271,15 +271,24 @@ def hourly_coverage(prices_hourly: pd.DataFrame, tokens: list[str]) -> pd.DataFr
     return out.set_index("token").reindex([t for t in tokens if t in set(out["token"])]).reset_index()
 
 
-def sources_in_study(source_choice: pd.DataFrame, tokens: list[str], since: pd.Timestamp) -> dict[str, list[str]]:
-    """Source → tokens it serves on some day since ``since`` (the study period)."""
+def sources_in_study(source_choice: pd.DataFrame, tokens: list[str], since: pd.Timestamp) -> dict[str, dict[str, int]]:
+    """Source → {token: days it serves that token since ``since``} (the study period), in token order.
+
+    Examples
+    --------
+    >>> choice = pd.DataFrame({"token": ["A", "A"], "source": ["spot", "other"],
+    ...                        "start": pd.to_datetime(["2020-01-01", "2024-01-11"]),
+    ...                        "end": pd.to_datetime(["2024-01-10", "2024-01-20"])})
+    >>> sources_in_study(choice, ["A"], pd.Timestamp("2024-01-01"))
+    {'spot': {'A': 10}, 'other': {'A': 10}}
+    """
+    out: dict[str, dict[str, int]] = {}
     part = source_choice[source_choice["token"].isin(tokens) & (source_choice["end"] >= since)]
-    out: dict[str, list[str]] = {}
     for token in tokens:
-        for source in part.loc[part["token"].eq(token), "source"]:
-            out.setdefault(source, [])
-            if token not in out[source]:
-                out[source].append(token)
+        for _, seg in part[part["token"].eq(token)].iterrows():
+            days = int((seg["end"] - max(seg["start"], since)).days) + 1
+            out.setdefault(seg["source"], {})
+            out[seg["source"]][token] = out[seg["source"]].get(token, 0) + days
     return out
 
 
@@ -373,15 +382,15 @@ def claims_heading(r: TokenReactions) -> Markdown:
 
 
 def source_caveat(r: TokenReactions, since: pd.Timestamp) -> Markdown:
-    """Which tokens rest on less-trusted sources in the study period."""
+    """Which tokens rest on less-trusted sources in the study period, and on how many days."""
     by_source = sources_in_study(r.source_choice, r.tokens, since)
+    notes = {"unattributed": "a medium-trust source of unknown origin, with gaps",
+             "bybit_perp": "perpetual futures (Bybit), whose closes differ from spot by a few hundredths of a percent"}
     parts = []
-    if by_source.get("unattributed"):
-        parts.append(f"{', '.join(by_source['unattributed'])}: a medium-trust source of unknown origin, "
-                     "with gaps")
-    if by_source.get("bybit_perp"):
-        parts.append(f"{', '.join(by_source['bybit_perp'])}: perpetual futures (Bybit), whose closes differ from spot "
-                     "by a few hundredths of a percent")
+    for source, note in notes.items():
+        served = by_source.get(source, {})
+        if served:
+            parts.append(", ".join(f"{t} ({n:,} days)" for t, n in served.items()) + f" from {note}")
     if not parts:
         return Markdown.paragraph("Every token's prices in the study period come from spot markets.")
-    return Markdown.paragraph("Source mix in the study period: " + "; ".join(parts) + " (see Data and provenance).")
+    return Markdown.paragraph(f"Source mix since {since:%Y-%m-%d}: " + "; ".join(parts) + " (see Data and provenance).")
