@@ -126,7 +126,8 @@ def test_publication_links_are_http_only_and_escaped(inputs):
 
 def test_tables_are_written_as_csv(result, tmp_path):
     written = mining_share.write(Paths(tmp_path), result)
-    assert "data/processed/mining/ranking.csv" in written and len(written) == len(result.tables)
+    assert "data/processed/mining/ranking.csv" in written and len(written) == len(result.tables) + 1
+    assert written[-1] == "data/processed/made_from/mining_share.json"
     ranking = pd.read_csv(tmp_path / "data" / "processed" / "mining" / "ranking.csv")
     usa = ranking[ranking["iso3"].eq("USA")].iloc[0]
     assert usa["share_pct"] == pytest.approx(37.84) and usa["rank"] == 1 and usa["month"] == "2022-01"

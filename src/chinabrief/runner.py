@@ -25,6 +25,9 @@ from .config import Paths
 from .exceptions import StageFailedError
 from .kernels import DEATH_CAUSES, KERNEL_NAME, Kernel
 
+#: Seconds a kernel may take to start and import the stage's modules, however short the cell timeout.
+KERNEL_READY_SECONDS = 60
+
 # papermill, nbformat and nbconvert (about 0.8 s of imports) are imported inside run_stage, after
 # the kernel has been started: the kernel boots on the other core meanwhile.
 
@@ -154,7 +157,9 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
     record["kernel_run"] = kernel.runs  # 1: a fresh kernel; n: the n-th run in a shared kernel
     executing = started
     try:
-        kernel.wait(cell_timeout)  # the warm-up imports (or the reset) finish before the first cell
+        # the warm-up imports (or the reset) finish before the first cell; on a loaded machine that can
+        # take longer than a short cell timeout, which is for cells
+        kernel.wait(max(cell_timeout, KERNEL_READY_SECONDS))
         executing = time.monotonic()
         papermill.execute_notebook(
             str(source), str(scratch), parameters=parameters, kernel_name=KERNEL_NAME, km=kernel.km,
