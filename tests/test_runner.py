@@ -39,12 +39,18 @@ def test_failing_cell_names_cell_and_error(tmp_path):
         run_stage(paths, "ingest", {}, cell_timeout=60)
     status = json.loads((tmp_path / "build/status/ingest.json").read_text())
     assert status["status"] == "failed" and "bad input" in status["error"]
-    assert (tmp_path / "reports/notebooks/01_ingest.ipynb").is_file()
+    # no earlier good run: reports/notebooks/ stays empty; the failed notebook goes beside its page
+    assert not (tmp_path / "reports/notebooks/01_ingest.ipynb").exists()
+    assert status["notebook"] is None and status["failed_notebook"] == "reports/failed/01_ingest.ipynb"
+    assert (tmp_path / "reports/failed/01_ingest.ipynb").is_file()
+    assert 'href="01_ingest.ipynb"' in (tmp_path / "reports/failed/ingest.html").read_text()
+    assert not (tmp_path / "build/staging").exists() or not any((tmp_path / "build/staging").iterdir())
+    assert [f.name for f in (tmp_path / "build/kernels").iterdir()] == []  # connection file removed
 
 
 def test_cell_timeout_fails_the_stage(tmp_path):
     paths = project(tmp_path, "import time\ntime.sleep(30)")
-    with pytest.raises(StageFailedError, match="(?i)timeout|timed out"):
+    with pytest.raises(StageFailedError, match="(?i)timeout|timed out|did not become ready within"):
         run_stage(paths, "ingest", {}, cell_timeout=2)
 
 

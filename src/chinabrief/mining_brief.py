@@ -17,7 +17,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from . import display as show
-from . import fileio, maps, mining, mining_charts, prepare
+from . import fileio, maps, mining, mining_charts, prepare, publish
 from .config import Paths
 from .exceptions import InputFormatError
 from .sources import ccaf
@@ -293,12 +293,13 @@ def build_tables(inputs: MiningInputs, mining_month: str) -> dict[str, pd.DataFr
 
 
 def write_tables(P: Paths, tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Write each table to ``data/processed/mining/<name>.csv`` (atomically); return relative paths."""
+    """Write each table to ``data/processed/mining/<name>.csv`` (one set, see :mod:`chinabrief.publish`)."""
     folder = P.processed / OUTPUT_FOLDER
     written = []
-    for name, frame in tables.items():
-        fileio.write_csv(folder / f"{name}.csv", frame)
-        written.append(P.relative(folder / f"{name}.csv"))
+    with publish.writing(P, folder, "mining_share") as staged:
+        for name, frame in tables.items():
+            fileio.write_csv(staged / f"{name}.csv", frame)
+            written.append(P.relative(folder / f"{name}.csv"))
     return written
 
 

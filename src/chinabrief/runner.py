@@ -1,9 +1,12 @@
 """Run one pipeline stage: validated parameters → papermill → normalise → nbconvert HTML.
 
-A stage either succeeds and replaces its brief atomically, or fails and leaves the previous brief
-in place, keeps the failed executed notebook, renders it to ``reports/failed/`` and says which
-notebook and cell failed. Every run writes a status record to ``build/status/`` that the index
-page and ``reports/run.json`` read.
+A stage publishes all or nothing (:mod:`chinabrief.publish`): the data its notebook writes, its
+executed notebook (``reports/notebooks/``), its brief and its status record (``build/status/``,
+read by the index page and ``reports/run.json``) are staged and published as one set when the
+whole notebook succeeded. A failed run publishes nothing of that: the previous brief stays, with
+the executed notebook it links to and the data it was built from; the failed executed notebook
+and its rendering go to ``reports/failed/`` (the failure page links the notebook beside it), and
+the message says which notebook and cell failed.
 
 :func:`run` is what ``python -m chinabrief run`` calls: it starts the stage's kernel first (see
 :mod:`chinabrief.kernels`), runs the per-event briefs one after another in one kernel per worker,
@@ -21,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fileio
+from . import fileio, kernels, locks, publish
 from .config import Paths
 from .exceptions import StageFailedError
 from .kernels import DEATH_CAUSES, KERNEL_NAME, Kernel
@@ -53,6 +56,11 @@ class Stage:
             return None
         return self.brief.format(event_id=event_id) if event_id else self.brief
 
+    @property
+    def per_event(self) -> bool:
+        """Run once per event (in a shared kernel); such a stage writes no data files."""
+        return bool(self.brief and "{event_id}" in self.brief)
+
 
 STAGES: dict[str, Stage] = {
     stage.name: stage
@@ -80,8 +88,24 @@ def _title_of(nb: nbformat.NotebookNode, default: str) -> str:
     return default
 
 
-def _status(paths: Paths, record: dict) -> None:
-    fileio.write_json(paths.build / "status" / f"{record['key']}.json", record)
+def status_path(paths: Paths, key: str) -> Path:
+    """``build/status/<key>.json``: the record of a run's last build."""
+    return paths.build / "status" / f"{key}.json"
+
+
+def connection_dir(paths: Paths) -> Path:
+    """``build/kernels/``: the kernels' connection files (they hold the kernels' keys)."""
+    return paths.build / "kernels"
+
+
+def start_kernel(paths: Paths, stage: Stage) -> Kernel:
+    """Start a stage's kernel: connection file under ``build/kernels/``; a stage that runs once
+    (not per event) is told its transaction's staging folder (``$CHINABRIEF_STAGING``), where its
+    notebook's writers put the data files (see :func:`chinabrief.publish.writing`)."""
+    env = {k: v for k, v in os.environ.items() if k != publish.STAGING_ENV}
+    if not stage.per_event:
+        env[publish.STAGING_ENV] = str(publish.Transaction(paths, stage.key()).files)
+    return Kernel.start(paths.notebooks, stage.warm, env=env, connection_dir=connection_dir(paths))
 
 
 def run_stage(
@@ -128,16 +152,32 @@ def run_stage(
     stage = STAGES[stage_name]
     own_kernel = kernel is None
     if own_kernel:
-        kernel = Kernel.start(paths.notebooks, stage.warm)
+        kernel = start_kernel(paths, stage)
+    interrupted = True
     try:
-        return _execute(paths, stage, parameters, event_id, cell_timeout, kernel, last_run or own_kernel)
+        record = _execute(paths, stage, parameters, event_id, cell_timeout, kernel, last_run or own_kernel)
+        interrupted = False
+        return record
+    except StageFailedError:
+        interrupted = False
+        raise
     finally:
         if own_kernel:
-            kernel.shutdown()
+            kernel.shutdown(now=interrupted)
 
 
 def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
              kernel: Kernel, last_run: bool) -> dict:
+    key = stage.key(event_id)
+    transaction = publish.Transaction(paths, key).begin()  # the kernel stages its data files here
+    try:
+        return _execute_in(paths, stage, parameters, event_id, cell_timeout, kernel, last_run, transaction)
+    finally:
+        transaction.abort()  # whatever was not published (a failure, an interrupt) is discarded
+
+
+def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
+                kernel: Kernel, last_run: bool, transaction: publish.Transaction) -> dict:
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -149,9 +189,11 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
         parameters = {**parameters, "event_id": event_id}
     source = paths.notebooks / stage.notebook
     executed = paths.executed / stage.executed_name(event_id)
-    scratch = paths.build / "tmp" / stage.executed_name(event_id)
+    scratch = transaction.folder / "scratch" / stage.executed_name(event_id)
     scratch.parent.mkdir(parents=True, exist_ok=True)
     brief_rel = stage.brief_path(event_id)
+    failed_html = paths.reports / "failed" / f"{key}.html"
+    failed_notebook = paths.reports / "failed" / executed.name
     record = {"stage": stage.name, "key": key, "notebook": paths.relative(executed),
               "brief": f"reports/{brief_rel}" if brief_rel else None, "title": stage.title,
               "event_id": event_id}
@@ -186,24 +228,34 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
     nb = nbformat.read(scratch, as_version=4) if scratch.exists() else None
     if nb is not None:
         export.normalise(nb, paths.root)
-        export.write_notebook(nb, executed)
         scratch.unlink()
 
     if error is not None:
-        failed_html = paths.reports / "failed" / f"{key}.html"
+        # Nothing the run staged is published: the previous brief keeps its notebook and data.
+        # The failure's own set (its notebook, its page, the record) is added beside it.
+        transaction.abort()
+        failure = publish.Transaction(paths, key).begin()
         if nb is not None:
-            fileio.write_text(failed_html, export.to_html(
+            export.write_notebook(nb, failure.path(failed_notebook))
+            fileio.write_text(failure.path(failed_html), export.to_html(
                 nb, title=f"FAILED: {stage.title}", index_href="../index.html",
-                notebook_href=f"../notebooks/{executed.name}", notebook_name=executed.name,
+                notebook_href=failed_notebook.name, notebook_name=failed_notebook.name,
             ))
         record.update(status="failed", seconds=seconds, error=error,
+                      notebook=paths.relative(executed) if executed.is_file() else None,
+                      failed_notebook=paths.relative(failed_notebook) if nb is not None else None,
                       failed_html=paths.relative(failed_html) if nb is not None else None)
-        _status(paths, record)
+        fileio.write_json(failure.path(status_path(paths, key)), record)
+        remove = [] if nb is not None else [failed_html, failed_notebook]  # an earlier failure's, now stale
+        failure.publish(remove=remove, keep_previous=True)
+        kept = (f"Executed notebook kept at {paths.relative(failed_notebook)}" if nb is not None
+                else "No executed notebook")
         raise StageFailedError(
             f"stage '{key}' failed: notebook {paths.relative(source)}, {error.rstrip('.')}. "
-            f"Executed notebook kept at {paths.relative(executed)}; the previous brief is unchanged."
+            f"{kept}; the previous brief is unchanged."
         )
 
+    export.write_notebook(nb, transaction.path(executed))
     if brief_rel:
         depth = brief_rel.count("/")
         up = "../" * depth
@@ -212,11 +264,12 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
             nb, title=title, index_href=f"{up}index.html",
             notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name,
         )
-        fileio.write_text(paths.reports / brief_rel, html)
+        fileio.write_text(transaction.path(paths.reports / brief_rel), html)
         record["title"] = title
     record.update(status="ok", seconds=seconds, error=None)
-    _status(paths, record)
-    (paths.reports / "failed" / f"{key}.html").unlink(missing_ok=True)  # an earlier failure's page is stale now
+    fileio.write_json(transaction.path(status_path(paths, key)), record)
+    # one set: data, notebook, brief, record; an earlier failure's pages are stale now
+    transaction.publish(remove=[failed_html, failed_notebook])
     return record
 
 
@@ -269,6 +322,7 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
     stage = STAGES[stage_name]
     errors: list[str] = []
     kernel: Kernel | None = None
+    interrupted = True
     try:
         for n, event_id in enumerate(event_ids, start=1):
             if kernel is not None and kernel.runs:
@@ -279,7 +333,7 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
                     kernel = None
             if kernel is None:  # started before run_stage imports papermill: it boots meanwhile
                 try:
-                    kernel = Kernel.start(paths.notebooks, stage.warm)
+                    kernel = start_kernel(paths, stage)
                 except StageFailedError as exc:
                     errors.append(f"stage '{stage.key(event_id)}' failed: {exc}")
                     continue
@@ -290,9 +344,10 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
                 errors.append(str(exc))
                 kernel.shutdown()  # a kernel that saw a failure (or a timeout still running) is not reused
                 kernel = None
+        interrupted = False
     finally:
         if kernel is not None:
-            kernel.shutdown()
+            kernel.shutdown(now=interrupted)  # interrupted (Ctrl-C, SIGTERM): killed at once
     return errors
 
 
@@ -337,6 +392,9 @@ def run(paths: Paths, stage_name: str, parameters: dict, *, event_ids: list[str]
     StageFailedError
         After every run has been tried, if any failed (the message lists each failure).
     """
+    locks.check(paths.build)  # a runner started beside a running build stops here
+    publish.recover(paths)  # complete or discard what a killed run left (see publish.py)
+    kernels.sweep(connection_dir(paths))  # connection files of killed runners
     ids: list[str | None] = list(dict.fromkeys(event_ids)) if event_ids else [None]  # each id once
     workers = max(1, min(jobs, len(ids)))
     groups = [ids[i::workers] for i in range(workers)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import fileio, reactions
+from . import fileio, publish, reactions
 from .config import Paths
 from .eventstudy import EventStudyResult, run_event_study
 
@@ -51,13 +51,14 @@ def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estim
 
 
 def write(paths: Paths, result: EventStudyResult) -> list[str]:
-    """Write the event-study tables (each atomically) and return their paths."""
+    """Write the event-study tables (one set, see :mod:`chinabrief.publish`) and return their paths."""
     out = paths.processed / "event_study"
-    fileio.write_parquet(out / "abnormal_returns.parquet", result.abnormal_returns)
-    fileio.write_csv(out / "car.csv", result.car)
-    fileio.write_csv(out / "caar.csv", result.caar)
-    fileio.write_csv(out / "exclusions.csv", result.exclusions)
-    fileio.write_json(out / "params.json", result.params)
+    with publish.writing(paths, out, "token_reactions") as staged:
+        fileio.write_parquet(staged / "abnormal_returns.parquet", result.abnormal_returns)
+        fileio.write_csv(staged / "car.csv", result.car)
+        fileio.write_csv(staged / "caar.csv", result.caar)
+        fileio.write_csv(staged / "exclusions.csv", result.exclusions)
+        fileio.write_json(staged / "params.json", result.params)
     names = ["abnormal_returns.parquet", "car.csv", "caar.csv", "exclusions.csv", "params.json"]
     return [paths.relative(out / n) for n in names]
 
