@@ -291,8 +291,10 @@ def writing(paths: Paths, folder: str | Path, key: str) -> Iterator[Path]:
         yield target
         return
     transaction = Transaction(paths, key, scope=rel).begin()
+    target = transaction.path(paths.root / rel)
+    target.mkdir(parents=True, exist_ok=True)
     try:
-        yield transaction.path(paths.root / rel)
+        yield target
     except BaseException:
         transaction.abort()
         raise
