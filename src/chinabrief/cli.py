@@ -55,9 +55,13 @@ def _interrupt_on_signals() -> None:
     kernels and their connection files, its unpublished staging folder) then runs in ``finally``
     blocks, undisturbed by a second Ctrl-C."""
     def handler(signum, frame):
+        import logging
+
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _interrupted_by.append(signum)
+        # nbclient's cell task then ends with the kernel we kill: asyncio would log it, traceback and all
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, handler)
