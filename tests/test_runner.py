@@ -255,6 +255,8 @@ def test_workers_and_kernels_exit_when_the_runner_is_killed(tmp_path):
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [p for p in pids if alive(p)]
+    assert list((tmp_path / "build/kernels").iterdir()) == []  # their connection files are gone too
+    assert not (tmp_path / "build/staging").exists() or list((tmp_path / "build/staging").iterdir()) == []
 
 
 def test_process_state_one_run_changes_is_restored_for_the_next(tmp_path):

@@ -95,6 +95,7 @@ class Kernel:
         self.km = km
         self.runs = 0  # notebook runs started in this kernel
         self.released = False  # asked to exit (see release)
+        self.stopped = False  # shut down (see shutdown)
         self._pending_what = ""  # what the pending request does, for error messages
         self._client = BlockingKernelClient()
         self._client.load_connection_info(km.get_connection_info())
@@ -224,6 +225,9 @@ class Kernel:
         now : bool
             Kill the kernel at once (the runner was interrupted) instead of asking it to exit.
         """
+        if self.stopped:
+            return
+        self.stopped = True
         self.close_clients()
         self._client.stop_channels()
         if not self.km.has_kernel:

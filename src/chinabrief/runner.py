@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -170,10 +171,15 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
              kernel: Kernel, last_run: bool) -> dict:
     key = stage.key(event_id)
     transaction = publish.Transaction(paths, key).begin()  # the kernel stages its data files here
+    done = False
     try:
-        return _execute_in(paths, stage, parameters, event_id, cell_timeout, kernel, last_run, transaction)
+        record = _execute_in(paths, stage, parameters, event_id, cell_timeout, kernel, last_run, transaction)
+        done = True
+        return record
     finally:
-        transaction.abort()  # whatever was not published (a failure, an interrupt) is discarded
+        if not done:  # failed or interrupted: the kernel may still be writing; it is not reused anyway
+            kernel.shutdown(now=True)
+        transaction.abort()  # whatever was not published is discarded
 
 
 def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
@@ -319,10 +325,12 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
     A run that fails, or a kernel that cannot be reset, costs a fresh kernel for the next run;
     the remaining runs are still tried.
     """
+    global _busy
     stage = STAGES[stage_name]
     errors: list[str] = []
     kernel: Kernel | None = None
     interrupted = True
+    _busy = True
     try:
         for n, event_id in enumerate(event_ids, start=1):
             if kernel is not None and kernel.runs:
@@ -348,7 +356,25 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
     finally:
         if kernel is not None:
             kernel.shutdown(now=interrupted)  # interrupted (Ctrl-C, SIGTERM): killed at once
+        _busy = False
     return errors
+
+
+#: Whether this (worker) process is running a group of runs (see _worker_signal).
+_busy = False
+
+
+def _worker_signal(signum: int, frame) -> None:
+    """A worker told to stop (SIGTERM from the runner, SIGINT from Ctrl-C): a busy one unwinds
+    (its kernel is killed, its unpublished staging folder discarded); an idle one just exits."""
+    import logging
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not _busy:
+        os._exit(128 + signum)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)  # the cell task ends with the killed kernel
+    raise KeyboardInterrupt
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -358,6 +384,9 @@ def _exit_with_parent(parent_pid: int) -> None:
     on their own (ipykernel watches its parent, ``JPY_PARENT_PID``).
     """
     import threading
+
+    signal.signal(signal.SIGTERM, _worker_signal)
+    signal.signal(signal.SIGINT, _worker_signal)
 
     def watch() -> None:
         while os.getppid() == parent_pid:
@@ -407,12 +436,17 @@ def run(paths: Paths, stage_name: str, parameters: dict, *, event_ids: list[str]
             futures = [pool.submit(_run_group, paths, stage_name, parameters, group, cell_timeout)
                        for group in groups]
             errors = []
-            for group, future in zip(groups, futures):
-                try:
-                    errors += future.result()
-                except Exception as exc:  # the worker crashed (e.g. killed): its runs are unaccounted for
-                    errors.append(f"the worker running {', '.join(map(str, group))} stopped: "
-                                  f"{type(exc).__name__}: {exc or 'no message'}")
+            try:
+                for group, future in zip(groups, futures):
+                    try:
+                        errors += future.result()
+                    except Exception as exc:  # the worker crashed (e.g. killed): its runs are unaccounted for
+                        errors.append(f"the worker running {', '.join(map(str, group))} stopped: "
+                                      f"{type(exc).__name__}: {exc or 'no message'}")
+            except BaseException:  # interrupted (Ctrl-C, SIGTERM): the workers stop and clean up too
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+                raise
     if len(errors) == 1:
         raise StageFailedError(errors[0])
     if errors:
