@@ -287,3 +287,29 @@ def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch)
         "ingest", "01_ingest.ipynb", None, "Data import", ("slow_module",)))
     with pytest.raises(StageFailedError, match=r"did not become ready within 2 s \(starting and importing slow_module\)"):
         run(paths, "ingest", {}, cell_timeout=2)
+
+
+def test_a_full_disk_while_publishing_keeps_the_previous_set(tmp_path, monkeypatch):
+    paths = project(tmp_path, "print('first')")
+    run_stage(paths, "ingest", {}, cell_timeout=60)
+    before = (tmp_path / "reports/notebooks/01_ingest.ipynb").read_bytes()
+    (tmp_path / "notebooks/01_ingest.ipynb").write_text(
+        nbformat.writes(new_notebook(cells=[new_code_cell("print('second')")], metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})))
+    from chinabrief import fileio, publish
+
+    real = fileio.write_json
+
+    def full_at_commit(target, obj):
+        if Path(target).name == publish.COMMIT:
+            raise OSError(28, "No space left on device", str(target))
+        real(target, obj)
+
+    monkeypatch.setattr(publish.fileio, "write_json", full_at_commit)
+    with pytest.raises(StageFailedError, match=r"stage 'ingest' ran, but its products could not be published: "
+                                               r"\[Errno 28\] No space left on device: .*COMMIT.json'\. "
+                                               r"Nothing was published; the previous brief is unchanged\."):
+        run_stage(paths, "ingest", {}, cell_timeout=60)
+    assert (tmp_path / "reports/notebooks/01_ingest.ipynb").read_bytes() == before
+    assert json.loads((tmp_path / "build/status/ingest.json").read_text())["status"] == "ok"
+    assert list((tmp_path / "build/staging").iterdir()) == []

@@ -261,7 +261,6 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
             f"{kept}; the previous brief is unchanged."
         )
 
-    export.write_notebook(nb, transaction.path(executed))
     if brief_rel:
         depth = brief_rel.count("/")
         up = "../" * depth
@@ -270,12 +269,22 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
             nb, title=title, index_href=f"{up}index.html",
             notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name,
         )
-        fileio.write_text(transaction.path(paths.reports / brief_rel), html)
         record["title"] = title
     record.update(status="ok", seconds=seconds, error=None)
-    fileio.write_json(transaction.path(status_path(paths, key)), record)
-    # one set: data, notebook, brief, record; an earlier failure's pages are stale now
-    transaction.publish(remove=[failed_html, failed_notebook])
+    try:
+        export.write_notebook(nb, transaction.path(executed))
+        if brief_rel:
+            fileio.write_text(transaction.path(paths.reports / brief_rel), html)
+        fileio.write_json(transaction.path(status_path(paths, key)), record)
+        # one set: data, notebook, brief, record; an earlier failure's pages are stale now
+        transaction.publish(remove=[failed_html, failed_notebook])
+    except OSError as exc:  # a full disk, a read-only folder: the set is not published
+        committed = (transaction.folder / publish.COMMIT).is_file()
+        raise StageFailedError(
+            f"stage '{key}' ran, but its products could not be published: {exc}. " +
+            ("They are committed; the next build completes their publication." if committed
+             else "Nothing was published; the previous brief is unchanged.")
+        ) from exc
     return record
 
 
