@@ -107,8 +107,10 @@ endif
 # exactly when a parameter does; the stage files themselves have no rule on purpose.
 # First of all, this make takes the build lock (build/lock, held until it exits; see
 # src/chinabrief/locks.py): a second build in this checkout stops here, naming the first.
+# A dry run (`make -n`, which still remakes this file) takes no lock.
+DRY_RUN := $(findstring n,$(filter-out --%,$(firstword -$(MAKEFLAGS))))
 $(PARAMS_DIR)/params.mk: FORCE | $(INSTALLED)
-	@$(PY) -m chinabrief lock --holder $$PPID
+	@$(if $(DRY_RUN),:,$(PY) -m chinabrief lock --holder $$PPID)
 	@$(PY) -m chinabrief params --dir $(PARAMS_DIR) $(OVERRIDES)
 
 .PHONY: FORCE
