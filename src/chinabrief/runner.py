@@ -238,24 +238,30 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
 
     if error is not None:
         # Nothing the run staged is published: the previous brief keeps its notebook and data.
-        # The failure's own set (its notebook, its page, the record) is added beside it.
+        # The failure's own set (its notebook, its page, the record) is added beside it. The
+        # kernel goes first: after a timeout it may still be writing into the staging folder.
+        kernel.shutdown(now=True)
         transaction.abort()
         failure = publish.Transaction(paths, key).begin()
-        if nb is not None:
-            export.write_notebook(nb, failure.path(failed_notebook))
-            fileio.write_text(failure.path(failed_html), export.to_html(
-                nb, title=f"FAILED: {stage.title}", index_href="../index.html",
-                notebook_href=failed_notebook.name, notebook_name=failed_notebook.name,
-            ))
         record.update(status="failed", seconds=seconds, error=error,
                       notebook=paths.relative(executed) if executed.is_file() else None,
                       failed_notebook=paths.relative(failed_notebook) if nb is not None else None,
                       failed_html=paths.relative(failed_html) if nb is not None else None)
-        fileio.write_json(failure.path(status_path(paths, key)), record)
-        remove = [] if nb is not None else [failed_html, failed_notebook]  # an earlier failure's, now stale
-        failure.publish(remove=remove, keep_previous=True)
-        kept = (f"Executed notebook kept at {paths.relative(failed_notebook)}" if nb is not None
-                else "No executed notebook")
+        try:
+            if nb is not None:
+                export.write_notebook(nb, failure.path(failed_notebook))
+                fileio.write_text(failure.path(failed_html), export.to_html(
+                    nb, title=f"FAILED: {stage.title}", index_href="../index.html",
+                    notebook_href=failed_notebook.name, notebook_name=failed_notebook.name,
+                ))
+            fileio.write_json(failure.path(status_path(paths, key)), record)
+            remove = [] if nb is not None else [failed_html, failed_notebook]  # an earlier failure's, now stale
+            failure.publish(remove=remove, keep_previous=True)
+            kept = (f"Executed notebook kept at {paths.relative(failed_notebook)}" if nb is not None
+                    else "No executed notebook")
+        except OSError as exc:  # a full disk: the failure itself could not be recorded
+            failure.abort()
+            kept = f"The failure could not be recorded ({exc})"
         raise StageFailedError(
             f"stage '{key}' failed: notebook {paths.relative(source)}, {error.rstrip('.')}. "
             f"{kept}; the previous brief is unchanged."
