@@ -3,6 +3,11 @@
 The index is deterministic: it shows each brief's title, headline, key findings and build status.
 Run-specific facts (durations, commit, package versions) go to ``run.json`` and to ``run.js``,
 which the index loads to show durations; both are kept out of the byte-identical comparison.
+
+Cards come from the status records (``build/status/*.json``). Given the current focus events
+(``make`` passes them), the index first removes the products of events no longer among them —
+brief, executed notebook, failure pages, record, and so the card — each set at once
+(:func:`chinabrief.publish.retire`).
 """
 from __future__ import annotations
 
