@@ -30,7 +30,7 @@ OVERRIDES := --set snapshot=$(SNAPSHOT) \
 
 # --- what each stage imports (a change to any of these re-runs the stage) -------------------
 SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
-  fileio.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
+  fileio.py publish.py locks.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
 SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
@@ -107,7 +107,12 @@ endif
 
 # params.mk carries a digest of every stage file, so it changes (and make re-reads the graph)
 # exactly when a parameter does; the stage files themselves have no rule on purpose.
+# First of all, this make takes the build lock (build/lock, held until it exits; see
+# src/chinabrief/locks.py): a second build in this checkout stops here, naming the first.
+# A dry run (`make -n`, which still remakes this file) takes no lock.
+DRY_RUN := $(findstring n,$(filter-out --%,$(firstword -$(MAKEFLAGS))))
 $(PARAMS_DIR)/params.mk: FORCE | $(INSTALLED)
+	@$(if $(DRY_RUN),:,$(PY) -m chinabrief lock --holder $$PPID)
 	@$(PY) -m chinabrief params --dir $(PARAMS_DIR) $(OVERRIDES)
 
 .PHONY: FORCE
@@ -148,6 +153,11 @@ $(EVENT_BRIEFS) &: $(STAMPS)/prepare notebooks/05_event_brief.ipynb \
 endif
 
 BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS)
+# Each stage publishes its products as one set (src/chinabrief/publish.py); make must never
+# delete one on Ctrl-C (it would, for a target whose mtime changed during the recipe).
+.PRECIOUS: $(BRIEFS) $(STAMPS)/ingest $(STAMPS)/prepare
 
-reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(SRC_COMMON)
-	@$(PY) -m chinabrief index
+# params.mk changes with any parameter: then the index also removes the products of events no
+# longer in focus_events (brief, notebook, record, card).
+reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(SRC_COMMON) $(PARAMS_DIR)/params.mk
+	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS)

@@ -18,14 +18,20 @@ SNAPSHOT = (ROOT / ".." / "shared" / "data").resolve()
 FAKE_API_KEY = "CG-test-key-must-never-appear-0123456789"
 
 
-def make(copy: Path, *args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    """Run make in a copy of the checkout, with a clean environment plus a fake API key."""
+def make_env(copy: Path, env_extra: dict | None = None) -> dict:
+    """The environment :func:`make` runs in: a clean one plus a fake API key."""
     env = {k: v for k, v in os.environ.items() if k not in ("CHINABRIEF_ROOT", "MAKEFLAGS", "MAKELEVEL")}
     env["COINGECKO_API_KEY"] = FAKE_API_KEY
     env["PYTHONPATH"] = str(copy / "src")  # the copy's own code, not the checkout the venv points at
     env.update(env_extra or {})
+    return env
+
+
+def make(copy: Path, *args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    """Run make in a copy of the checkout, with a clean environment plus a fake API key."""
     # -o: never reinstall the shared venv from a copy (a copy's install would point it at the copy)
-    return subprocess.run(["make", "-o", ".venv/.installed", *args], cwd=copy, env=env, capture_output=True,
+    return subprocess.run(["make", "-o", ".venv/.installed", *args], cwd=copy, env=make_env(copy, env_extra),
+                          capture_output=True,
                           text=True, timeout=1800)
 
 

@@ -39,12 +39,18 @@ def test_failing_cell_names_cell_and_error(tmp_path):
         run_stage(paths, "ingest", {}, cell_timeout=60)
     status = json.loads((tmp_path / "build/status/ingest.json").read_text())
     assert status["status"] == "failed" and "bad input" in status["error"]
-    assert (tmp_path / "reports/notebooks/01_ingest.ipynb").is_file()
+    # no earlier good run: reports/notebooks/ stays empty; the failed notebook goes beside its page
+    assert not (tmp_path / "reports/notebooks/01_ingest.ipynb").exists()
+    assert status["notebook"] is None and status["failed_notebook"] == "reports/failed/01_ingest.ipynb"
+    assert (tmp_path / "reports/failed/01_ingest.ipynb").is_file()
+    assert 'href="01_ingest.ipynb"' in (tmp_path / "reports/failed/ingest.html").read_text()
+    assert not (tmp_path / "build/staging").exists() or not any((tmp_path / "build/staging").iterdir())
+    assert [f.name for f in (tmp_path / "build/kernels").iterdir()] == []  # connection file removed
 
 
 def test_cell_timeout_fails_the_stage(tmp_path):
     paths = project(tmp_path, "import time\ntime.sleep(30)")
-    with pytest.raises(StageFailedError, match="(?i)timeout|timed out"):
+    with pytest.raises(StageFailedError, match="(?i)timeout|timed out|did not become ready within"):
         run_stage(paths, "ingest", {}, cell_timeout=2)
 
 
@@ -249,6 +255,8 @@ def test_workers_and_kernels_exit_when_the_runner_is_killed(tmp_path):
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [p for p in pids if alive(p)]
+    assert list((tmp_path / "build/kernels").iterdir()) == []  # their connection files are gone too
+    assert not (tmp_path / "build/staging").exists() or list((tmp_path / "build/staging").iterdir()) == []
 
 
 def test_process_state_one_run_changes_is_restored_for_the_next(tmp_path):
@@ -280,3 +288,29 @@ def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch)
     monkeypatch.setattr(runner_mod, "KERNEL_READY_SECONDS", 3)
     with pytest.raises(StageFailedError, match=r"did not become ready within 3 s \(starting and importing slow_module\)"):
         run(paths, "ingest", {}, cell_timeout=2)
+
+
+def test_a_full_disk_while_publishing_keeps_the_previous_set(tmp_path, monkeypatch):
+    paths = project(tmp_path, "print('first')")
+    run_stage(paths, "ingest", {}, cell_timeout=60)
+    before = (tmp_path / "reports/notebooks/01_ingest.ipynb").read_bytes()
+    (tmp_path / "notebooks/01_ingest.ipynb").write_text(
+        nbformat.writes(new_notebook(cells=[new_code_cell("print('second')")], metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})))
+    from chinabrief import fileio, publish
+
+    real = fileio.write_json
+
+    def full_at_commit(target, obj):
+        if Path(target).name == publish.COMMIT:
+            raise OSError(28, "No space left on device", str(target))
+        real(target, obj)
+
+    monkeypatch.setattr(publish.fileio, "write_json", full_at_commit)
+    with pytest.raises(StageFailedError, match=r"stage 'ingest' ran, but its products could not be published: "
+                                               r"\[Errno 28\] No space left on device: .*COMMIT.json'\. "
+                                               r"Nothing was published; the previous brief is unchanged\."):
+        run_stage(paths, "ingest", {}, cell_timeout=60)
+    assert (tmp_path / "reports/notebooks/01_ingest.ipynb").read_bytes() == before
+    assert json.loads((tmp_path / "build/status/ingest.json").read_text())["status"] == "ok"
+    assert list((tmp_path / "build/staging").iterdir()) == []

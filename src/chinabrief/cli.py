@@ -6,9 +6,13 @@ fast.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from .exceptions import ChinaBriefError
+
+#: The signal that interrupted the command (see :func:`_interrupt_on_signals`).
+_interrupted_by: list[int] = []
 
 STAGE_NAMES = ["ingest", "prepare", "token_reactions", "mining_share", "event_brief"]
 
@@ -51,10 +55,29 @@ def _cmd_params(args) -> None:
                                             f"FOCUS_EVENTS := {' '.join(values.focus_events)}\n")
 
 
+def _interrupt_on_signals() -> None:
+    """Turn SIGTERM, like SIGINT, into a ``KeyboardInterrupt``, once: the stage's clean-up (its
+    kernels and their connection files, its unpublished staging folder) then runs in ``finally``
+    blocks, undisturbed by a second Ctrl-C."""
+    def handler(signum, frame):
+        import logging
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _interrupted_by.append(signum)
+        # nbclient's cell task then ends with the kernel we kill: asyncio would log it, traceback and all
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _cmd_run(args) -> int:
     from . import runner
     from .config import paths
 
+    _interrupt_on_signals()
     p = paths()
     stage_file = runner.load_stage_params(p.resolve(args.params))
     event_ids = args.event_id
@@ -84,7 +107,14 @@ def _cmd_index(args) -> None:
     from .config import paths
 
     p = paths()
-    print(f"[chinabrief] index: {p.relative(index.build(p))}", flush=True)
+    print(f"[chinabrief] index: {p.relative(index.build(p, events=args.events))}", flush=True)
+
+
+def _cmd_lock(args) -> None:
+    from . import locks
+    from .config import paths
+
+    locks.acquire(paths().build, args.holder)
 
 
 def _cmd_verify(args) -> int:
@@ -133,8 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.set_defaults(func=_cmd_verify)
 
     cmd = sub.add_parser("index", help="write reports/index.html and reports/run.json")
+    cmd.add_argument("--events", nargs="*", default=None, metavar="EVENT_ID",
+                     help="the current focus events: other events' briefs, notebooks and records are removed")
     cmd.set_defaults(func=_cmd_index)
+
+    cmd = sub.add_parser("lock", help="take the checkout's build lock (build/lock) for a make process")
+    cmd.add_argument("--holder", type=int, required=True, metavar="PID",
+                     help="the process that holds the lock until it exits (make: $$PPID in a recipe)")
+    cmd.set_defaults(func=_cmd_lock)
     return parser
+
+
+def _what(args) -> str:
+    return f"stage '{args.stage}'" if args.command == "run" else f"'{args.command}'"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,4 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     except ChinaBriefError as exc:
         print(f"[chinabrief] error: {exc}", file=sys.stderr, flush=True)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, see _interrupt_on_signals): one line, no traceback
+        signum = _interrupted_by[0] if _interrupted_by else signal.SIGINT
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        print(f"[chinabrief] interrupted ({name}): {_what(args)} stopped; what it had not "
+              "published is discarded, the previous briefs are unchanged", file=sys.stderr, flush=True)
+        return 128 + signum
     return 0

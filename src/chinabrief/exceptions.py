@@ -34,3 +34,11 @@ class SourceError(ChinaBriefError):
 
 class StageFailedError(ChinaBriefError):
     """A notebook stage failed; the message names the notebook, the cell and the error."""
+
+
+class BuildLockedError(ChinaBriefError):
+    """Another build holds the checkout's build lock; the message names it."""
+
+
+class PublishError(ChinaBriefError):
+    """A stage's products could not be published as one set; the previous set is kept."""

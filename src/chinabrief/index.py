@@ -3,6 +3,11 @@
 The index is deterministic: it shows each brief's title, headline, key findings and build status.
 Run-specific facts (durations, commit, package versions) go to ``run.json`` and to ``run.js``,
 which the index loads to show durations; both are kept out of the byte-identical comparison.
+
+Cards come from the status records (``build/status/*.json``). Given the current focus events
+(``make`` passes them), the index first removes the products of events no longer among them —
+brief, executed notebook, failure pages, record, and so the card — each set at once
+(:func:`chinabrief.publish.retire`).
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from . import fileio, manifest
+from . import fileio, manifest, publish
 from .assets import stylesheet
 from .config import Paths
 
@@ -100,8 +105,58 @@ def run_record(paths: Paths, records: list[dict]) -> dict:
     }
 
 
-def build(paths: Paths) -> Path:
-    """Write ``reports/index.html``, ``reports/run.json`` and ``reports/run.js``."""
+EVENT_STAGE = "event_brief"
+
+
+def prune_events(paths: Paths, events: list[str]) -> list[str]:
+    """Remove the per-event sets of events not in ``events``: brief, notebooks, record (and so card).
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's paths.
+    events : list of str
+        The current ``focus_events``.
+
+    Returns
+    -------
+    list of str
+        The event ids whose products were removed.
+    """
+    prefix = f"{EVENT_STAGE}-"
+    wanted = {prefix + e for e in events}
+    records = {r["key"]: r for r in _records(paths) if r["stage"] == EVENT_STAGE}
+    keys = set(records) | {k for k in publish.published_keys(paths) if k.startswith(prefix)}
+    removed = []
+    for key in sorted(keys - wanted):
+        record = records.get(key, {})
+        known = [record.get(k) for k in ("brief", "notebook", "failed_html", "failed_notebook")]
+        also = [paths.root / f for f in known if f] + [paths.build / "status" / f"{key}.json"]
+        publish.retire(paths, key, also=also)
+        removed.append(key.removeprefix(prefix))
+    return removed
+
+
+def build(paths: Paths, events: list[str] | None = None) -> Path:
+    """Write ``reports/index.html``, ``reports/run.json`` and ``reports/run.js``.
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's paths.
+    events : list of str, optional
+        The current ``focus_events``: the products of other events are removed first
+        (:func:`prune_events`). Without it nothing is removed.
+
+    Returns
+    -------
+    Path
+        ``reports/index.html``.
+    """
+    publish.recover(paths)  # complete or discard what a killed run left, before reading records
+    if events is not None:
+        for event_id in prune_events(paths, events):
+            print(f"[chinabrief] index: removed the brief of {event_id} (not in focus_events)", flush=True)
     records = _records(paths)
     shown = [r for r in records if r["stage"] != "ingest" or r["status"] == "failed"]
     record = run_record(paths, records)

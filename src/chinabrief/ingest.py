@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from . import manifest
+from . import manifest, publish
 from .config import Paths
 from .sources import snapshot as snapshot_source
 
@@ -32,15 +32,17 @@ def run(paths: Paths, *, snapshot: str, source: str, tokens: list[str], include_
     -------
     list of manifest.Entry
     """
-    if source == "snapshot":
-        return snapshot_source.ingest(paths.resolve(snapshot), paths.raw)
-    from .sources import live  # imported only for live runs
+    # data/raw and its manifest are one set: published together when every file is in (publish.py)
+    with publish.writing(paths, paths.raw, "ingest") as raw:
+        if source == "snapshot":
+            return snapshot_source.ingest(paths.resolve(snapshot), raw)
+        from .sources import live  # imported only for live runs
 
-    universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
-    keep = set(tokens) | set(universe.loc[universe["group"].eq("benchmark"), "symbol"])
-    if include_extended:
-        keep |= set(universe.loc[universe["group"].eq("extended"), "symbol"])
-    return live.fetch_all(paths.raw, universe[universe["symbol"].isin(keep)], LIVE_START, LIVE_END)
+        universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
+        keep = set(tokens) | set(universe.loc[universe["group"].eq("benchmark"), "symbol"])
+        if include_extended:
+            keep |= set(universe.loc[universe["group"].eq("extended"), "symbol"])
+        return live.fetch_all(raw, universe[universe["symbol"].isin(keep)], LIVE_START, LIVE_END)
 
 
 def summary(entries: list[manifest.Entry]) -> pd.DataFrame:

@@ -16,12 +16,20 @@ Two measures take the kernel's cost off the build's critical path (measured in
   built in a shared kernel is byte-identical to the same brief built alone in a fresh kernel.
   Different notebooks never share a kernel, and a kernel that saw a failure is never reused.
 
+Connection files (they hold the kernel's HMAC key) are written where the caller says, the runner
+says ``build/kernels/``, named ``kernel-<runner pid>-<random>.json``; :meth:`Kernel.shutdown`
+removes them, the runner shuts its kernels down on SIGTERM and SIGINT too, and :func:`sweep`
+removes the files of runners that were killed outright (SIGKILL) when the next one starts.
+
 This module imports only ``jupyter_client`` so that the kernel can be started before anything heavy.
 """
 from __future__ import annotations
 
+import os
 import queue
+import re
 import time
+import uuid
 from pathlib import Path
 
 from jupyter_client.blocking import BlockingKernelClient
@@ -87,6 +95,7 @@ class Kernel:
         self.km = km
         self.runs = 0  # notebook runs started in this kernel
         self.released = False  # asked to exit (see release)
+        self.stopped = False  # shut down (see shutdown)
         self._pending_what = ""  # what the pending request does, for error messages
         self._client = BlockingKernelClient()
         self._client.load_connection_info(km.get_connection_info())
@@ -95,7 +104,8 @@ class Kernel:
         self._pending: str | None = None  # msg_id of a silent request not yet answered
 
     @classmethod
-    def start(cls, cwd: Path, warm_modules: tuple[str, ...] = ()) -> "Kernel":
+    def start(cls, cwd: Path, warm_modules: tuple[str, ...] = (), *, env: dict[str, str] | None = None,
+              connection_dir: Path | None = None) -> "Kernel":
         """Start a kernel in ``cwd`` and send it ``import warm_modules`` (without waiting).
 
         Parameters
@@ -105,6 +115,11 @@ class Kernel:
         warm_modules : tuple of str
             Modules the notebook will import; importing them early is harmless and overlaps
             with the runner's own imports.
+        env : dict, optional
+            The kernel's environment (this process's by default).
+        connection_dir : Path, optional
+            Where to write the connection file (Jupyter's runtime folder by default); created
+            with mode 0700. The file is removed by :meth:`shutdown`.
 
         Returns
         -------
@@ -115,10 +130,18 @@ class Kernel:
         StageFailedError
             If the kernel cannot be started.
         """
-        km = _TrackingKernelManager(kernel_name=KERNEL_NAME)
+        kwargs = {}
+        if connection_dir is not None:
+            connection_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            kwargs["connection_file"] = str(connection_dir / f"kernel-{os.getpid()}-{uuid.uuid4().hex[:12]}.json")
+        km = _TrackingKernelManager(kernel_name=KERNEL_NAME, **kwargs)
+        launch = {"env": dict(env)} if env is not None else {}
         try:
-            run_sync(km.start_kernel)(extra_arguments=list(KERNEL_ARGS), cwd=str(cwd))
-        except Exception as exc:  # no such kernelspec, cannot launch the interpreter, ...
+            run_sync(km.start_kernel)(extra_arguments=list(KERNEL_ARGS), cwd=str(cwd), **launch)
+        except BaseException as exc:  # no such kernelspec, cannot launch the interpreter, ...
+            run_sync(km.cleanup_resources)()  # its connection file
+            if not isinstance(exc, Exception):
+                raise
             raise StageFailedError(f"could not start the '{KERNEL_NAME}' kernel in {cwd}: "
                                    f"{type(exc).__name__}: {exc}") from exc
         kernel = cls(km)
@@ -193,14 +216,56 @@ class Kernel:
         self._client.shutdown()  # a shutdown_request on the control channel
         self.released = True
 
-    def shutdown(self) -> None:
-        """Stop the clients and the kernel (gracefully; killed if it does not exit)."""
+    def shutdown(self, now: bool = False) -> None:
+        """Stop the clients and the kernel (gracefully; killed if it does not exit) and remove its
+        connection file.
+
+        Parameters
+        ----------
+        now : bool
+            Kill the kernel at once (the runner was interrupted) instead of asking it to exit.
+        """
+        if self.stopped:
+            return
+        self.stopped = True
         self.close_clients()
         self._client.stop_channels()
         if not self.km.has_kernel:
+            run_sync(self.km.cleanup_resources)()
             return
-        if self.released:
+        if self.released and not now:
             run_sync(self.km.finish_shutdown)(pollinterval=0.02)  # waits (SIGTERM, then SIGKILL, if it hangs)
             run_sync(self.km.cleanup_resources)()
         else:
-            run_sync(self.km.shutdown_kernel)(now=False)
+            run_sync(self.km.shutdown_kernel)(now=now)
+
+
+#: ``kernel-<pid of the process that started it>-<random>.json``
+_CONNECTION_FILE = re.compile(r"^kernel-(\d+)-[0-9a-f]+\.json$")
+
+
+def sweep(connection_dir: Path) -> list[Path]:
+    """Remove connection files left by processes that no longer run (killed with SIGKILL).
+
+    Their kernels have exited by then (ipykernel exits when its parent does).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed = []
+    for file in sorted(connection_dir.glob("kernel-*.json")) if connection_dir.is_dir() else []:
+        match = _CONNECTION_FILE.match(file.name)
+        if not match:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+            continue  # a live runner's kernel
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        file.unlink(missing_ok=True)
+        removed.append(file)
+    return removed

@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import fileio, maps, mining, prepare, provenance
+from . import fileio, maps, mining, prepare, provenance, publish
 from .config import Paths
 from .exceptions import InputFormatError
 from .render.text import Markdown, md_escape
@@ -194,13 +194,15 @@ def build(inputs: MiningInputs, mining_month: str) -> MiningShare:
 
 
 def write(P: Paths, result: MiningShare) -> list[str]:
-    """Write each table to ``data/processed/mining/<name>.csv`` (atomically); return relative paths."""
-    folder = P.processed / OUTPUT_FOLDER
+    """Write each table to ``data/processed/mining/<name>.csv`` and what they were made from, as one
+    set (see :mod:`chinabrief.publish` and :mod:`chinabrief.provenance`); return relative paths."""
     written = []
-    for name, frame in result.tables.items():
-        fileio.write_csv(folder / f"{name}.csv", frame)
-        written.append(P.relative(folder / f"{name}.csv"))
-    return written + [provenance.write(P, "mining_share", {"mining_month": result.month})]
+    with publish.writing(P, P.processed, "mining_share") as staged:
+        for name, frame in result.tables.items():
+            fileio.write_csv(staged / OUTPUT_FOLDER / f"{name}.csv", frame)
+            written.append(P.relative(P.processed / OUTPUT_FOLDER / f"{name}.csv"))
+        written.append(provenance.write(P, "mining_share", {"mining_month": result.month}, folder=staged))
+    return written
 
 
 # --------------------------------------------------------------------------- tables

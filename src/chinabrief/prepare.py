@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import events, fileio, manifest, mining, prices, provenance
+from . import events, fileio, manifest, mining, prices, provenance, publish
 from .config import Paths
 from .exceptions import MissingInputError
 
@@ -52,6 +52,7 @@ def latest_date(*columns: pd.Series) -> pd.Timestamp | None:
 def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_priority: list[str],
             cutoff_hour_utc: int) -> Prepared:
     """Build every processed table from ``data/raw`` (nothing is written; see :func:`write`)."""
+    publish.settle(paths)  # a complete data/raw only (see publish.py)
     entries = manifest.read(paths.raw)
     universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
     wanted = universe_tokens(paths, tokens, include_extended)
@@ -89,7 +90,9 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
     """Validate every processed table, then write them (each atomically) and the data dictionary.
 
     Every table is checked against its schema (:mod:`chinabrief.schemas`) before any file is
-    written, so a violation writes nothing. Returns the written paths relative to the root.
+    written, so a violation writes nothing. The tables are one set (:mod:`chinabrief.publish`):
+    a failure part-way (a full disk) leaves the previous tables. Returns the published paths
+    relative to the root.
     """
     from . import schemas  # pandera is heavy; the analysis stages only read (see load)
 
@@ -111,15 +114,16 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
         as_of = latest_date(prepared.prices_daily["date"], prepared.prices_hourly["timestamp"])
     for name, frame in targets.items():
         schemas.validate(name, frame, as_of)
-    for name, frame in targets.items():
-        if name.endswith(".parquet"):
-            fileio.write_parquet(out / name, frame)
-        else:
-            fileio.write_csv(out / name, frame)
-    fileio.write_csv(out / schemas.DICTIONARY_FILE, schemas.data_dictionary())
-    written = [paths.relative(out / name) for name in [*targets, schemas.DICTIONARY_FILE]]
-    if prepared.parameters is not None:
-        written.append(provenance.write(paths, "prepare", prepared.parameters))
+    with publish.writing(paths, out, "prepare") as staged:
+        for name, frame in targets.items():
+            if name.endswith(".parquet"):
+                fileio.write_parquet(staged / name, frame)
+            else:
+                fileio.write_csv(staged / name, frame)
+        fileio.write_csv(staged / schemas.DICTIONARY_FILE, schemas.data_dictionary())
+        written = [paths.relative(out / name) for name in [*targets, schemas.DICTIONARY_FILE]]
+        if prepared.parameters is not None:  # in the same set: what these tables were made from
+            written.append(provenance.write(paths, "prepare", prepared.parameters, folder=staged))
     return written
 
 
@@ -145,6 +149,7 @@ def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
         When ``data/processed`` lacks a table: stages 01 and 02 have not run (or not completely);
         the message says to run ``make data`` (or the two notebooks) first.
     """
+    publish.settle(paths)  # a complete set only (see publish.py)
     out = paths.processed
     needed = [out / f"{name}.parquet" for name in ("prices_daily", "prices_hourly", "returns")]
     needed += [out / f"{name}.csv" for name in PROCESSED_CSV]

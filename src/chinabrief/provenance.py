@@ -26,11 +26,15 @@ def record_path(paths: Paths, stage: str) -> Path:
     return paths.processed / FOLDER / f"{stage}.json"
 
 
-def write(paths: Paths, stage: str, parameters: dict) -> str:
-    """Record the parameters a stage's products were made from; returns the record's path."""
-    target = record_path(paths, stage)
+def write(paths: Paths, stage: str, parameters: dict, folder: Path | None = None) -> str:
+    """Record the parameters a stage's products were made from; returns the record's path.
+
+    ``folder``: where ``data/processed`` is being written (a staging folder, so the record is
+    published with the products it describes, see :func:`chinabrief.publish.writing`).
+    """
+    target = (folder or paths.processed) / FOLDER / f"{stage}.json"
     fileio.write_json(target, {"stage": stage, "parameters": json.loads(json.dumps(parameters))})
-    return paths.relative(target)
+    return paths.relative(record_path(paths, stage))
 
 
 def differs(paths: Paths, stage: str, parameters: dict) -> bool:

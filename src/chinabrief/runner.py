@@ -1,9 +1,12 @@
 """Run one pipeline stage: validated parameters → papermill → normalise → nbconvert HTML.
 
-A stage either succeeds and replaces its brief atomically, or fails and leaves the previous brief
-in place, keeps the failed executed notebook, renders it to ``reports/failed/`` and says which
-notebook and cell failed. Every run writes a status record to ``build/status/`` that the index
-page and ``reports/run.json`` read.
+A stage publishes all or nothing (:mod:`chinabrief.publish`): the data its notebook writes, its
+executed notebook (``reports/notebooks/``), its brief and its status record (``build/status/``,
+read by the index page and ``reports/run.json``) are staged and published as one set when the
+whole notebook succeeded. A failed run publishes nothing of that: the previous brief stays, with
+the executed notebook it links to and the data it was built from; the failed executed notebook
+and its rendering go to ``reports/failed/`` (the failure page links the notebook beside it), and
+the message says which notebook and cell failed.
 
 :func:`run` is what ``python -m chinabrief run`` calls: it starts the stage's kernel first (see
 :mod:`chinabrief.kernels`), runs the per-event briefs one after another in one kernel per worker,
@@ -15,12 +18,13 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fileio
+from . import fileio, kernels, locks, publish
 from .config import Paths
 from .exceptions import StageFailedError
 from .kernels import DEATH_CAUSES, KERNEL_NAME, Kernel
@@ -55,6 +59,11 @@ class Stage:
             return None
         return self.brief.format(event_id=event_id) if event_id else self.brief
 
+    @property
+    def per_event(self) -> bool:
+        """Run once per event (in a shared kernel); such a stage writes no data files."""
+        return bool(self.brief and "{event_id}" in self.brief)
+
 
 STAGES: dict[str, Stage] = {
     stage.name: stage
@@ -76,8 +85,24 @@ STAGES: dict[str, Stage] = {
 }
 
 
-def _status(paths: Paths, record: dict) -> None:
-    fileio.write_json(paths.build / "status" / f"{record['key']}.json", record)
+def status_path(paths: Paths, key: str) -> Path:
+    """``build/status/<key>.json``: the record of a run's last build."""
+    return paths.build / "status" / f"{key}.json"
+
+
+def connection_dir(paths: Paths) -> Path:
+    """``build/kernels/``: the kernels' connection files (they hold the kernels' keys)."""
+    return paths.build / "kernels"
+
+
+def start_kernel(paths: Paths, stage: Stage) -> Kernel:
+    """Start a stage's kernel: connection file under ``build/kernels/``; a stage that runs once
+    (not per event) is told its transaction's staging folder (``$CHINABRIEF_STAGING``), where its
+    notebook's writers put the data files (see :func:`chinabrief.publish.writing`)."""
+    env = {k: v for k, v in os.environ.items() if k != publish.STAGING_ENV}
+    if not stage.per_event:
+        env[publish.STAGING_ENV] = str(publish.Transaction(paths, stage.key()).files)
+    return Kernel.start(paths.notebooks, stage.warm, env=env, connection_dir=connection_dir(paths))
 
 
 def run_stage(
@@ -124,16 +149,37 @@ def run_stage(
     stage = STAGES[stage_name]
     own_kernel = kernel is None
     if own_kernel:
-        kernel = Kernel.start(paths.notebooks, stage.warm)
+        kernel = start_kernel(paths, stage)
+    interrupted = True
     try:
-        return _execute(paths, stage, parameters, event_id, cell_timeout, kernel, last_run or own_kernel)
+        record = _execute(paths, stage, parameters, event_id, cell_timeout, kernel, last_run or own_kernel)
+        interrupted = False
+        return record
+    except StageFailedError:
+        interrupted = False
+        raise
     finally:
         if own_kernel:
-            kernel.shutdown()
+            kernel.shutdown(now=interrupted)
 
 
 def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
              kernel: Kernel, last_run: bool) -> dict:
+    key = stage.key(event_id)
+    transaction = publish.Transaction(paths, key).begin()  # the kernel stages its data files here
+    done = False
+    try:
+        record = _execute_in(paths, stage, parameters, event_id, cell_timeout, kernel, last_run, transaction)
+        done = True
+        return record
+    finally:
+        if not done:  # failed or interrupted: the kernel may still be writing; it is not reused anyway
+            kernel.shutdown(now=True)
+        transaction.abort()  # whatever was not published is discarded
+
+
+def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
+                kernel: Kernel, last_run: bool, transaction: publish.Transaction) -> dict:
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -145,9 +191,11 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
         parameters = {**parameters, "event_id": event_id}
     source = paths.notebooks / stage.notebook
     executed = paths.executed / stage.executed_name(event_id)
-    scratch = paths.build / "tmp" / stage.executed_name(event_id)
+    scratch = transaction.folder / "scratch" / stage.executed_name(event_id)
     scratch.parent.mkdir(parents=True, exist_ok=True)
     brief_rel = stage.brief_path(event_id)
+    failed_html = paths.reports / "failed" / f"{key}.html"
+    failed_notebook = paths.reports / "failed" / executed.name
     record = {"stage": stage.name, "key": key, "notebook": paths.relative(executed),
               "brief": f"reports/{brief_rel}" if brief_rel else None, "title": stage.title,
               "event_id": event_id}
@@ -184,43 +232,63 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
     nb = nbformat.read(scratch, as_version=4) if scratch.exists() else None
     if nb is not None:
         export.normalise(nb, paths.root)
-        export.write_notebook(nb, executed)
         scratch.unlink()
 
     if error is not None:
-        failed_html = paths.reports / "failed" / f"{key}.html"
-        if nb is not None:
-            fileio.write_text(failed_html, export.to_html(
-                nb, title=f"FAILED: {stage.title}", index_href="../index.html",
-                notebook_href=f"../notebooks/{executed.name}", notebook_name=executed.name,
-            ))
+        # Nothing the run staged is published: the previous brief keeps its notebook and data.
+        # The failure's own set (its notebook, its page, the record) is added beside it. The
+        # kernel goes first: after a timeout it may still be writing into the staging folder.
+        kernel.shutdown(now=True)
+        transaction.abort()
+        failure = publish.Transaction(paths, key).begin()
         record.update(status="failed", seconds=seconds, error=error,
+                      notebook=paths.relative(executed) if executed.is_file() else None,
+                      failed_notebook=paths.relative(failed_notebook) if nb is not None else None,
                       failed_html=paths.relative(failed_html) if nb is not None else None)
-        _status(paths, record)
+        try:
+            if nb is not None:
+                export.write_notebook(nb, failure.path(failed_notebook))
+                fileio.write_text(failure.path(failed_html), export.to_html(
+                    nb, title=f"FAILED: {stage.title}", index_href="../index.html",
+                    notebook_href=failed_notebook.name, notebook_name=failed_notebook.name,
+                ))
+            fileio.write_json(failure.path(status_path(paths, key)), record)
+            remove = [] if nb is not None else [failed_html, failed_notebook]  # an earlier failure's, now stale
+            failure.publish(remove=remove, keep_previous=True)
+            kept = (f"Executed notebook kept at {paths.relative(failed_notebook)}" if nb is not None
+                    else "No executed notebook")
+        except OSError as exc:  # a full disk: the failure itself could not be recorded
+            failure.abort()
+            kept = f"The failure could not be recorded ({exc})"
         raise StageFailedError(
             f"stage '{key}' failed: notebook {paths.relative(source)}, {error.rstrip('.')}. "
-            f"Executed notebook kept at {paths.relative(executed)}; the previous brief is unchanged."
+            f"{kept}; the previous brief is unchanged."
         )
 
-    record.update(status="ok", seconds=seconds, error=None)
-    return _publish(paths, stage, nb, executed, brief_rel, record)
-
-
-def _publish(paths: Paths, stage: Stage, nb, executed: Path, brief_rel: str | None, record: dict) -> dict:
-    """Export a successful run's brief, write its status record, drop a stale failure page."""
-    from . import export
-
     if brief_rel:
-        up = "../" * brief_rel.count("/")
+        depth = brief_rel.count("/")
+        up = "../" * depth
         title = export.title_of(nb, stage.title)
         html = export.to_html(
             nb, title=title, index_href=f"{up}index.html",
             notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name,
         )
-        fileio.write_text(paths.reports / brief_rel, html)
         record.update(title=title, **export.summary_of(nb))  # what the index shows of this brief
-    _status(paths, record)
-    (paths.reports / "failed" / f"{record['key']}.html").unlink(missing_ok=True)  # a failure page is stale now
+    record.update(status="ok", seconds=seconds, error=None)
+    try:
+        export.write_notebook(nb, transaction.path(executed))
+        if brief_rel:
+            fileio.write_text(transaction.path(paths.reports / brief_rel), html)
+        fileio.write_json(transaction.path(status_path(paths, key)), record)
+        # one set: data, notebook, brief, record; an earlier failure's pages are stale now
+        transaction.publish(remove=[failed_html, failed_notebook])
+    except OSError as exc:  # a full disk, a read-only folder: the set is not published
+        committed = (transaction.folder / publish.COMMIT).is_file()
+        raise StageFailedError(
+            f"stage '{key}' ran, but its products could not be published: {exc}. " +
+            ("They are committed; the next build completes their publication." if committed
+             else "Nothing was published; the previous brief is unchanged.")
+        ) from exc
     return record
 
 
@@ -242,13 +310,29 @@ def republish(paths: Paths, stage_name: str, parameters: dict, changed: list[str
         return None
     started = time.monotonic()
     nb = export.normalise(reuse.carry_outputs(source, executed), paths.root)
-    export.write_notebook(nb, executed)
     brief_rel = stage.brief_path()
-    record = {"stage": stage.name, "key": stage.key(), "notebook": paths.relative(executed),
+    key = stage.key()
+    record = {"stage": stage.name, "key": key, "notebook": paths.relative(executed),
               "brief": f"reports/{brief_rel}" if brief_rel else None, "title": stage.title, "event_id": None,
               "kernel_run": 0, "kernel_wait_seconds": 0.0, "execute_seconds": 0.0, "outputs_reused": True}
-    record.update(status="ok", seconds=round(time.monotonic() - started, 2), error=None)
-    return _publish(paths, stage, nb, executed, brief_rel, record)
+    transaction = publish.Transaction(paths, key).begin()
+    try:
+        if brief_rel:
+            up = "../" * brief_rel.count("/")
+            title = export.title_of(nb, stage.title)
+            html = export.to_html(nb, title=title, index_href=f"{up}index.html",
+                                  notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name)
+            fileio.write_text(transaction.path(paths.reports / brief_rel), html)
+            record.update(title=title, **export.summary_of(nb))
+        record.update(status="ok", seconds=round(time.monotonic() - started, 2), error=None)
+        export.write_notebook(nb, transaction.path(executed))
+        fileio.write_json(transaction.path(status_path(paths, key)), record)
+        # keep_previous: the set's data files (the last run's) stay published beside the new brief
+        transaction.publish(remove=[paths.reports / "failed" / f"{key}.html",
+                                    paths.reports / "failed" / executed.name], keep_previous=True)
+    finally:
+        transaction.abort()
+    return record
 
 
 def load_stage_params(path: Path) -> dict:
@@ -299,9 +383,12 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
     A run that fails, or a kernel that cannot be reset, costs a fresh kernel for the next run;
     the remaining runs are still tried.
     """
+    global _busy
     stage = STAGES[stage_name]
     errors: list[str] = []
     kernel: Kernel | None = None
+    interrupted = True
+    _busy = True
     try:
         for n, event_id in enumerate(event_ids, start=1):
             if kernel is not None and kernel.runs:
@@ -312,7 +399,7 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
                     kernel = None
             if kernel is None:  # started before run_stage imports papermill: it boots meanwhile
                 try:
-                    kernel = Kernel.start(paths.notebooks, stage.warm)
+                    kernel = start_kernel(paths, stage)
                 except StageFailedError as exc:
                     errors.append(f"stage '{stage.key(event_id)}' failed: {exc}")
                     continue
@@ -323,10 +410,29 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
                 errors.append(str(exc))
                 kernel.shutdown()  # a kernel that saw a failure (or a timeout still running) is not reused
                 kernel = None
+        interrupted = False
     finally:
         if kernel is not None:
-            kernel.shutdown()
+            kernel.shutdown(now=interrupted)  # interrupted (Ctrl-C, SIGTERM): killed at once
+        _busy = False
     return errors
+
+
+#: Whether this (worker) process is running a group of runs (see _worker_signal).
+_busy = False
+
+
+def _worker_signal(signum: int, frame) -> None:
+    """A worker told to stop (SIGTERM from the runner, SIGINT from Ctrl-C): a busy one unwinds
+    (its kernel is killed, its unpublished staging folder discarded); an idle one just exits."""
+    import logging
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not _busy:
+        os._exit(128 + signum)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)  # the cell task ends with the killed kernel
+    raise KeyboardInterrupt
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -336,6 +442,9 @@ def _exit_with_parent(parent_pid: int) -> None:
     on their own (ipykernel watches its parent, ``JPY_PARENT_PID``).
     """
     import threading
+
+    signal.signal(signal.SIGTERM, _worker_signal)
+    signal.signal(signal.SIGINT, _worker_signal)
 
     def watch() -> None:
         while os.getppid() == parent_pid:
@@ -370,6 +479,9 @@ def run(paths: Paths, stage_name: str, parameters: dict, *, event_ids: list[str]
     StageFailedError
         After every run has been tried, if any failed (the message lists each failure).
     """
+    locks.check(paths.build)  # a runner started beside a running build stops here
+    publish.recover(paths)  # complete or discard what a killed run left (see publish.py)
+    kernels.sweep(connection_dir(paths))  # connection files of killed runners
     ids: list[str | None] = list(dict.fromkeys(event_ids)) if event_ids else [None]  # each id once
     workers = max(1, min(jobs, len(ids)))
     groups = [ids[i::workers] for i in range(workers)]
@@ -382,12 +494,17 @@ def run(paths: Paths, stage_name: str, parameters: dict, *, event_ids: list[str]
             futures = [pool.submit(_run_group, paths, stage_name, parameters, group, cell_timeout)
                        for group in groups]
             errors = []
-            for group, future in zip(groups, futures):
-                try:
-                    errors += future.result()
-                except Exception as exc:  # the worker crashed (e.g. killed): its runs are unaccounted for
-                    errors.append(f"the worker running {', '.join(map(str, group))} stopped: "
-                                  f"{type(exc).__name__}: {exc or 'no message'}")
+            try:
+                for group, future in zip(groups, futures):
+                    try:
+                        errors += future.result()
+                    except Exception as exc:  # the worker crashed (e.g. killed): its runs are unaccounted for
+                        errors.append(f"the worker running {', '.join(map(str, group))} stopped: "
+                                      f"{type(exc).__name__}: {exc or 'no message'}")
+            except BaseException:  # interrupted (Ctrl-C, SIGTERM): the workers stop and clean up too
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+                raise
     if len(errors) == 1:
         raise StageFailedError(errors[0])
     if errors:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import prepare, provenance, reactions, token_study
+from . import prepare, reactions, token_study
 from .config import Paths
 from .eventstudy import EventStudyResult
 from .exceptions import ParameterError
@@ -247,7 +247,7 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
 
 def write(P: Paths, r: TokenReactions) -> list[str]:
     """Write the event-study tables to ``data/processed/event_study/``; return their paths."""
-    return token_study.write(P, r.result) + [provenance.write(P, "token_reactions", r.parameters)]
+    return token_study.write(P, r.result, made_from=r.parameters)
 
 
 # --------------------------------------------------------------------------- facts for the text

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import fileio, reactions
+from . import fileio, provenance, publish, reactions
 from .config import Paths
 from .eventstudy import EventStudyResult, run_event_study
 
@@ -50,16 +50,23 @@ def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estim
     return result
 
 
-def write(paths: Paths, result: EventStudyResult) -> list[str]:
-    """Write the event-study tables (each atomically) and return their paths."""
+def write(paths: Paths, result: EventStudyResult, made_from: dict | None = None) -> list[str]:
+    """Write the event-study tables (one set, see :mod:`chinabrief.publish`) and return their paths.
+
+    ``made_from``: the stage parameters, recorded in the same set (:mod:`chinabrief.provenance`).
+    """
     out = paths.processed / "event_study"
-    fileio.write_parquet(out / "abnormal_returns.parquet", result.abnormal_returns)
-    fileio.write_csv(out / "car.csv", result.car)
-    fileio.write_csv(out / "caar.csv", result.caar)
-    fileio.write_csv(out / "exclusions.csv", result.exclusions)
-    fileio.write_json(out / "params.json", result.params)
     names = ["abnormal_returns.parquet", "car.csv", "caar.csv", "exclusions.csv", "params.json"]
-    return [paths.relative(out / n) for n in names]
+    written = [paths.relative(out / n) for n in names]
+    with publish.writing(paths, paths.processed, "token_reactions") as staged:
+        fileio.write_parquet(staged / "event_study" / "abnormal_returns.parquet", result.abnormal_returns)
+        fileio.write_csv(staged / "event_study" / "car.csv", result.car)
+        fileio.write_csv(staged / "event_study" / "caar.csv", result.caar)
+        fileio.write_csv(staged / "event_study" / "exclusions.csv", result.exclusions)
+        fileio.write_json(staged / "event_study" / "params.json", result.params)
+        if made_from is not None:
+            written.append(provenance.write(paths, "token_reactions", made_from, folder=staged))
+    return written
 
 
 def car_matrix(result: EventStudyResult, catalogue: pd.DataFrame, tokens: list[str],
