@@ -81,7 +81,10 @@ def _cmd_run(args) -> int:
     except ChinaBriefError:
         from . import index
 
-        index.build(p)  # the index links the failed notebook; previous briefs stay in place
+        try:
+            index.build(p)  # the index links the failed notebook; previous briefs stay in place
+        except (ChinaBriefError, OSError) as exc:  # e.g. reports/ read-only: the first error is the news
+            print(f"[chinabrief] note: the index was not updated either ({exc})", file=sys.stderr, flush=True)
         raise
     return 0
 
@@ -156,5 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except ChinaBriefError as exc:
         print(f"[chinabrief] error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except OSError as exc:  # a write the helpers did not wrap: one line naming the file, no traceback
+        from pathlib import Path
+
+        from .fileio import output_error
+
+        target = Path(exc.filename) if exc.filename else Path("(unknown file)")
+        print(f"[chinabrief] error: {output_error(exc, target)}", file=sys.stderr, flush=True)
         return 1
     return 0

@@ -30,3 +30,10 @@ class SourceError(ChinaBriefError):
 
 class StageFailedError(ChinaBriefError):
     """A notebook stage failed; the message names the notebook, the cell and the error."""
+
+
+class OutputError(ChinaBriefError):
+    """An output could not be written: a read-only folder, a full disk, a missing permission.
+
+    The message names the file being written (or the folder) and the cause.
+    """

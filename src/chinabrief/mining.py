@@ -90,6 +90,17 @@ def iso3(country: str) -> str | None:
         ) from None
 
 
+def _iso3_column(countries: pd.Series, path: Path | str, column: str) -> list[str | None]:
+    """:func:`iso3` of every row; an unknown country is named with its file, line and column."""
+    out = []
+    for index, country in countries.items():
+        try:
+            out.append(iso3(country))
+        except InputFormatError as exc:
+            raise InputFormatError(f"{path}:{index + 2}: column '{column}': {exc}") from None
+    return out
+
+
 def _require_columns(frame: pd.DataFrame, path: Path | str, need: list[str]) -> None:
     missing = [c for c in need if c not in frame.columns]
     if missing:
@@ -180,7 +191,7 @@ def read_countries(path: Path) -> pd.DataFrame:
     out = pd.DataFrame({
         "date": _dates(frame["date"], path, "date"),
         "country": frame["country"].str.rstrip(" *").str.strip(),
-        "iso3": [iso3(c) for c in frame["country"]],
+        "iso3": _iso3_column(frame["country"], path, "country"),
         "share_pct": _numeric(frame[share_col], path, share_col),
         "hashrate_ehs": _numeric(frame[ehs_col], path, ehs_col),
         "vpn_caveat": frame["country"].str.strip().str.endswith("*"),
@@ -203,7 +214,7 @@ def read_countries_v110(path: Path) -> pd.DataFrame:
     out = pd.DataFrame({
         "date": _dates(frame["Date"], path, "Date"),
         "country": frame["Country"],
-        "iso3": [iso3(c) for c in frame["Country"]],
+        "iso3": _iso3_column(frame["Country"], path, "Country"),
         "share_pct": _numeric(frame[share_col], path, share_col),
     })
     check_sums(out, path, "share_pct", share_col)
