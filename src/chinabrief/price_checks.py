@@ -131,7 +131,7 @@ def disagreement(daily: pd.DataFrame, pct: float) -> pd.DataFrame:
     for i, a in enumerate(sources):
         for b in sources[i + 1:]:
             left, right = keyed[a], keyed[b]
-            both = left.join(right, how="inner", lsuffix="_a", rsuffix="_b")
+            both = left.join(right, how="inner", suffixes=("_a", "_b"))
             if both.empty:
                 continue
             diff = (both["close_b"] / both["close_a"] - 1.0).abs() * 100.0
