@@ -35,13 +35,13 @@ SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py param
   fileio.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
-SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
+SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py price_checks.py events.py mining.py quality.py manifest.py) \
   $(wildcard $(PKG)/schemas.py)
-SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.py events.py token_study.py) \
+SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py quality.py reactions.py manifest.py events.py token_study.py) \
   $(wildcard $(PKG)/eventstudy/*.py)
 SRC_TOKENS := $(SRC_ANALYSIS) $(PKG)/token_brief.py
 SRC_EVENT := $(SRC_ANALYSIS) $(PKG)/event_brief.py $(PKG)/token_brief.py
-SRC_MINING := $(addprefix $(PKG)/,prepare.py quality.py manifest.py mining.py sources/ccaf.py) \
+SRC_MINING := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py quality.py manifest.py mining.py sources/ccaf.py) \
   $(wildcard $(PKG)/mining_brief.py $(PKG)/maps.py $(PKG)/mining_charts.py) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
 
