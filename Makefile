@@ -112,6 +112,9 @@ else ifneq ($(wildcard $(PY)),)
 include $(PARAMS_DIR)/plan.mk
 $(PARAMS_DIR)/plan.mk: FORCE
 	@$(PY) -m chinabrief params --dir $(PARAMS_DIR) --plan $@
+else
+# A dry run before .venv exists: nothing can validate; every stage is planned.
+$(PARAMS_DIR)/%.json: ;
 endif
 endif
 

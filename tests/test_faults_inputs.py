@@ -226,6 +226,14 @@ def test_every_metacharacter_through_PARAMS_arrives_verbatim(checkout, tmp_path,
 
 
 @needs_snapshot
+def test_unknown_token_stops_make_report_before_any_stage(checkout):
+    done = make(checkout, "report", f"SNAPSHOT={SNAPSHOT}", "TOKENS=TRX,XYZ")
+    assert done.returncode != 0
+    assert "tokens: not in the token universe data/universe.csv" in done.stderr and "'XYZ'" in done.stderr
+    assert "ok in" not in done.stdout and not (checkout / "build/stamps").exists()
+
+
+@needs_snapshot
 def test_tokens_with_a_space_reach_the_stage_files(checkout):
     done = make(checkout, "build/params/params.mk", f"SNAPSHOT={SNAPSHOT}", "TOKENS=TRX, NEO")
     assert done.returncode == 0, done.stderr
