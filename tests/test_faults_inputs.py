@@ -234,6 +234,19 @@ def test_unknown_token_stops_make_report_before_any_stage(checkout):
 
 
 @needs_snapshot
+def test_invalid_params_yaml_stops_make_with_one_line(checkout):
+    text = (checkout / "params.yaml").read_text()
+    try:
+        (checkout / "params.yaml").write_text(text.replace("benchmark: BTC", "benchmark: [BTC"))
+        done = make(checkout, "build/params/params.mk", f"SNAPSHOT={SNAPSHOT}")
+        assert done.returncode != 0 and "Traceback" not in done.stderr
+        line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("benchmark:"))
+        assert f"params.yaml:{line + 1}:" in done.stderr and "invalid YAML" in done.stderr
+    finally:
+        (checkout / "params.yaml").write_text(text)
+
+
+@needs_snapshot
 def test_tokens_with_a_space_reach_the_stage_files(checkout):
     done = make(checkout, "build/params/params.mk", f"SNAPSHOT={SNAPSHOT}", "TOKENS=TRX, NEO")
     assert done.returncode == 0, done.stderr

@@ -242,6 +242,9 @@ def read_yaml(params_file: Path) -> dict[str, Any]:
         where = f"{params_file}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(params_file)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         context = getattr(exc, "context", None)
+        start = getattr(exc, "context_mark", None)
+        if context and start is not None:
+            context += f" that starts at line {start.line + 1}, column {start.column + 1}"
         raise ParameterError(f"{where}: invalid YAML: {problem}" + (f" ({context})" if context else "")
                              + " (rule: params.yaml is a mapping of 'name: value' lines)") from None
     except UnicodeDecodeError as exc:
