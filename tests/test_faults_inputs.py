@@ -233,6 +233,15 @@ def test_unknown_token_stops_make_report_before_any_stage(checkout):
     assert "ok in" not in done.stdout and not (checkout / "build/stamps").exists()
 
 
+def test_no_snapshot_stops_before_the_venv_is_set_up(tmp_path):
+    bare = verify.copy_checkout(ROOT, tmp_path / "bare")
+    (bare / ".venv").unlink()
+    done = make(bare, "report", "SNAPSHOT=/no where/$(shell touch x)")
+    assert done.returncode != 0
+    assert "no data snapshot at '/no where/$(shell touch x)' (no SHA256SUMS there)" in done.stderr
+    assert not (bare / ".venv").exists() and not (bare / "x").exists()
+
+
 @needs_snapshot
 def test_invalid_params_yaml_stops_make_with_one_line(checkout):
     text = (checkout / "params.yaml").read_text()
