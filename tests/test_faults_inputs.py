@@ -431,6 +431,19 @@ def test_schema_failures_name_the_source_file_and_line():
     assert "column 'close', source line(s) data/raw/prices/binance_spot_1d/TRXUSDT.csv:2002 (row 1): rule greater_than(0)" in str(info.value)
 
 
+def test_mining_schema_failures_name_the_ccaf_line(tmp_path):
+    path = tmp_path / "ccaf_mining_countries.csv"
+    path.write_text("date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S\n"
+                    "2020-01-01,Mainland China,30%,1\n2020-01-01,United States,40%,1\n2020-01-01,Mainland China,30%,1\n")
+    countries, lines = mining.read_countries(path, with_lines=True)
+    origin = pd.DataFrame({"file": "data/raw/mining/ccaf_mining_countries.csv", "line": lines})
+    with pytest.raises(InputFormatError) as info:
+        schemas.validate("mining_countries", countries, "2020-01-01", provenance=origin)
+    message = str(info.value)
+    assert "unique key (date, country)" in message
+    assert "data/raw/mining/ccaf_mining_countries.csv:2 (row " in message and "ccaf_mining_countries.csv:4 (row " in message
+
+
 def test_an_unknown_country_names_file_line_and_column(tmp_path):
     path = tmp_path / "ccaf_mining_countries.csv"
     path.write_text("date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S\n"

@@ -89,13 +89,14 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     keyed = pd.concat([daily[["token", "date"]], daily_origin], axis=1)  # a return is traced to its day's close
     returns_origin = returns[["token", "date"]].merge(keyed, on=["token", "date"], how="left")[daily_origin.columns]
     by_kind = {e.kind: paths.raw / e.path for e in entries}
-    countries = mining.read_countries(by_kind["ccaf_mining_countries"])
+    shown = {e.kind: f"data/raw/{e.path}" for e in entries}
+    countries, country_lines = mining.read_countries(by_kind["ccaf_mining_countries"], with_lines=True)
     if "ccaf_mining_countries_v110" in by_kind:  # the snapshot has both formats; live runs only v1.2.0
         cross = mining.cross_check(countries, mining.read_countries_v110(by_kind["ccaf_mining_countries_v110"]))
     else:
         cross = pd.DataFrame({"months_compared": pd.Series(dtype="int64"), "rows_compared": pd.Series(dtype="int64"),
                               "max_abs_diff_pct": pd.Series(dtype="float64")})
-    provinces = mining.read_provinces(by_kind["ccaf_mining_provinces"], countries)
+    provinces, province_lines = mining.read_provinces(by_kind["ccaf_mining_provinces"], countries, with_lines=True)
     catalogue = events.assign_day0(events.load_catalogue(paths.events), cutoff_hour_utc)
     return Prepared(
         prices_daily=daily,
@@ -111,7 +112,9 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         manifest=pd.DataFrame([e.__dict__ for e in entries]),
         price_checks=checks,
         ignored=manifest.read_ignored(paths.raw),
-        provenance={"prices_daily": daily_origin, "prices_hourly": hourly_origin, "returns": returns_origin},
+        provenance={"prices_daily": daily_origin, "prices_hourly": hourly_origin, "returns": returns_origin,
+                    "mining_countries": pd.DataFrame({"file": shown["ccaf_mining_countries"], "line": country_lines}),
+                    "mining_provinces": pd.DataFrame({"file": shown["ccaf_mining_provinces"], "line": province_lines})},
         as_of=latest_date(all_daily["date"], all_hourly["timestamp"], countries["date"], provinces["date"]),
     )
 
