@@ -7,7 +7,6 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-SNAPSHOT ?= ../shared/data
 PYTHON3 ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,29 +18,32 @@ PARAMS_DIR := build/params
 
 # Parameter overrides from the command line, e.g. `make report TOKENS=TRX,NEO BENCHMARK=ETH`.
 # Any other parameter: `make report PARAMS="min_estimation_obs=90 cutoff_hour_utc=21"`.
-OVERRIDES := --set snapshot=$(SNAPSHOT) \
-  $(if $(SOURCE),--set source=$(SOURCE)) \
-  $(if $(TOKENS),--set tokens=$(TOKENS)) \
-  $(if $(BENCHMARK),--set benchmark=$(BENCHMARK)) \
-  $(if $(MINING_MONTH),--set mining_month=$(MINING_MONTH)) \
-  $(if $(CUTOFF_HOUR),--set cutoff_hour_utc=$(CUTOFF_HOUR)) \
-  $(if $(EVENTS),--set focus_events=$(EVENTS)) \
-  $(foreach p,$(PARAMS),--set $(p))
+# No shell and no make expansion ever sees their values: each one's raw text ($(value), so even
+# `$(shell ...)` stays text) is exported to the runner as CHINABRIEF_MAKE_<NAME> and read by
+# `python -m chinabrief params`, which validates it (src/chinabrief/params.py). No recipe names
+# them. SNAPSHOT, when not given, is params.yaml's `snapshot:`.
+PARAM_VARS := SNAPSHOT SOURCE TOKENS BENCHMARK MINING_MONTH CUTOFF_HOUR EVENTS PARAMS
+$(foreach v,$(PARAM_VARS),$(eval export CHINABRIEF_MAKE_$(v) := $$(value $(v))))
+# make exports command-line variables to recipes itself, expanding them on the way: not these.
+unexport $(PARAM_VARS)
+
+# `make -n` (also -q, -t) runs no stage and rewrites no stage parameter file (see plan.mk below).
+DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS)))$(findstring t,$(firstword -$(MAKEFLAGS))),yes)
 
 # --- what each stage imports (a change to any of these re-runs the stage) -------------------
 SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
   fileio.py publish.py locks.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
-SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
+SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py price_checks.py events.py mining.py quality.py manifest.py) \
   $(wildcard $(PKG)/schemas.py)
 SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
   $(PKG)/data_sources.py
-SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py reactions.py manifest.py events.py token_study.py plots.py) \
+SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py reactions.py manifest.py events.py token_study.py plots.py) \
   $(wildcard $(PKG)/eventstudy/*.py) $(SRC_RENDER)
 SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
 SRC_EVENT := $(SRC_TOKENS) $(PKG)/event_reaction.py
-SRC_MINING := $(addprefix $(PKG)/,prepare.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
+SRC_MINING := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
   $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
 
@@ -76,7 +78,7 @@ bench: $(INSTALLED) ## Benchmarks: event-study scale run, then cold/no-op/one-pa
 
 .PHONY: verify
 verify: $(INSTALLED) ## Build twice in fresh copies and compare every output byte
-	$(PY) -m chinabrief verify --snapshot $(abspath $(SNAPSHOT))
+	$(PY) -m chinabrief verify
 
 .PHONY: clean
 clean: ## Remove generated data, reports and build records (keeps .venv)
@@ -88,7 +90,9 @@ distclean: clean ## Also remove .venv
 	rm -rf $(VENV)
 
 # --- environment --------------------------------------------------------------------------
+# No snapshot: stop at once, before setting anything up (live runs need none; standard library only).
 $(INSTALLED): requirements.lock pyproject.toml
+	$(if $(NEEDS_PARAMS),@$(PYTHON3) src/chinabrief/precheck.py)
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[test]'
@@ -97,23 +101,28 @@ $(INSTALLED): requirements.lock pyproject.toml
 # --- parameters: validated once per make run; files rewritten only when their content changes
 NEEDS_PARAMS := $(filter-out help test lab clean distclean bench verify,$(MAKECMDGOALS))
 ifneq ($(NEEDS_PARAMS),)
-# No snapshot: stop at once, before setting anything up (live runs need none).
-LIVE := $(or $(filter live,$(SOURCE)),$(shell grep -Eq '^source:[[:space:]]*live' params.yaml && echo live))
-ifeq ($(LIVE)$(wildcard $(SNAPSHOT)/SHA256SUMS),)
-$(error No data snapshot at '$(SNAPSHOT)' (no SHA256SUMS there). Point SNAPSHOT at the snapshot folder, e.g. `make report SNAPSHOT=/path/to/shared/data`, or fetch live data with `make data SOURCE=live`)
-endif
+ifeq ($(DRY_RUN),)
 include $(PARAMS_DIR)/params.mk
-endif
-
 # params.mk carries a digest of every stage file, so it changes (and make re-reads the graph)
 # exactly when a parameter does; the stage files themselves have no rule on purpose.
 # First of all, this make takes the build lock (build/lock, held until it exits; see
 # src/chinabrief/locks.py): a second build in this checkout stops here, naming the first.
-# A dry run (`make -n`, which still remakes this file) takes no lock.
-DRY_RUN := $(findstring n,$(filter-out --%,$(firstword -$(MAKEFLAGS))))
+# A dry run has no such rule (below): it takes no lock.
 $(PARAMS_DIR)/params.mk: FORCE | $(INSTALLED)
-	@$(if $(DRY_RUN),:,$(PY) -m chinabrief lock --holder $$PPID)
-	@$(PY) -m chinabrief params --dir $(PARAMS_DIR) $(OVERRIDES)
+	@$(PY) -m chinabrief lock --holder $$PPID
+	@$(PY) -m chinabrief params --dir $(PARAMS_DIR)
+else ifneq ($(wildcard $(PY)),)
+# A dry run validates the parameters too (make remakes included makefiles even under -n; the
+# values travel in the environment, no shell sees them) but writes no stage file: only plan.mk,
+# which marks the stage files that would change, so the plan shows what a real run would do.
+include $(PARAMS_DIR)/plan.mk
+$(PARAMS_DIR)/plan.mk: FORCE
+	@$(PY) -m chinabrief params --dir $(PARAMS_DIR) --plan $@
+else
+# A dry run before .venv exists: nothing can validate; every stage is planned.
+$(PARAMS_DIR)/%.json: ;
+endif
+endif
 
 .PHONY: FORCE
 FORCE:

@@ -25,6 +25,7 @@ def project(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "Makefile", root / "Makefile")
     (root / "data/events").mkdir(parents=True)
     shutil.copy(ROOT / "data/events/us_china_trade_2025.csv", root / "data/events/us_china_trade_2025.csv")
+    shutil.copy(ROOT / "data/universe.csv", root / "data/universe.csv")
     return root
 
 

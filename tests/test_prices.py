@@ -74,7 +74,7 @@ def test_binance_daily_with_repeated_open_time_header(tmp_path):
     kept = raw[prices.BINANCE_1D_COLUMNS]
     assert list(kept.columns) == prices.BINANCE_1D_COLUMNS and len(kept.columns) == 12
     out = prices.read_binance_daily(path, KNOWN)
-    assert list(out.columns) == prices.DAILY_COLUMNS
+    assert list(out.columns) == prices.DAILY_COLUMNS + prices.PROVENANCE_COLUMNS
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-01", "2025-01-02", "2025-01-03"]
     assert out["close"].tolist() == [1.2, 1.25, 1.3]
     assert out["open"].tolist() == [1.0, 1.2, 1.25]
@@ -107,7 +107,9 @@ def test_bybit_two_different_rows_on_one_date(tmp_path):
     with pytest.raises(InputFormatError) as info:
         prices.read_bybit_daily(path, KNOWN)
     assert str(path) in str(info.value)
-    assert "['2025-01-02']" in str(info.value) and "one candle per day" in str(info.value)
+    message = str(info.value)
+    assert "NEOUSDT.csv: 1 date(s) with conflicting rows (rule: one row per date" in message
+    assert "2025-01-02 (line 3: open 11.0, " in message and "; line 4: open 11.5" in message
 
 
 # --- CoinGecko ----------------------------------------------------------------------------------
@@ -147,7 +149,7 @@ def test_no_gaps_gives_an_empty_typed_table():
 
 def test_unattributed_ticker_must_match_the_file(tmp_path):
     path = unattributed_file(tmp_path, "NEO", ["2025-01-01"], [1.0], name="OKB.csv")
-    with pytest.raises(InputFormatError, match=r"column 'ticker' holds \['NEO'\], expected only 'OKB'"):
+    with pytest.raises(InputFormatError, match=r"OKB.csv: column 'ticker' holds \['NEO'\] at line\(s\) \[2\], expected only 'OKB'"):
         prices.read_unattributed(path, KNOWN)
 
 
@@ -187,7 +189,7 @@ def test_hourly_reader(tmp_path):
     path = write(tmp_path / "binance_spot_1h_close" / "NEOUSDT_1h_close.csv",
                  "open_time,close\n2025-01-01 01:00:00,2.5\n2025-01-01 00:00:00,2.0\n")
     out = prices.read_binance_hourly(path, KNOWN)
-    assert list(out.columns) == prices.HOURLY_COLUMNS
+    assert list(out.columns) == prices.HOURLY_COLUMNS + prices.PROVENANCE_COLUMNS
     assert out["timestamp"].dt.strftime("%H:%M").tolist() == ["00:00", "01:00"]  # sorted
     assert out["close"].tolist() == [2.0, 2.5] and set(out["token"]) == {"NEO"}
 

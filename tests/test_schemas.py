@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from chinabrief import events, prepare, prices, schemas
+from chinabrief import events, prepare, price_checks, prices, schemas
 from chinabrief.config import Paths
 from chinabrief.exceptions import InputFormatError
 
@@ -101,6 +101,7 @@ def test_every_valid_synthetic_table_passes(tmp_path):
         "source_choice": p.source_choice, "price_source_agreement": p.agreement,
         "price_gaps": p.gaps, "events": p.events, "mining_countries": p.mining_countries,
         "mining_provinces": p.mining_provinces, "mining_cross_check": p.mining_cross_check,
+        "price_checks": price_checks.empty(),
     }
     assert set(tables) == set(schemas.FILES)
     for name, frame in tables.items():

@@ -127,7 +127,7 @@ def test_failed_ingest_keeps_the_previous_raw_data(tmp_path):
 def test_file_listed_but_missing(tmp_path):
     snap = make_snapshot(tmp_path)
     (snap / "reference/facts.csv").unlink()
-    with pytest.raises(ChecksumError, match=r"reference/facts.csv: listed in SHA256SUMS but missing"):
+    with pytest.raises(ChecksumError, match=r"reference/facts.csv: listed in SHA256SUMS:\d+ but missing"):
         snapshot.ingest(snap, tmp_path / "raw")
     assert files_below(tmp_path / "raw") == []
 
@@ -157,7 +157,7 @@ def test_unknown_dataset_path(tmp_path):
 
 def test_malformed_sums_line_names_the_line(tmp_path):
     snap = make_snapshot(tmp_path, sums=sums_text(FILES) + "\nnot-a-hash  prices/x.csv\n")
-    with pytest.raises(InputFormatError, match=r"SHA256SUMS: line 7 is not '<sha256>  <path>'"):
+    with pytest.raises(InputFormatError, match=r"SHA256SUMS:7: line is not '<sha256>  <path>'"):
         snapshot.read_sums(snap)
 
 
@@ -166,3 +166,31 @@ def test_kind_of():
     assert snapshot.kind_of("prices/binance_spot_1h_close/NEOUSDT_1h_close.csv") == "binance_spot_1h_close"
     with pytest.raises(InputFormatError):
         snapshot.kind_of("mining/ccaf_mining_countries.csv.bak")
+
+
+# --- the snapshot is a box -----------------------------------------------------------------------
+def test_listed_paths_are_normalised(tmp_path):
+    files = {"prices/unattributed_1d/OKB.csv": FILES["prices/unattributed_1d/OKB.csv"]}
+    digest = hashlib.sha256(files["prices/unattributed_1d/OKB.csv"]).hexdigest()
+    snap = make_snapshot(tmp_path, files, sums=f"{digest}  ./prices/binance_spot_1d/../unattributed_1d/./OKB.csv\n")
+    assert snapshot.read_sums(snap) == {"prices/unattributed_1d/OKB.csv": digest}
+
+
+def test_a_path_listed_twice_with_two_checksums(tmp_path):
+    snap = make_snapshot(tmp_path, sums=f"{'a' * 64}  ./x.csv\n{'b' * 64}  x.csv\n")
+    with pytest.raises(InputFormatError, match=r"SHA256SUMS:2: path 'x.csv' is listed again with another checksum \(first at line 1\)"):
+        snapshot.read_sums(snap)
+
+
+def test_a_checksum_that_is_not_hex(tmp_path):
+    snap = make_snapshot(tmp_path, sums=f"{'g' * 64}  ./x.csv\n")
+    with pytest.raises(InputFormatError, match=r"SHA256SUMS:1: line is not '<sha256>  <path>'"):
+        snapshot.read_sums(snap)
+
+
+def test_an_unknown_dataset_names_its_sums_line(tmp_path):
+    files = {**FILES, "notes/extra.csv": b"x\n"}
+    snap = make_snapshot(tmp_path, files)
+    line = sorted(files).index("notes/extra.csv") + 1
+    with pytest.raises(InputFormatError, match=rf"SHA256SUMS:{line}: notes/extra.csv: not a known snapshot dataset"):
+        snapshot.ingest(snap, tmp_path / "raw")

@@ -32,9 +32,16 @@ def _cmd_params(args) -> None:
     from .config import paths
     from .sources.snapshot import read_sums
 
+    import os
+    import re
+
     p = paths()
-    values = params.load(p.params, args.set)
+    values = params.load(p.params, args.set, os.environ)
+    params.check_tokens(values, p.universe)
     params.check_focus_events(values, p.events)
+    for event_id in values.focus_events:  # they go into params.mk, which make reads: plain names only
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", event_id):
+            raise params.ParameterError(f"focus_events: {event_id!r} is not a plain event id (letters, digits, . _ -)")
     if values.source == "snapshot":
         read_sums(p.resolve(values.snapshot))  # fails at once, with a message, when it is missing
     import hashlib
@@ -46,13 +53,23 @@ def _cmd_params(args) -> None:
               "(a notebook run by hand?); the stage will run again", flush=True)
     folder = p.resolve(args.dir)
     digest = hashlib.sha256()
+    stale = []
     for stage in params.STAGE_PARAMS:
         stage_file = {"parameters": params.for_stage(values, stage), "cell_timeout": values.cell_timeout}
         text = json.dumps(stage_file, indent=2, sort_keys=True) + "\n"
         digest.update(text.encode())
-        _write_if_changed(folder / f"{stage}.json", text)
-    _write_if_changed(folder / "params.mk", f"# parameters digest {digest.hexdigest()}\n"
-                                            f"FOCUS_EVENTS := {' '.join(values.focus_events)}\n")
+        target = folder / f"{stage}.json"
+        if args.plan:
+            if not target.is_file() or target.read_text() != text:
+                stale.append(f"{args.dir}/{stage}.json")
+        else:
+            _write_if_changed(target, text)
+    events = f"FOCUS_EVENTS := {' '.join(values.focus_events)}\n"
+    if args.plan:  # a dry run: the stage files stay as they are; make is told which would change
+        _write_if_changed(p.resolve(args.plan), "# plan of a dry run (make -n); no stage file was written\n"
+                          + events + "".join(f"{name}: FORCE ;\n" for name in stale))
+        return
+    _write_if_changed(folder / "params.mk", f"# parameters digest {digest.hexdigest()}\n" + events)
 
 
 def _interrupt_on_signals() -> None:
@@ -97,7 +114,10 @@ def _cmd_run(args) -> int:
     except ChinaBriefError:
         from . import index
 
-        index.build(p)  # the index links the failed notebook; previous briefs stay in place
+        try:
+            index.build(p)  # the index links the failed notebook; previous briefs stay in place
+        except (ChinaBriefError, OSError) as exc:  # e.g. reports/ read-only: the first error is the news
+            print(f"[chinabrief] note: the index was not updated either ({exc})", file=sys.stderr, flush=True)
         raise
     return 0
 
@@ -123,8 +143,13 @@ def _cmd_verify(args) -> int:
     from . import verify
     from .config import paths
 
+    import os
+
+    from . import params
+
     p = paths()
-    diffs = verify.verify(p.root, p.resolve(args.snapshot), p.resolve(args.workdir))
+    snapshot = args.snapshot or params.load(p.params, environ=os.environ).snapshot
+    diffs = verify.verify(p.root, p.resolve(snapshot), p.resolve(args.workdir))
     for line in diffs:
         print(f"[chinabrief] verify: {line}", flush=True)
     if diffs:
@@ -141,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("params", help="validate parameters; write build/params/<stage>.json and params.mk")
     cmd.add_argument("--dir", default="build/params")
     cmd.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    cmd.add_argument("--plan", default=None, metavar="FILE",
+                     help="dry run: write nothing but FILE, a makefile naming the stage files that would change")
     cmd.set_defaults(func=_cmd_params)
 
     cmd = sub.add_parser("run", help="execute one stage's notebook and publish its brief(s)")
@@ -158,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.set_defaults(func=_cmd_run)
 
     cmd = sub.add_parser("verify", help="build twice in fresh copies and compare every output byte")
-    cmd.add_argument("--snapshot", default="../shared/data")
+    cmd.add_argument("--snapshot", default=None,
+                     help="snapshot folder (default: SNAPSHOT from make, else params.yaml's snapshot)")
     cmd.add_argument("--workdir", default="build/verify")
     cmd.set_defaults(func=_cmd_verify)
 
@@ -192,4 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[chinabrief] interrupted ({name}): {_what(args)} stopped; what it had not "
               "published is discarded, the previous briefs are unchanged", file=sys.stderr, flush=True)
         return 128 + signum
+    except OSError as exc:  # a write the helpers did not wrap: one line naming the file, no traceback
+        from pathlib import Path
+
+        from .fileio import output_error
+
+        target = Path(exc.filename) if exc.filename else Path("(unknown file)")
+        print(f"[chinabrief] error: {output_error(exc, target)}", file=sys.stderr, flush=True)
+        return 1
     return 0

@@ -42,3 +42,10 @@ class BuildLockedError(ChinaBriefError):
 
 class PublishError(ChinaBriefError):
     """A stage's products could not be published as one set; the previous set is kept."""
+
+
+class OutputError(ChinaBriefError):
+    """An output could not be written: a read-only folder, a full disk, a missing permission.
+
+    The message names the file being written (or the folder) and the cause.
+    """

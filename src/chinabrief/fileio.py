@@ -3,6 +3,7 @@ half-written file or destroys the last good one."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -29,17 +30,47 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         Where to write. It is removed if the block raises.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise output_error(exc, target) from None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, target)
+    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename) not in (tmp_path, target, target.parent):
+            raise  # about another file (e.g. the source of a copy): not this write's failure
+        raise output_error(exc, target) from None
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        with contextlib.suppress(OSError):
+            if tmp_path.exists():
+                tmp_path.unlink()
+
+
+def output_error(exc: OSError, target: Path):
+    """An :class:`~chinabrief.exceptions.OutputError` naming the file being written and why.
+
+    Parameters
+    ----------
+    exc : OSError
+        What the operating system said.
+    target : Path
+        The file being written.
+    """
+    from .exceptions import OutputError
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        cause = "the disk is full (no space left on the device)"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        cause = f"the folder {target.parent} is not writable (read-only or no permission)"
+    else:
+        cause = exc.strerror or str(exc)
+    return OutputError(f"cannot write {target}: {cause} [{errno.errorcode.get(exc.errno, exc.errno)}]; "
+                       "the previous version of the file, if any, is unchanged")
 
 
 @contextlib.contextmanager

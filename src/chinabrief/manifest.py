@@ -45,12 +45,26 @@ def entry_for(raw_dir: Path, rel_path: str, kind: str, origin: str) -> Entry:
     return Entry(rel_path, fileio.sha256_file(file), file.stat().st_size, kind, origin)
 
 
-def write(raw_dir: Path, entries: list[Entry], source: str) -> Path:
-    """Write the manifest (sorted by path, so its bytes are stable) atomically."""
+def write(raw_dir: Path, entries: list[Entry], source: str, ignored: list[dict] | None = None) -> Path:
+    """Write the manifest (sorted by path, so its bytes are stable) atomically.
+
+    Parameters
+    ----------
+    raw_dir : Path
+        ``data/raw``.
+    entries : list of Entry
+        The files acquired.
+    source : str
+        ``snapshot`` or ``live``.
+    ignored : list of dict, optional
+        Files of the source that were not imported, each ``{"path", "reason"}`` (recorded under
+        ``ignored``; shown in the data-quality brief).
+    """
     target = raw_dir / MANIFEST_NAME
     fileio.write_json(
         target,
-        {"source": source, "files": [asdict(e) for e in sorted(entries, key=lambda e: e.path)]},
+        {"source": source, "files": [asdict(e) for e in sorted(entries, key=lambda e: e.path)],
+         "ignored": list(ignored or [])},
     )
     return target
 
@@ -59,3 +73,11 @@ def read(raw_dir: Path) -> list[Entry]:
     """Read the manifest's entries."""
     data = json.loads((raw_dir / MANIFEST_NAME).read_text())
     return [Entry(**item) for item in data["files"]]
+
+
+def read_ignored(raw_dir: Path):
+    """The files ingestion ignored (``path``, ``reason``), as a DataFrame (empty when none)."""
+    import pandas as pd
+
+    data = json.loads((raw_dir / MANIFEST_NAME).read_text())
+    return pd.DataFrame(data.get("ignored", []), columns=["path", "reason"])

@@ -90,6 +90,17 @@ def iso3(country: str) -> str | None:
         ) from None
 
 
+def _iso3_column(countries: pd.Series, path: Path | str, column: str) -> list[str | None]:
+    """:func:`iso3` of every row; an unknown country is named with its file, line and column."""
+    out = []
+    for index, country in countries.items():
+        try:
+            out.append(iso3(country))
+        except InputFormatError as exc:
+            raise InputFormatError(f"{path}:{index + 2}: column '{column}': {exc}") from None
+    return out
+
+
 def _require_columns(frame: pd.DataFrame, path: Path | str, need: list[str]) -> None:
     missing = [c for c in need if c not in frame.columns]
     if missing:
@@ -156,7 +167,7 @@ def check_sums(frame: pd.DataFrame, path: Path | str, share_col: str, column_lab
         )
 
 
-def read_countries(path: Path) -> pd.DataFrame:
+def read_countries(path: Path, with_lines: bool = False):
     """Parse the v1.2.0 ``mining_countries`` download ('%' strings) into numbers with ISO-3 codes.
 
     Parameters
@@ -164,9 +175,13 @@ def read_countries(path: Path) -> pd.DataFrame:
     path : Path
         CSV with date, country, ``monthly_hashrate_%``, ``monthly_absolute_hashrate_EH/S``.
 
+    with_lines : bool
+        Also return each row's line in ``path`` (header = line 1), so a rule broken later can be
+        reported against the source line.
+
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, or (pandas.DataFrame, pandas.Series) with ``with_lines``
         :data:`COUNTRY_COLUMNS`; ``country`` without the asterisk, ``vpn_caveat`` where it had one.
 
     Raises
@@ -180,13 +195,16 @@ def read_countries(path: Path) -> pd.DataFrame:
     out = pd.DataFrame({
         "date": _dates(frame["date"], path, "date"),
         "country": frame["country"].str.rstrip(" *").str.strip(),
-        "iso3": [iso3(c) for c in frame["country"]],
+        "iso3": _iso3_column(frame["country"], path, "country"),
         "share_pct": _numeric(frame[share_col], path, share_col),
         "hashrate_ehs": _numeric(frame[ehs_col], path, ehs_col),
         "vpn_caveat": frame["country"].str.strip().str.endswith("*"),
+        "_line": frame.index + 2,
     })
     check_sums(out, path, "share_pct", share_col)
-    return out[COUNTRY_COLUMNS].sort_values(["date", "share_pct"], ascending=[True, False]).reset_index(drop=True)
+    out = out[COUNTRY_COLUMNS + ["_line"]].sort_values(["date", "share_pct"], ascending=[True, False]).reset_index(drop=True)
+    lines = out.pop("_line")
+    return (out, lines) if with_lines else out
 
 
 def read_countries_v110(path: Path) -> pd.DataFrame:
@@ -203,7 +221,7 @@ def read_countries_v110(path: Path) -> pd.DataFrame:
     out = pd.DataFrame({
         "date": _dates(frame["Date"], path, "Date"),
         "country": frame["Country"],
-        "iso3": [iso3(c) for c in frame["Country"]],
+        "iso3": _iso3_column(frame["Country"], path, "Country"),
         "share_pct": _numeric(frame[share_col], path, share_col),
     })
     check_sums(out, path, "share_pct", share_col)
@@ -256,7 +274,7 @@ def cross_check(v120: pd.DataFrame, v110: pd.DataFrame) -> pd.DataFrame:
                           "max_abs_diff_pct": float(diff.max())}])
 
 
-def read_provinces(path: Path, countries: pd.DataFrame) -> pd.DataFrame:
+def read_provinces(path: Path, countries: pd.DataFrame, with_lines: bool = False):
     """Parse China's provinces and add the implied share of global hashrate.
 
     ``implied_global_pct = share_of_china_pct × china_share_pct / 100``: a province's share of
@@ -268,6 +286,8 @@ def read_provinces(path: Path, countries: pd.DataFrame) -> pd.DataFrame:
         CSV with Date, Province, ``Share of Chinese hashrate``.
     countries : pandas.DataFrame
         From :func:`read_countries` (for China's share).
+    with_lines : bool
+        Also return each row's line in ``path`` (as :func:`read_countries`).
 
     Raises
     ------
@@ -283,6 +303,7 @@ def read_provinces(path: Path, countries: pd.DataFrame) -> pd.DataFrame:
         "province": frame["Province"].str.strip(),
         "province_label": frame["Province"].str.strip().replace(PROVINCE_LABELS),
         "share_of_china_pct": _numeric(frame[share_col], path, share_col),
+        "_line": frame.index + 2,
     })
     check_sums(out, path, "share_of_china_pct", share_col, allow_zero_months=True)
     china = countries.loc[countries["iso3"].eq(CHINA), ["date", "share_pct"]].rename(
@@ -292,7 +313,10 @@ def read_provinces(path: Path, countries: pd.DataFrame) -> pd.DataFrame:
         months = sorted({f"{d:%Y-%m}" for d in out.loc[out["china_share_pct"].isna(), "date"]})
         raise InputFormatError(f"{Path(path).name}: no Mainland China share in the countries table for {months}")
     out["implied_global_pct"] = implied_global_share(out["share_of_china_pct"], out["china_share_pct"])
-    return out[PROVINCE_COLUMNS].sort_values(["date", "share_of_china_pct"], ascending=[True, False]).reset_index(drop=True)
+    out = out[PROVINCE_COLUMNS + ["_line"]].sort_values(["date", "share_of_china_pct"],
+                                                         ascending=[True, False]).reset_index(drop=True)
+    lines = out.pop("_line")
+    return (out, lines) if with_lines else out
 
 
 def implied_global_share(share_of_china_pct: pd.Series | float, china_share_pct: pd.Series | float):

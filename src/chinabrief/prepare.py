@@ -1,13 +1,14 @@
 """Stage 02: ``data/raw`` → tidy, validated tables in ``data/processed``."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
 
-from . import events, fileio, manifest, mining, prices, provenance, publish
+from . import events, fileio, manifest, mining, price_checks, prices, provenance, publish
 from .config import Paths
-from .exceptions import MissingInputError
+from .exceptions import MissingInputError, ParameterError
 
 
 def universe_tokens(paths: Paths, tokens: list[str], include_extended: bool) -> list[str]:
@@ -15,7 +16,7 @@ def universe_tokens(paths: Paths, tokens: list[str], include_extended: bool) -> 
     universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
     unknown = sorted(set(tokens) - set(universe["symbol"]))
     if unknown:
-        raise ValueError(f"tokens {unknown} are not in {paths.relative(paths.universe)}")
+        raise ParameterError(f"tokens {unknown} are not in {paths.relative(paths.universe)}")
     wanted = list(tokens) + [s for s in universe.loc[universe["group"].eq("benchmark"), "symbol"] if s not in tokens]
     if include_extended:
         wanted += [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in wanted]
@@ -37,6 +38,12 @@ class Prepared:
     mining_provinces: pd.DataFrame
     mining_cross_check: pd.DataFrame
     manifest: pd.DataFrame
+    #: Findings of the price plausibility rules, all allowed (:mod:`chinabrief.price_checks`).
+    price_checks: pd.DataFrame | None = None
+    #: Unlisted snapshot files that ingestion ignored (``data/raw/IGNORED.csv``), if any.
+    ignored: pd.DataFrame | None = None
+    #: Source file and line of every row of the price tables, by table name (not written).
+    provenance: dict[str, pd.DataFrame] | None = None
     #: The latest date of the raw data; no processed table may hold a later date.
     as_of: pd.Timestamp | None = None
     #: The parameters the tables were made from (recorded beside them, see :mod:`chinabrief.provenance`).
@@ -49,31 +56,59 @@ def latest_date(*columns: pd.Series) -> pd.Timestamp | None:
     return max(ends) if ends else None
 
 
+def _split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the readers' provenance columns (file, line) off a table, keeping row order."""
+    cols = [c for c in prices.PROVENANCE_COLUMNS if c in frame.columns]
+    return frame.drop(columns=cols), frame[cols].reset_index(drop=True)
+
+
 def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_priority: list[str],
-            cutoff_hour_utc: int) -> Prepared:
-    """Build every processed table from ``data/raw`` (nothing is written; see :func:`write`)."""
+            cutoff_hour_utc: int, price_rules: dict | None = None) -> Prepared:
+    """Build every processed table from ``data/raw`` (nothing is written; see :func:`write`).
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths.
+    tokens, include_extended, source_priority, cutoff_hour_utc
+        The stage's parameters (see ``params.yaml``).
+    price_rules : dict, optional
+        The price plausibility parameters (:class:`chinabrief.price_checks.Rules`); defaults
+        when omitted.
+
+    Raises
+    ------
+    InputFormatError
+        When an input breaks a rule: named by its source file and line.
+    """
     publish.settle(paths)  # a complete data/raw only (see publish.py)
     entries = manifest.read(paths.raw)
     universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
     wanted = universe_tokens(paths, tokens, include_extended)
     all_daily, all_hourly = prices.read_all(paths.raw, entries, set(universe["symbol"]))
-    daily = prices.choose_sources(all_daily, wanted, source_priority)
-    hourly = all_hourly[all_hourly["token"].isin(wanted)].reset_index(drop=True)
+    checks = price_checks.check(all_daily[all_daily["token"].isin(wanted)], price_checks.Rules.from_params(price_rules))
+    daily, daily_origin = _split(prices.choose_sources(all_daily, wanted, source_priority))
+    hourly, hourly_origin = _split(all_hourly[all_hourly["token"].isin(wanted)].reset_index(drop=True))
+    returns = prices.daily_returns(daily)
+    keyed = pd.concat([daily[["token", "date"]], daily_origin], axis=1)  # a return is traced to its day's close
+    returns_origin = returns[["token", "date"]].merge(keyed, on=["token", "date"], how="left")[daily_origin.columns]
     by_kind = {e.kind: paths.raw / e.path for e in entries}
-    countries = mining.read_countries(by_kind["ccaf_mining_countries"])
+    shown = {e.kind: f"data/raw/{e.path}" for e in entries}
+    countries, country_lines = mining.read_countries(by_kind["ccaf_mining_countries"], with_lines=True)
     if "ccaf_mining_countries_v110" in by_kind:  # the snapshot has both formats; live runs only v1.2.0
         cross = mining.cross_check(countries, mining.read_countries_v110(by_kind["ccaf_mining_countries_v110"]))
     else:
         cross = pd.DataFrame({"months_compared": pd.Series(dtype="int64"), "rows_compared": pd.Series(dtype="int64"),
                               "max_abs_diff_pct": pd.Series(dtype="float64")})
-    provinces = mining.read_provinces(by_kind["ccaf_mining_provinces"], countries)
+    provinces, province_lines = mining.read_provinces(by_kind["ccaf_mining_provinces"], countries, with_lines=True)
     catalogue = events.assign_day0(events.load_catalogue(paths.events), cutoff_hour_utc)
     return Prepared(
         parameters={"tokens": list(tokens), "include_extended": include_extended,
-                    "source_priority": list(source_priority), "cutoff_hour_utc": cutoff_hour_utc},
+                    "source_priority": list(source_priority), "cutoff_hour_utc": cutoff_hour_utc,
+                    **dataclasses.asdict(price_checks.Rules.from_params(price_rules))},
         prices_daily=daily,
         prices_hourly=hourly,
-        returns=prices.daily_returns(daily),
+        returns=returns,
         source_choice=prices.source_segments(daily),
         agreement=prices.agreement(all_daily, wanted),
         gaps=prices.gaps(daily),
@@ -82,6 +117,11 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         mining_provinces=provinces,
         mining_cross_check=cross,
         manifest=pd.DataFrame([e.__dict__ for e in entries]),
+        price_checks=checks,
+        ignored=manifest.read_ignored(paths.raw),
+        provenance={"prices_daily": daily_origin, "prices_hourly": hourly_origin, "returns": returns_origin,
+                    "mining_countries": pd.DataFrame({"file": shown["ccaf_mining_countries"], "line": country_lines}),
+                    "mining_provinces": pd.DataFrame({"file": shown["ccaf_mining_provinces"], "line": province_lines})},
         as_of=latest_date(all_daily["date"], all_hourly["timestamp"], countries["date"], provinces["date"]),
     )
 
@@ -108,12 +148,14 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
         "mining_countries.csv": prepared.mining_countries,
         "mining_provinces.csv": prepared.mining_provinces,
         "mining_cross_check.csv": prepared.mining_cross_check,
+        "price_checks.csv": prepared.price_checks if prepared.price_checks is not None else price_checks.empty(),
     }
     as_of = prepared.as_of
     if as_of is None:  # built by hand: the price tables' own end
         as_of = latest_date(prepared.prices_daily["date"], prepared.prices_hourly["timestamp"])
+    origin = prepared.provenance or {}
     for name, frame in targets.items():
-        schemas.validate(name, frame, as_of)
+        schemas.validate(name, frame, as_of, provenance=origin.get(name.split(".")[0]))
     with publish.writing(paths, out, "prepare") as staged:
         for name, frame in targets.items():
             if name.endswith(".parquet"):

@@ -4,10 +4,15 @@ Every reader handles its source's known defects in code (see ``../shared/data/RE
 
 - Binance daily: the header repeats ``open_time`` in empty trailing columns → only the first 12
   named columns are read.
-- Bybit perpetual: the last row of an export is the still-open day's candle → dropped; exact
-  duplicate rows → de-duplicated (a date with two *different* rows is an error).
+- Bybit perpetual: the last row of an export is the still-open day's candle → dropped.
+- Every reader: exact duplicate rows → de-duplicated; a date (or hour) with two *different* rows
+  is an error naming the file, the lines and the values. Dates in another format are errors
+  naming the file and lines, never a raw pandas error.
 - CoinGecko export: the row stamped 00:00 UTC on day D is the close of day D−1 → shifted back.
 - Unattributed: gaps are left as gaps (listed by :func:`gaps`), never filled.
+
+Every row keeps its provenance: ``file`` (the raw file) and ``line`` (1-based line in it, the
+header being line 1), so a rule broken later is reported against the source file and line.
 """
 from __future__ import annotations
 
@@ -20,6 +25,10 @@ from .exceptions import InputFormatError
 
 DAILY_COLUMNS = ["date", "token", "open", "high", "low", "close", "volume_usd", "market_cap_usd", "source"]
 HOURLY_COLUMNS = ["timestamp", "token", "close", "source"]
+#: Provenance columns every reader adds: the raw file and the 1-based line (header = line 1).
+PROVENANCE_COLUMNS = ["file", "line"]
+#: How many conflicting dates or bad values a message lists.
+MAX_SHOWN = 5
 
 #: Source names used in tables and in the ``source_priority`` parameter.
 SOURCE_OF_KIND = {
@@ -50,7 +59,66 @@ def _read_csv(path: Path, required: list[str], **kwargs) -> pd.DataFrame:
         )
     if frame.empty:
         raise InputFormatError(f"{path}: no data rows (rule: at least one row)")
+    frame["line"] = frame.index + 2  # header is line 1 (no quoted newlines in these files)
+    frame["file"] = str(path)
     return frame
+
+
+def _lines(frame: pd.DataFrame, mask: pd.Series) -> list[int]:
+    return frame.loc[mask, "line"].head(MAX_SHOWN).astype(int).tolist()
+
+
+def _dates(frame: pd.DataFrame, column: str, path: Path, *, utc: bool = True, unit: str | None = None) -> pd.Series:
+    """Parse ``column`` as ISO 8601 dates (or epoch ``unit``); name the file and lines of any other format."""
+    if unit is not None:
+        parsed = pd.to_datetime(frame[column], unit=unit, errors="coerce")
+    else:
+        parsed = pd.to_datetime(frame[column].astype(str), format="ISO8601", utc=utc, errors="coerce")
+        if utc:
+            parsed = parsed.dt.tz_localize(None)
+    bad = parsed.isna()
+    if bad.any():
+        shown = frame.loc[bad, column].head(3).tolist()
+        raise InputFormatError(
+            f"{path}: column '{column}' has value(s) {shown} at line(s) {_lines(frame, bad)} that are not "
+            f"{'epoch ' + unit if unit else 'ISO 8601 dates (YYYY-MM-DD[ HH:MM:SS])'} (rule: one date format per file)"
+        )
+    return parsed
+
+
+def one_row_per(frame: pd.DataFrame, key: str, path: Path, values: list[str]) -> pd.DataFrame:
+    """Drop exact duplicate rows of ``key``; raise on a ``key`` whose rows differ.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A reader's rows, with ``line``.
+    key : str
+        ``date`` (daily files) or ``timestamp`` (hourly).
+    path : Path
+        The file, for messages.
+    values : list of str
+        Columns compared (the prices); rows equal on all of them are duplicates, kept once.
+
+    Raises
+    ------
+    InputFormatError
+        Naming the file, each conflicting date, its lines and their values.
+    """
+    frame = frame.drop_duplicates(subset=[key, *values], keep="first")
+    clash = frame[key].duplicated(keep=False)
+    if not clash.any():
+        return frame
+    parts = []
+    for stamp, group in list(frame[clash].groupby(key, sort=True))[:MAX_SHOWN]:
+        shown = "; ".join(f"line {int(r.line)}: " + ", ".join(f"{c} {getattr(r, c)!r}" for c in values)
+                          for r in group.itertuples())
+        parts.append(f"{pd.Timestamp(stamp):%Y-%m-%d %H:%M}".removesuffix(" 00:00") + f" ({shown})")
+    count = frame.loc[clash, key].nunique()
+    raise InputFormatError(
+        f"{path}: {count} {key}(s) with conflicting rows (rule: one row per {key}; identical duplicates are "
+        f"dropped): " + " | ".join(parts)
+    )
 
 
 def _numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> pd.DataFrame:
@@ -77,12 +145,13 @@ def _token_from_symbol(symbol: str, path: Path, known: set[str] | None) -> str:
     return token
 
 
-def _finish_daily(frame: pd.DataFrame, token: str, source: str) -> pd.DataFrame:
+def _finish_daily(frame: pd.DataFrame, token: str, source: str, path: Path) -> pd.DataFrame:
     frame = frame.assign(token=token, source=source)
     for col in DAILY_COLUMNS:
         if col not in frame.columns:
             frame[col] = np.nan
-    return frame[DAILY_COLUMNS].sort_values("date").reset_index(drop=True)
+    frame = one_row_per(frame, "date", path, [c for c in ("open", "high", "low", "close") if frame[c].notna().any()])
+    return frame[DAILY_COLUMNS + PROVENANCE_COLUMNS].sort_values("date").reset_index(drop=True)
 
 
 def read_binance_daily(path: Path, known: set[str] | None = None) -> pd.DataFrame:
@@ -92,66 +161,61 @@ def read_binance_daily(path: Path, known: set[str] | None = None) -> pd.DataFram
     are kept. ``volume_usd`` is the quote-asset (USDT) volume.
     """
     frame = _read_csv(path, BINANCE_1D_COLUMNS)
-    frame = frame[BINANCE_1D_COLUMNS].copy()
+    frame = frame[BINANCE_1D_COLUMNS + PROVENANCE_COLUMNS].copy()
     frame = _numeric(frame, ["open", "high", "low", "close", "quote_asset_volume"], path)
-    frame["date"] = pd.to_datetime(frame["open_time"], utc=True).dt.tz_localize(None).dt.normalize()
+    frame["date"] = _dates(frame, "open_time", path).dt.normalize()
     frame["volume_usd"] = frame["quote_asset_volume"]
     token = _token_from_symbol(path.stem, path, known)
-    return _finish_daily(frame, token, "binance_spot")
+    return _finish_daily(frame, token, "binance_spot", path)
 
 
 def read_bybit_daily(path: Path, known: set[str] | None = None) -> pd.DataFrame:
     """Read a Bybit USDT-perpetual daily file; drop the open last candle and exact duplicates."""
     frame = _read_csv(path, ["timestamp", "open", "high", "low", "close", "volume", "turnover"])
     frame = _numeric(frame, ["timestamp", "open", "high", "low", "close", "turnover"], path)
-    frame = frame.drop_duplicates()
-    frame["date"] = pd.to_datetime(frame["timestamp"].astype("int64"), unit="ms").dt.normalize()
-    frame = frame.sort_values("date")
-    clash = frame["date"].duplicated(keep=False)
-    if clash.any():
-        raise InputFormatError(
-            f"{path}: date(s) {sorted(frame.loc[clash, 'date'].dt.strftime('%Y-%m-%d').unique())[:5]} "
-            "appear in rows that differ (rule: one candle per day; exact duplicates are dropped)"
-        )
+    frame["date"] = _dates(frame, "timestamp", path, unit="ms").dt.normalize()
+    frame = one_row_per(frame.sort_values("date", kind="stable"), "date", path,
+                        ["open", "high", "low", "close", "volume", "turnover"])
     frame = frame.iloc[:-1]  # the export's last candle is the still-open day
     frame["volume_usd"] = frame["turnover"]
     token = _token_from_symbol(path.stem, path, known)
-    return _finish_daily(frame, token, "bybit_perp")
+    return _finish_daily(frame, token, "bybit_perp", path)
 
 
 def read_coingecko_export(path: Path, known: set[str] | None = None) -> pd.DataFrame:
     """Read a CoinGecko usd-max export; the 00:00 UTC snap of day D is day D−1's close."""
     frame = _read_csv(path, ["snapped_at", "price", "market_cap", "total_volume"])
     frame = _numeric(frame, ["price", "market_cap", "total_volume"], path)
-    snapped = pd.to_datetime(frame["snapped_at"].str.replace(" UTC", "", regex=False), utc=True)
-    frame["date"] = snapped.dt.tz_localize(None).dt.normalize() - pd.Timedelta(days=1)
+    frame["snapped_at"] = frame["snapped_at"].astype(str).str.replace(" UTC", "", regex=False)
+    frame["date"] = _dates(frame, "snapped_at", path).dt.normalize() - pd.Timedelta(days=1)
     frame["close"] = frame["price"]
     frame["market_cap_usd"] = frame["market_cap"].where(frame["market_cap"] > 0)
     frame["volume_usd"] = frame["total_volume"]
     token = _token_from_symbol(path.name.split("-")[0], path, known)
-    return _finish_daily(frame, token, "coingecko")
+    return _finish_daily(frame, token, "coingecko", path)
 
 
 def read_unattributed(path: Path, known: set[str] | None = None) -> pd.DataFrame:
     """Read an unattributed daily OHLC file (gaps are kept as gaps)."""
     frame = _read_csv(path, ["ticker", "date", "open", "high", "low", "close"])
     frame = _numeric(frame, ["open", "high", "low", "close"], path)
-    frame["date"] = pd.to_datetime(frame["date"]).dt.normalize()
+    frame["date"] = _dates(frame, "date", path).dt.normalize()
     token = _token_from_symbol(path.stem, path, known)
-    tickers = set(frame["ticker"].str.upper())
-    if tickers != {token}:
-        raise InputFormatError(f"{path}: column 'ticker' holds {sorted(tickers)}, expected only '{token}'")
-    return _finish_daily(frame, token, "unattributed")
+    other = frame["ticker"].astype(str).str.upper().ne(token)
+    if other.any():
+        raise InputFormatError(f"{path}: column 'ticker' holds {sorted(set(frame.loc[other, 'ticker'].astype(str)))} "
+                               f"at line(s) {_lines(frame, other)}, expected only '{token}'")
+    return _finish_daily(frame, token, "unattributed", path)
 
 
 def read_binance_hourly(path: Path, known: set[str] | None = None) -> pd.DataFrame:
     """Read a Binance hourly-close file into ``timestamp, token, close, source``."""
     frame = _read_csv(path, ["open_time", "close"])
     frame = _numeric(frame, ["close"], path)
-    frame["timestamp"] = pd.to_datetime(frame["open_time"], utc=True).dt.tz_localize(None)
+    frame["timestamp"] = _dates(frame, "open_time", path)
     token = _token_from_symbol(path.name.split("_")[0], path, known)
-    frame = frame.assign(token=token, source="binance_spot")
-    return frame[HOURLY_COLUMNS].sort_values("timestamp").reset_index(drop=True)
+    frame = one_row_per(frame.assign(token=token, source="binance_spot"), "timestamp", path, ["close"])
+    return frame[HOURLY_COLUMNS + PROVENANCE_COLUMNS].sort_values("timestamp").reset_index(drop=True)
 
 
 DAILY_READERS = {
@@ -173,12 +237,15 @@ def read_all(raw_dir: Path, entries, known: set[str]) -> tuple[pd.DataFrame, pd.
     daily, hourly = [], []
     for entry in entries:
         path = raw_dir / entry.path
+        shown = f"data/raw/{entry.path}"  # provenance as the project names it (no absolute paths)
         if entry.kind in DAILY_READERS:
-            daily.append(DAILY_READERS[entry.kind](path, known))
+            daily.append(DAILY_READERS[entry.kind](path, known).assign(file=shown))
         elif entry.kind == "binance_spot_1h_close":
-            hourly.append(read_binance_hourly(path, known))
-    all_daily = pd.concat(daily, ignore_index=True) if daily else pd.DataFrame(columns=DAILY_COLUMNS)
-    all_hourly = pd.concat(hourly, ignore_index=True) if hourly else pd.DataFrame(columns=HOURLY_COLUMNS)
+            hourly.append(read_binance_hourly(path, known).assign(file=shown))
+    all_daily = (pd.concat(daily, ignore_index=True) if daily
+                 else pd.DataFrame(columns=DAILY_COLUMNS + PROVENANCE_COLUMNS))
+    all_hourly = (pd.concat(hourly, ignore_index=True) if hourly
+                  else pd.DataFrame(columns=HOURLY_COLUMNS + PROVENANCE_COLUMNS))
     return all_daily, all_hourly
 
 
@@ -220,7 +287,8 @@ def choose_sources(all_daily: pd.DataFrame, tokens: list[str], priority: list[st
     )
     caps = all_daily.loc[all_daily["source"].eq("coingecko"), ["token", "date", "market_cap_usd"]]
     chosen = chosen.merge(caps, on=["token", "date"], how="left")
-    return chosen[DAILY_COLUMNS].sort_values(["token", "date"]).reset_index(drop=True)
+    keep = DAILY_COLUMNS + [c for c in PROVENANCE_COLUMNS if c in chosen.columns]
+    return chosen[keep].sort_values(["token", "date"]).reset_index(drop=True)
 
 
 def source_segments(prices_daily: pd.DataFrame) -> pd.DataFrame:

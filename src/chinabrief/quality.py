@@ -122,7 +122,28 @@ def show_brief(prepared: Prepared, written: list[str], *, tokens: list[str], sou
     from IPython.display import HTML, display
     display(HTML(data_section_html(prepared.manifest, prepared.source_choice, prepared.agreement,
                                    prepared.gaps, sorted(set(daily["token"])))))
+    show_checks(prepared)
     show.show_section("events", "Events catalogue")
     show.show_prose("<p>{rule}</p>", rule=events_mod.day0_rule_text(cutoff_hour_utc))
     ev = prepared.events[["event_id", "date", "time_utc", "day0", "category", "label"]]
     show.show_table(ev, caption=f"{len(ev)} US–China trade events, 2025")
+
+
+def show_checks(prepared: Prepared) -> None:
+    """Render the price plausibility findings the parameters allowed, and the ignored files."""
+    show.show_section("checks", "Price checks and ignored files")
+    checks = prepared.price_checks
+    if checks is None or checks.empty:
+        show.show_prose("<p>Every price passed the plausibility rules (params.yaml: check_positive_close, "
+                        "check_ohlc_order, bad_print_factor, source_disagreement_pct).</p>")
+    else:
+        from . import price_checks
+
+        show.show_table(price_checks.summary(checks), caption="Implausible prices the parameters allow",
+                        formats={"findings": "{:,d}"})
+        shown = checks[["rule", "token", "date", "file", "line", "value", "status"]].head(50)
+        show.show_table(shown, caption=f"Allowed findings (first {len(shown)} of {len(checks)}; all in "
+                                       "data/processed/price_checks.csv)", formats={"line": "{:d}", "value": "{:g}"})
+    ignored = prepared.ignored
+    if ignored is not None and not ignored.empty:
+        show.show_table(ignored, caption="Files in the snapshot that were not imported (recorded in data/raw/MANIFEST.json)")

@@ -347,6 +347,7 @@ def make_jobs(makeflags: str | None = None) -> int:
     no limit, taken here as the number of CPUs.
     """
     flags = os.environ.get("MAKEFLAGS", "") if makeflags is None else makeflags
+    flags = flags.split(" -- ", 1)[0]  # after ' -- ' come the command-line variables, not flags
     match = re.search(r"(?:^|\s)-j(\d*)(?=\s|$)", flags)
     if not match:
         return 1

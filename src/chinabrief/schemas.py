@@ -31,6 +31,7 @@ FILES: dict[str, str] = {
     "mining_countries": "mining_countries.csv",
     "mining_provinces": "mining_provinces.csv",
     "mining_cross_check": "mining_cross_check.csv",
+    "price_checks": "price_checks.csv",
 }
 DICTIONARY_FILE = "data_dictionary.csv"
 
@@ -307,6 +308,24 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
             name="mining_cross_check",
             description="the v1.2.0 and v1.1.0 CCAF downloads compared", **strict,
         ),
+        "price_checks": pa.DataFrameSchema(
+            {
+                "rule": pa.Column(str, pa.Check.isin(["check_positive_close", "check_ohlc_order", "bad_print_factor",
+                                                      "source_disagreement_pct"]),
+                                  description="the plausibility rule (a parameter of params.yaml)"),
+                "token": _token(),
+                "date": _date(as_of, "UTC day of the price"),
+                "source": _source("source of the price"),
+                "file": pa.Column(str, pa.Check.str_startswith("data/raw/"), description="raw file of the price"),
+                "line": pa.Column(int, pa.Check.ge(2), description="line of the price in the file (header = 1)"),
+                "value": pa.Column(float, nullable=True, description="the close found implausible"),
+                "detail": pa.Column(str, description="what the rule saw (neighbouring closes, the other source)"),
+                "status": pa.Column(str, pa.Check.str_startswith("allowed: "),
+                                    description="why the build went on: the parameter that allows it"),
+            },
+            name="price_checks",
+            description="findings of the price plausibility rules, each allowed by a parameter", **strict,
+        ),
     }
     return schemas
 
@@ -320,7 +339,7 @@ def _table_name(name: str) -> str:
     raise KeyError(f"no schema for table {name!r}; tables: {', '.join(FILES)}")
 
 
-def _rows(index: pd.Series) -> str:
+def _rows(index: pd.Series, provenance: pd.DataFrame | None = None) -> str:
     values = [v for v in index.dropna().unique().tolist()]
     if not values:
         return "all rows"
@@ -328,6 +347,15 @@ def _rows(index: pd.Series) -> str:
         values = sorted(values)
     except TypeError:
         pass
+    if provenance is not None:  # name the source file and line of each row
+        shown_rows = []
+        for v in values[:MAX_ROWS_SHOWN]:
+            if isinstance(v, (int, float)) and 0 <= int(v) < len(provenance) and pd.notna(provenance["line"].iloc[int(v)]):
+                shown_rows.append(f"{provenance['file'].iloc[int(v)]}:{int(provenance['line'].iloc[int(v)])} (row {int(v)})")
+            else:
+                shown_rows.append(f"row {v}")
+        more = f" and {len(values) - MAX_ROWS_SHOWN} more" if len(values) > MAX_ROWS_SHOWN else ""
+        return "source line(s) " + ", ".join(shown_rows) + more
     shown = ", ".join(str(v) for v in values[:MAX_ROWS_SHOWN])
     more = f" and {len(values) - MAX_ROWS_SHOWN} more" if len(values) > MAX_ROWS_SHOWN else ""
     return f"row(s) {shown}{more}"
@@ -341,7 +369,7 @@ _COLUMN_SET_CHECKS = {
 }
 
 
-def _failures(file: str, cases: pd.DataFrame, unique: list[str]) -> list[str]:
+def _failures(file: str, cases: pd.DataFrame, unique: list[str], provenance: pd.DataFrame | None = None) -> list[str]:
     """One line per (column, rule) from pandera's failure cases."""
     lines = []
     cases = cases.assign(
@@ -362,16 +390,17 @@ def _failures(file: str, cases: pd.DataFrame, unique: list[str]) -> list[str]:
             if rule != check:
                 rule = f"{check}: {rule}"
             lines.append(f"{file}: column(s) {', '.join(repr(c) for c in wide_cols)}, "
-                         f"{_rows(per_check['index'])}: rule {rule}")
+                         f"{_rows(per_check['index'], provenance)}: rule {rule}")
             continue
         for column, part in per_check.groupby("column", sort=False, dropna=False):
             col = "(table)" if column is None else repr(column)
             shown = part["failure_case"].astype(str).head(3).tolist()
-            lines.append(f"{file}: column {col}, {_rows(part['index'])}: rule {check} (value(s) {shown})")
+            lines.append(f"{file}: column {col}, {_rows(part['index'], provenance)}: rule {check} (value(s) {shown})")
     return lines
 
 
-def validate(name: str, frame: pd.DataFrame, as_of: pd.Timestamp | str | None) -> pd.DataFrame:
+def validate(name: str, frame: pd.DataFrame, as_of: pd.Timestamp | str | None,
+             provenance: pd.DataFrame | None = None) -> pd.DataFrame:
     """Check one processed table against its schema, reporting every failure at once.
 
     Parameters
@@ -382,6 +411,9 @@ def validate(name: str, frame: pd.DataFrame, as_of: pd.Timestamp | str | None) -
         The table, as it will be written.
     as_of : Timestamp or str or None
         The latest date of the raw data; later dates are failures.
+    provenance : pandas.DataFrame, optional
+        ``file`` and ``line`` of each row's source (same order as ``frame``): failures then name
+        the source file and line, not only the row of the processed table.
 
     Returns
     -------
@@ -407,7 +439,8 @@ def validate(name: str, frame: pd.DataFrame, as_of: pd.Timestamp | str | None) -
     try:
         schema.validate(positional, lazy=True)
     except SchemaErrors as exc:
-        lines = _failures(file, exc.failure_cases, list(schema.unique or []))
+        lines = _failures(file, exc.failure_cases, list(schema.unique or []),
+                          provenance.reset_index(drop=True) if provenance is not None else None)
         raise InputFormatError(
             f"{file}: {len(lines)} schema rule(s) broken, table not written "
             f"(rows are 0-based positions in the table):\n  " + "\n  ".join(lines)
