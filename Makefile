@@ -32,15 +32,15 @@ OVERRIDES := --set snapshot=$(SNAPSHOT) \
 SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
   fileio.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
-SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
-SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py quality.py manifest.py) \
-  $(wildcard $(PKG)/schemas.py)
+SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
+  $(PKG)/data_sources.py
+SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py render/ingest_tables.py) $(wildcard $(PKG)/sources/*.py)
+SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py data_quality.py manifest.py \
+  render/quality_tables.py) $(wildcard $(PKG)/schemas.py) $(SRC_RENDER)
 SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.py events.py token_study.py) \
   $(wildcard $(PKG)/eventstudy/*.py)
 SRC_TOKENS := $(SRC_ANALYSIS) $(PKG)/token_brief.py
 SRC_EVENT := $(SRC_ANALYSIS) $(PKG)/event_brief.py $(PKG)/token_brief.py
-SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
-  $(PKG)/data_sources.py
 SRC_MINING := $(addprefix $(PKG)/,prepare.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
   $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
@@ -147,5 +147,5 @@ endif
 
 BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS)
 
-reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(SRC_COMMON)
+reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(PKG)/templates/index.html.j2 $(SRC_COMMON)
 	@$(PY) -m chinabrief index

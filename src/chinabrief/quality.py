@@ -1,22 +1,13 @@
-"""The data section every brief carries (sources, checksums, coverage, source choice, agreement,
-gaps) and the data-quality brief of stage 02."""
+"""The old HTML-string "Data and provenance" section, kept only for the token and event briefs
+until they move to :mod:`chinabrief.data_sources` and :mod:`chinabrief.render.data_tables` (the
+data-quality brief's computations are in :mod:`chinabrief.data_quality`). Delete this module once
+``token_brief`` and ``event_brief`` no longer import it."""
 from __future__ import annotations
 
 import pandas as pd
 
 from . import display as show
-from . import events as events_mod
-from .prepare import Prepared
-
-SOURCE_TRUST = {"binance_spot": "high", "bybit_perp": "high (perpetual futures)",
-                "unattributed": "medium (unknown origin)", "coingecko": "high (market caps)"}
-
-
-def coverage(prices_daily: pd.DataFrame) -> pd.DataFrame:
-    """First and last day and number of days per token of the chosen daily series."""
-    return (prices_daily.groupby("token")
-            .agg(first_day=("date", "min"), last_day=("date", "max"), days=("date", "size"))
-            .reset_index())
+from .data_sources import SOURCE_TRUST
 
 
 def data_section_html(manifest: pd.DataFrame, source_choice: pd.DataFrame, agreement: pd.DataFrame,
@@ -89,40 +80,3 @@ def data_section_for(paths, tables: dict, tokens: list[str]) -> str:
     entries = pd.DataFrame([e.__dict__ for e in manifest.read(paths.raw)])
     return data_section_html(entries, tables["source_choice"], tables["price_source_agreement"],
                              tables["price_gaps"], tokens)
-
-
-def show_brief(prepared: Prepared, written: list[str], *, tokens: list[str], source_priority: list[str],
-               cutoff_hour_utc: int) -> None:
-    """Render the data-quality brief of stage 02 into the notebook."""
-    cov = coverage(prepared.prices_daily)
-    daily = prepared.prices_daily
-    study = daily[daily["date"] >= "2025-01-01"]
-    unattributed = study[study["source"].eq("unattributed")].groupby("token")["date"].size()
-    okb = prepared.gaps[prepared.gaps["token"].eq("OKB")]
-    findings = [
-        f"{len(prepared.manifest)} raw files imported and verified; {len(written)} processed tables written.",
-        f"In 2025, {', '.join(f'{t} ({n} days)' for t, n in unattributed.items()) or 'no token'} relies on the "
-        "medium-trust unattributed source.",
-        f"OKB, covered only by the unattributed source, misses {int(okb['days_missing'].sum())} days in {len(okb)} gap(s).",
-    ]
-    if not prepared.mining_cross_check.empty:
-        findings.append(f"The two CCAF download formats agree exactly on "
-                        f"{int(prepared.mining_cross_check['rows_compared'].iloc[0])} country-month shares.")
-    show.show_title_block(
-        "Data quality and provenance",
-        "What the briefs are built on: sources, coverage, source choice, agreement and gaps.",
-        {"Data": f"daily prices to {daily['date'].max():%Y-%m-%d}; CCAF mining map "
-                 f"{prepared.mining_countries['date'].min():%Y-%m} to {prepared.mining_countries['date'].max():%Y-%m}",
-         "Tokens": ", ".join(tokens), "Source priority": " > ".join(source_priority),
-         "Day-0 cutoff": f"{cutoff_hour_utc:02d}:00 UTC"},
-    )
-    show.show_findings(findings)
-    show.show_section("coverage", "Coverage of the chosen daily series")
-    show.show_table(cov, formats={"days": "{:,d}"})
-    from IPython.display import HTML, display
-    display(HTML(data_section_html(prepared.manifest, prepared.source_choice, prepared.agreement,
-                                   prepared.gaps, sorted(set(daily["token"])))))
-    show.show_section("events", "Events catalogue")
-    show.show_prose("<p>{rule}</p>", rule=events_mod.day0_rule_text(cutoff_hour_utc))
-    ev = prepared.events[["event_id", "date", "time_utc", "day0", "category", "label"]]
-    show.show_table(ev, caption=f"{len(ev)} US–China trade events, 2025")

@@ -56,9 +56,10 @@ class Stage:
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in [
-        Stage("ingest", "01_ingest.ipynb", None, "Data import", ("chinabrief.ingest", "chinabrief.display")),
+        Stage("ingest", "01_ingest.ipynb", None, "Data import", ("chinabrief.ingest", "chinabrief.render.ingest_tables")),
         Stage("prepare", "02_prepare.ipynb", "data-quality.html", "Data quality and provenance",
-              ("chinabrief.prepare", "chinabrief.quality")),
+              ("chinabrief.prepare", "chinabrief.data_quality", "chinabrief.data_sources",
+               "chinabrief.render.data_tables", "chinabrief.render.quality_tables")),
         Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html",
               "Token reactions to US–China trade news", ("chinabrief.token_brief",)),
         Stage("mining_share", "04_mining_share.ipynb", "mining-share.html", "Where Bitcoin is mined",
@@ -180,6 +181,8 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
         scratch.unlink()
 
     if error is not None:
+        # the previous brief stays in place, and so does what the index shows of it
+        record.update(_previous_summary(paths, key, record["brief"]))
         failed_html = paths.reports / "failed" / f"{key}.html"
         if nb is not None:
             fileio.write_text(failed_html, export.to_html(
@@ -203,11 +206,24 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
             notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name,
         )
         fileio.write_text(paths.reports / brief_rel, html)
-        record.update(title=title, **export.summary_of(nb))  # what the index shows of this brief
+    # what the index shows of this run: the notebook's title, headline and findings
+    record.update(title=export.title_of(nb, stage.title), **export.summary_of(nb))
     record.update(status="ok", seconds=seconds, error=None)
     _status(paths, record)
     (paths.reports / "failed" / f"{key}.html").unlink(missing_ok=True)  # an earlier failure's page is stale now
     return record
+
+
+def _previous_summary(paths: Paths, key: str, brief: str | None) -> dict:
+    """Title, headline and findings of the last run's record, while its brief is still there."""
+    previous = paths.build / "status" / f"{key}.json"
+    if not (brief and (paths.root / brief).is_file() and previous.is_file()):
+        return {}
+    try:
+        old = json.loads(previous.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: old[k] for k in ("title", "headline", "findings") if k in old}
 
 
 def load_stage_params(path: Path) -> dict:
