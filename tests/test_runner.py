@@ -279,3 +279,34 @@ def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch)
         "ingest", "01_ingest.ipynb", None, "Data import", ("slow_module",)))
     with pytest.raises(StageFailedError, match=r"did not become ready within 2 s \(starting and importing slow_module\)"):
         run(paths, "ingest", {}, cell_timeout=2)
+
+
+# --- what the index reads: the status record's title, headline and findings ---------------------
+
+
+def test_the_status_record_carries_the_notebooks_title_and_headline(tmp_path):
+    from nbformat.v4 import new_markdown_cell
+
+    paths = project(tmp_path)
+    nb = nbformat.read(tmp_path / "notebooks" / "01_ingest.ipynb", as_version=4)
+    nb.cells = [new_markdown_cell("# Imported & verified\n\nWhat this does."),
+                new_code_cell("from IPython.display import Markdown\nMarkdown('12 files \\\\* verified')",
+                              metadata={"tags": ["headline"]})]
+    nbformat.write(nb, tmp_path / "notebooks" / "01_ingest.ipynb")
+    record = run_stage(paths, "ingest", {}, cell_timeout=60)
+    assert record["title"] == "Imported & verified" and record["headline"] == "12 files * verified"
+    assert json.loads((tmp_path / "build/status/ingest.json").read_text())["headline"] == "12 files * verified"
+
+
+def test_a_failed_run_keeps_the_summary_of_the_brief_still_in_place(tmp_path):
+    from chinabrief.runner import _previous_summary
+
+    paths = Paths(tmp_path)
+    (tmp_path / "build/status").mkdir(parents=True)
+    (tmp_path / "build/status/x.json").write_text(json.dumps(
+        {"key": "x", "title": "T", "headline": "H", "findings": ["F"], "status": "ok"}))
+    assert _previous_summary(paths, "x", "reports/x.html") == {}  # no brief left: nothing to keep
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/x.html").write_text("brief")
+    assert _previous_summary(paths, "x", "reports/x.html") == {"title": "T", "headline": "H", "findings": ["F"]}
+    assert _previous_summary(paths, "y", "reports/x.html") == {}

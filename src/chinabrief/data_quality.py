@@ -240,8 +240,7 @@ def headline_text(q: DataQuality) -> str:
 def findings_text(q: DataQuality) -> list[str]:
     """Key findings, generated from the tables (plain sentences)."""
     start = _day(q.study_start)
-    out = [f"{_plural(q.files, 'raw file')} ({q.megabytes:,.1f} MB) imported and verified against the snapshot's "
-           f"checksums; {_plural(len(q.written), 'processed table')} written, each checked against its schema."]
+    out = []
     u = q.unattributed
     if u.empty:
         out.append(f"Since {start} no token relies on the medium-trust unattributed source.")
@@ -278,6 +277,8 @@ def findings_text(q: DataQuality) -> list[str]:
                else f"within {fmt_number(float(row['max_abs_diff_pct']), '{:.3f}')} percentage points")
         out.append(f"The two CCAF download formats agree {how} on {int(row['rows_compared']):,d} country-month "
                    f"shares ({_plural(int(row['months_compared']), 'month')}).")
+    out += [f"{_plural(q.files, 'raw file')} ({q.megabytes:,.1f} MB) imported and verified against the snapshot's "
+           f"checksums; {_plural(len(q.written), 'processed table')} written, each checked against its schema."]
     return out
 
 
