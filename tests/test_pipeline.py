@@ -60,7 +60,7 @@ def test_second_build_runs_no_notebook(built):
 
 
 def test_changing_one_module_replans_only_its_stage(built):
-    module = built / "src/chinabrief/mining_charts.py"
+    module = built / "src/chinabrief/render/mining_charts.py"
     module.touch()
     plan = make(built, "-n", "report", f"SNAPSHOT={SNAPSHOT}").stdout
     assert "run mining_share" in plan

@@ -12,6 +12,13 @@ from ..events import CATEGORIES
 from .tables import table
 
 
+def _nowrap(styler: Styler, columns: list[str]) -> Styler:
+    """Keep dates and times on one line (a column rule, no per-cell ids)."""
+    styler.set_table_styles({c: [{"selector": "td", "props": "white-space: nowrap"}] for c in columns},
+                            overwrite=False)
+    return styler
+
+
 def _hour(value) -> str:
     return "–" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
@@ -29,8 +36,9 @@ def hourly_coverage(q: DataQuality) -> Styler:
     """Per token: the hourly source, first and last hour (UTC) and number of hourly closes."""
     frame = q.hourly.rename(columns={"first_hour": "first hour (UTC)", "last_hour": "last hour (UTC)",
                                      "hours": "hourly closes"})
-    return table(frame, name="hourly", caption="Hourly closes, by token",
-                 formats={"first hour (UTC)": _hour, "last hour (UTC)": _hour})
+    styler = table(frame, name="hourly", caption="Hourly closes, by token",
+                   formats={"first hour (UTC)": _hour, "last hour (UTC)": _hour})
+    return _nowrap(styler, ["first hour (UTC)", "last hour (UTC)"])
 
 
 def events_by_category(q: DataQuality) -> Styler:
@@ -53,5 +61,6 @@ def events(q: DataQuality) -> Styler:
     frame = q.events.rename(columns={"time_utc": "time (UTC)", "day0": "day 0"})
     frame = frame[["date", "time (UTC)", "day 0", "category", "label", "verified", "event_id"]].copy()
     frame["time (UTC)"] = frame["time (UTC)"].fillna("").astype(str).replace("", "–")
-    return table(frame, name="events", caption=f"The events catalogue ({len(frame)} events)",
-                 highlight=lambda row: [c == "day 0" and row["day 0"] != row["date"] for c in row.index])
+    styler = table(frame, name="events", caption=f"The events catalogue ({len(frame)} events)",
+                   highlight=lambda row: [c == "day 0" and row["day 0"] != row["date"] for c in row.index])
+    return _nowrap(styler, ["date", "time (UTC)", "day 0"])
