@@ -135,3 +135,9 @@ def test_quality_tables_escape_data_and_are_stable(q):
         assert 'id="T_' in render(q).to_html()
     assert "–" in quality_tables.hourly_coverage(q).to_html()  # no hourly closes: no first hour
     assert "T_sources" in data_tables.source_choice(q.sources).to_html()
+
+
+def test_a_table_shown_in_a_kernel_has_a_stable_plain_text_form(q):
+    from chinabrief.render import tables
+
+    assert tables.plain_text(quality_tables.events(q)) == "<table T_events: 3 rows × 7 columns>"

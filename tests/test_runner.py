@@ -44,7 +44,8 @@ def test_failing_cell_names_cell_and_error(tmp_path):
 
 def test_cell_timeout_fails_the_stage(tmp_path):
     paths = project(tmp_path, "import time\ntime.sleep(30)")
-    with pytest.raises(StageFailedError, match="(?i)timeout|timed out"):
+    # the budget covers the warm-up too: on a loaded machine that can be what runs out first
+    with pytest.raises(StageFailedError, match="(?i)timeout|timed out|did not become ready within"):
         run_stage(paths, "ingest", {}, cell_timeout=2)
 
 
