@@ -30,17 +30,17 @@ OVERRIDES := --set snapshot=$(SNAPSHOT) \
 
 # --- what each stage imports (a change to any of these re-runs the stage) -------------------
 SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
-  fileio.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
+  fileio.py runner.py kernels.py kernel_state.py assets.py export.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
 SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
   $(PKG)/data_sources.py
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py render/ingest_tables.py) $(wildcard $(PKG)/sources/*.py)
 SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py events.py mining.py data_quality.py manifest.py \
   render/quality_tables.py) $(wildcard $(PKG)/schemas.py) $(SRC_RENDER)
-SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py quality.py reactions.py manifest.py events.py token_study.py) \
-  $(wildcard $(PKG)/eventstudy/*.py)
-SRC_TOKENS := $(SRC_ANALYSIS) $(PKG)/token_brief.py
-SRC_EVENT := $(SRC_ANALYSIS) $(PKG)/event_brief.py $(PKG)/token_brief.py
+SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py reactions.py manifest.py events.py token_study.py plots.py) \
+  $(wildcard $(PKG)/eventstudy/*.py) $(SRC_RENDER)
+SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
+SRC_EVENT := $(SRC_TOKENS) $(PKG)/event_reaction.py
 SRC_MINING := $(addprefix $(PKG)/,prepare.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
   $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
@@ -126,7 +126,7 @@ endef
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[test]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)" >/dev/null
 	@$(call install_git_filter)
 	@touch $@
@@ -160,13 +160,15 @@ $(STAMPS)/prepare: $(STAMPS)/ingest notebooks/02_prepare.ipynb $(PARAMS_DIR)/pre
 	@$(RUN) prepare --params $(PARAMS_DIR)/prepare.json
 	@mkdir -p $(@D) && touch $@
 
+# --changed $?: when only the notebook is newer and its code cells are unchanged (a markdown edit),
+# the runner carries the last run's outputs over instead of running it (src/chinabrief/reuse.py).
 reports/token-reactions.html: $(STAMPS)/prepare notebooks/03_token_reactions.ipynb \
   $(PARAMS_DIR)/token_reactions.json $(SRC_COMMON) $(SRC_TOKENS) $(wildcard data/reference/*.csv)
-	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json
+	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json --changed $?
 
 reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
   $(PARAMS_DIR)/mining_share.json $(SRC_COMMON) $(SRC_MINING)
-	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json
+	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json --changed $?
 
 # The per-event briefs are one notebook run once per event: one grouped target, one command, one
 # kernel per job (reset between events; see src/chinabrief/kernels.py). Under `make -jN` the

@@ -51,19 +51,25 @@ TARGETS = {  # name: (measured key, limit, unit)
     "cold full build < 60 s": ("cold_build_seconds", 60.0, "s"),
     "no-op build < 1 s": ("noop_build_seconds", 1.0, "s"),
     "pipeline overhead < 3x (cold build / the same computations in one process)": ("overhead_ratio", 3.0, "x"),
+    "edit loop <= 4 s (a markdown edit in the mining notebook until its brief is rebuilt)": ("edit_loop_seconds", 4.0, "s"),
 }
 
-#: What each stage's notebook imports (its import cell), plus pandas and matplotlib.
-COMMON_IMPORTS = ["pandas", "matplotlib", "matplotlib.pyplot", "chinabrief.config", "chinabrief.display"]
+
+def edit_markdown(notebook: Path) -> None:
+    """A reader's edit in JupyterLab: one sentence added to the notebook's second markdown cell."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cell = [c for c in nb.cells if c.cell_type == "markdown"][1]
+    cell.source += "\n\nAn edit made by the benchmark."
+    nbformat.write(nb, notebook)
+
+#: What each stage's notebook imports besides its stage's modules (``runner.STAGES[...].warm``).
+COMMON_IMPORTS = ["pandas", "matplotlib", "matplotlib.pyplot", "chinabrief.config", "chinabrief.render.figures"]
 #: What one ``python -m chinabrief run`` process imports before its stage starts.
 RUNNER_IMPORTS = ["chinabrief.cli", "chinabrief.config", "chinabrief.runner", "papermill", "nbformat", "chinabrief.export"]
-STAGE_IMPORTS = {
-    "ingest": ["chinabrief.ingest"],
-    "prepare": ["chinabrief.prepare", "chinabrief.quality"],
-    "token_reactions": ["chinabrief.token_brief"],
-    "mining_share": ["chinabrief.mining_brief"],
-    "event_brief": ["chinabrief.event_brief"],
-}
+#: The edit loop: a markdown edit in this notebook, until its brief is rebuilt.
+EDIT_NOTEBOOK = "notebooks/04_mining_share.ipynb"
 STATUS_LINE = re.compile(r"^\[chinabrief\] (\S+): ok in ([\d.]+) s", re.M)
 INDEX_LINE = re.compile(r"^\[chinabrief\] index:", re.M)
 
@@ -225,12 +231,46 @@ def timed(copy: Path, args: list[str]) -> float:
 # --------------------------------------------------------------------- single plain process
 
 
-def single_process(root: Path, snapshot: str, render: bool) -> dict:
-    """Run every stage's computation in this one process; return step timings.
+def _represent(value) -> None:
+    """Build what a notebook output of ``value`` would hold (HTML of a table, PNG of a figure)."""
+    from matplotlib.figure import Figure
 
-    ``render``: call the stages' ``show_brief`` functions (HTML strings and PNG figures are built,
-    IPython's ``display`` is a no-op) instead of only the computation functions.
+    from chinabrief.render import figures
+
+    if isinstance(value, Figure):
+        figures.png_bytes(value)
+    elif hasattr(value, "_repr_html_"):
+        value._repr_html_()
+    elif hasattr(value, "_repr_markdown_"):
+        value._repr_markdown_()
+
+
+def run_notebook_code(notebook: Path, parameters: dict, render: bool) -> None:
+    """Run a notebook's code cells in this process, as a kernel would, with ``parameters`` injected.
+
+    ``render``: also evaluate each cell's last expression (what the cell shows) and build its output
+    (a table's HTML, a figure's PNG, the Markdown); without it only the other statements run, which
+    leaves out the figures and tables the notebook shows.
     """
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    namespace: dict = dict(parameters)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        tree = ast.parse(cell.source)
+        last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        body = tree.body[:-1] if last is not None else tree.body
+        exec(compile(ast.Module(body=body, type_ignores=[]), str(notebook), "exec"), namespace)
+        if last is not None and render:
+            _represent(eval(compile(ast.Expression(last.value), str(notebook), "eval"), namespace))
+
+
+def single_process(root: Path, snapshot: str, render: bool) -> dict:
+    """Run every stage notebook's code in this one process (no kernel); return step timings."""
     steps: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -240,94 +280,23 @@ def single_process(root: Path, snapshot: str, render: bool) -> dict:
         steps[name] = round(steps.get(name, 0.0) + now - t, 3)
         t = now
 
-    if render:
-        import IPython.display
-
-        IPython.display.display = lambda *args, **kwargs: None  # before the package binds it
-    import pandas as pd
-
-    from chinabrief import event_brief, ingest, mining_brief, prepare, quality, reactions, token_brief, token_study
     from chinabrief import params as params_mod
+    from chinabrief import runner
     from chinabrief.config import Paths
 
+    os.chdir(root / "notebooks")  # where the runner starts kernels: config.paths() finds the root from here
     P = Paths(root)
     values = params_mod.load(P.params, [f"snapshot={snapshot}"])
-    stage = {name: params_mod.for_stage(values, name) for name in params_mod.STAGE_PARAMS}
     lap("imports")
-
-    entries = ingest.run(P, **stage["ingest"])
-    if render:
-        from chinabrief import display
-
-        display.show_table(ingest.summary(entries), caption="Files imported into data/raw, by dataset")
-    lap("ingest")
-
-    pp = stage["prepare"]
-    prepared = prepare.prepare(P, pp["tokens"], pp["include_extended"], pp["source_priority"], pp["cutoff_hour_utc"])
-    written = prepare.write(P, prepared)
-    if render:
-        quality.show_brief(prepared, written, tokens=pp["tokens"], source_priority=pp["source_priority"],
-                           cutoff_hour_utc=pp["cutoff_hour_utc"])
-    lap("prepare")
-
-    def with_extended(tokens: list[str], include_extended: bool) -> list[str]:
-        if not include_extended:
-            return list(tokens)
-        universe = pd.read_csv(P.universe, dtype=str, keep_default_na=False)
-        return list(tokens) + [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in tokens]
-
-    tp = stage["token_reactions"]
-    if render:
-        token_brief.show_brief(P, **tp)
-    else:
-        tables = prepare.load(P)
-        tokens = with_extended(tp["tokens"], tp["include_extended"])
-        result = token_study.run(tables, tokens=tokens, benchmark=tp["benchmark"], models=tp["models"],
-                                 estimation_window=tp["estimation_window"], min_estimation_obs=tp["min_estimation_obs"],
-                                 event_windows=tp["event_windows"], exclude_event_days=tp["exclude_event_days"],
-                                 cutoff_hour_utc=tp["cutoff_hour_utc"])
-        token_study.write(P, result)
-        token_study.category_table(result)
-        token_study.car_matrix(result, tables["events"], tokens)
-        token_study.strongest(result, tables["events"])
-        claims_file = P.reference / "seed_article_claims.csv"
-        if claims_file.exists():
-            changes = reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], tokens,
-                                           token_brief.CLAIM_DAY)
-            token_brief.claims_check(changes, pd.read_csv(claims_file))
-    lap("token_reactions")
-
-    month = stage["mining_share"]["mining_month"]
-    if render:
-        mining_brief.show_brief(P, mining_month=month)
-    else:
-        inputs = mining_brief.load_inputs(P)
-        mining_brief.validate(inputs, month)
-        mining_brief.write_tables(P, mining_brief.build_tables(inputs, month))
-    lap("mining_share")
-
-    for event_id in values.focus_events:
-        ep = {**stage["event_brief"], "event_id": event_id}
-        if render:
-            event_brief.show_brief(P, **ep)
-        else:  # what event_brief.show_brief computes, without building HTML or figures
-            tables = prepare.load(P)
-            tokens = with_extended(ep["tokens"], ep["include_extended"])
-            ev = tables["events"].set_index("event_id").loc[event_id]
-            result = token_study.run(tables, tokens=tokens, benchmark=ep["benchmark"], models=[event_brief.MODEL],
-                                     estimation_window=ep["estimation_window"],
-                                     min_estimation_obs=ep["min_estimation_obs"], event_windows=ep["event_windows"],
-                                     exclude_event_days=ep["exclude_event_days"], cutoff_hour_utc=ep["cutoff_hour_utc"],
-                                     pool_categories=False)
-            car = result.car
-            headline = car[car["event_id"].eq(event_id) & car["window_start"].eq(-1) & car["window_end"].eq(1)]
-            event_brief.summary_sentence(headline, ep["benchmark"])
-            reactions.indexed_prices(tables["prices_daily"], tokens + [ep["benchmark"]], ev["day0"], event_brief.WINDOW)
-            token_brief.event_car_table(result, event_id, event_brief.MODEL)
-            if isinstance(ev["time_utc"], str) and ev["time_utc"]:
-                when = ev["date"] + pd.to_timedelta(f"{ev['time_utc']}:00")
-                reactions.intraday_reaction(tables["prices_hourly"], tokens, ep["benchmark"], when)
-        lap(f"event_brief-{event_id}")
+    for name, stage in runner.STAGES.items():
+        parameters = params_mod.for_stage(values, name)
+        if name == "event_brief":
+            for event_id in values.focus_events:
+                run_notebook_code(P.notebooks / stage.notebook, {**parameters, "event_id": event_id}, render)
+                lap(stage.key(event_id))
+        else:
+            run_notebook_code(P.notebooks / stage.notebook, parameters, render)
+            lap(stage.key())
     return {"render": render, "steps": steps, "inside_seconds": round(sum(steps.values()), 3)}
 
 
@@ -409,6 +378,9 @@ def print_report(report: dict) -> None:
           f"   ran: {', '.join(report['one_param']['stages_run']) or 'none'}"
           f"{' + index' if report['one_param']['index_rebuilt'] else ''}"
           f" ({'as expected' if report['one_param']['as_expected'] else 'NOT as expected'})")
+    print(f"  edit loop (markdown edit in {EDIT_NOTEBOOK.split('/')[-1]})  {t['edit_loop_seconds']:8.2f} s"
+          f"   ran: {', '.join(report['edit_loop']['stages_run']) or 'none'}"
+          f"{' + index' if report['edit_loop']['index_rebuilt'] else ''}")
     print(f"  -j2 cold build (second fresh copy)            {t['j2_cold_build_seconds']:8.2f} s")
     print(f"  single process: what the notebooks compute    {t['single_process_render_seconds']:8.2f} s"
           "   (tables, statistics, figures, HTML tables)")
@@ -455,7 +427,9 @@ def main() -> None:
     kernel = kernel_start_seconds()
     print(f"[bench] kernel: start-to-ready {kernel['start_to_ready']:.2f} s, shutdown {kernel['shutdown']:.2f} s "
           f"(median of {REPEATS})", flush=True)
-    imports = {stage: import_seconds(COMMON_IMPORTS + mods, kernel["preloaded"]) for stage, mods in STAGE_IMPORTS.items()}
+    from chinabrief.runner import STAGES
+
+    imports = {name: import_seconds(COMMON_IMPORTS + list(stage.warm), kernel["preloaded"]) for name, stage in STAGES.items()}
     print("[bench] imports (after the kernel's own modules): "
           + ", ".join(f"{s} {v['median']:.2f} s" for s, v in imports.items()), flush=True)
     runner_start = import_seconds(RUNNER_IMPORTS)
@@ -467,6 +441,9 @@ def main() -> None:
     noop = make(seq, "noop", ["report"], snapshot)
     one = make(seq, "one_param", ["report", ONE_PARAM], snapshot)
     one["as_expected"] = one["stages_run"] == ["mining_share"] and one["index_rebuilt"]
+    edit_markdown(seq / EDIT_NOTEBOOK)
+    edit = make(seq, "edit_loop", ["report", ONE_PARAM], snapshot)
+    edit["as_expected"] = edit["stages_run"] == ["mining_share"] and edit["index_rebuilt"]
     noop["as_expected"] = not noop["stages_run"] and not noop["index_rebuilt"]
 
     par = fresh_copy("j2")
@@ -490,6 +467,7 @@ def main() -> None:
         "cold_build_seconds": cold["seconds"],
         "noop_build_seconds": noop["seconds"],
         "one_param_build_seconds": one["seconds"],
+        "edit_loop_seconds": edit["seconds"],
         "j2_cold_build_seconds": j2["seconds"],
         "single_process_seconds": single["process_seconds"],
         "single_process_render_seconds": single_render["process_seconds"],
@@ -526,11 +504,12 @@ def main() -> None:
             f"({kernel['start_to_ready']:.2f} s), plus the stage notebook's imports timed in a plain "
             ".venv/bin/python subprocess after the modules a ready kernel already holds; medians of "
             f"{REPEATS} runs. The single process is one plain Python process (interpreter start included) "
-            "running what the notebooks run, without kernels, papermill, nbconvert or make: ingest.run, then "
-            "each stage's show_brief (statistics, tables, figures and HTML tables; IPython's display is a no-op). "
+            "running what the notebooks run, without kernels, papermill, nbconvert or make: each stage notebook's "
+            "code cells, parameters injected, and each cell's shown value built (a table's HTML, a figure's PNG). "
             "The pipeline overhead ratio compares the cold build with it. A second single process runs the "
-            "statistics and tables only (no figures or HTML tables): that is less work than the notebooks do, "
-            "so its ratio is informational. Outside-record parts: runner process start = a plain subprocess "
+            "cells without building what they show (no figures or HTML tables): that is less work than the "
+            "notebooks do, so its ratio is informational. The edit loop: one sentence added to a markdown cell of "
+            "the mining notebook, then `make report` (with the one-parameter change still in place). Outside-record parts: runner process start = a plain subprocess "
             "importing what `python -m chinabrief run` imports (it overlaps the kernel's start); kernel "
             "shutdown = the measured graceful shutdown, an upper bound since each kernel is asked to exit before "
             "the HTML export and exits meanwhile; HTML export = the executed notebooks re-exported with "
@@ -553,6 +532,7 @@ def main() -> None:
         "cold": cold,
         "noop": noop,
         "one_param": one,
+        "edit_loop": edit,
         "j2_cold": j2,
         "single_process": single,
         "single_process_render": single_render,

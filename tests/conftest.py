@@ -24,7 +24,9 @@ def make(copy: Path, *args: str, env_extra: dict | None = None) -> subprocess.Co
     env["COINGECKO_API_KEY"] = FAKE_API_KEY
     env["PYTHONPATH"] = str(copy / "src")  # the copy's own code, not the checkout the venv points at
     env.update(env_extra or {})
-    return subprocess.run(["make", *args], cwd=copy, env=env, capture_output=True, text=True, timeout=1800)
+    # -o: never reinstall the shared venv from a copy (a copy's install would point it at the copy)
+    return subprocess.run(["make", "-o", ".venv/.installed", *args], cwd=copy, env=env, capture_output=True,
+                          text=True, timeout=1800)
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,17 @@ def conda_pins() -> dict[str, str]:
 
 
 def pyproject_deps() -> list[str]:
+    """Direct dependencies, the optional extras (test tools) included: the lock covers them too."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [norm(re.split(r"[\s<>=!~;\[]", dep, maxsplit=1)[0]) for dep in project["dependencies"]]
+    deps = list(project["dependencies"]) + [d for extra in project.get("optional-dependencies", {}).values() for d in extra]
+    return [norm(re.split(r"[\s<>=!~;\[]", dep, maxsplit=1)[0]) for dep in deps]
+
+
+def test_test_tools_are_an_extra_not_a_runtime_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = [norm(re.split(r"[\s<>=!~;\[]", d, maxsplit=1)[0]) for d in project["dependencies"]]
+    assert "pytest" not in runtime and "playwright" not in runtime
+    assert {"pytest", "playwright"} <= {norm(d) for d in project["optional-dependencies"]["test"]}
 
 
 def test_norm():

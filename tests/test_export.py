@@ -149,3 +149,90 @@ def test_html_title_and_links_are_escaped():
 def test_html_keeps_markdown_prose():
     html = render()
     assert "Title of the brief" in html and "<em>prose</em>" in html
+
+
+# --- the brief layout: sections, captions, findings, stray reprs ---------------------------------
+EVIL = "<script>alert(1)</script>"
+
+
+def layout_notebook() -> nbformat.NotebookNode:
+    """A brief-shaped notebook: intro, headline, findings, two sections, a figure with cell options."""
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    cells = [
+        new_markdown_cell("# The brief\n\nWhat it answers."),
+        new_code_cell("headline()", metadata={"tags": ["headline"]}, outputs=[
+            new_output("execute_result", data={"text/markdown": "Prices rose 3%.", "text/plain": "x"})]),
+        new_code_cell("findings()", metadata={"tags": ["findings"]}, outputs=[
+            new_output("execute_result", data={"text/markdown": "- One \\*thing\\*\n- &lt;b&gt;two", "text/plain": "x"})]),
+        new_markdown_cell("## First section\n\nHow to read it."),
+        new_code_cell("chart()", metadata={"fig-cap": f"Caption {EVIL}", "source": f"Source {EVIL}"}, outputs=[
+            new_output("execute_result", data={"image/png": png, "text/plain": ""},
+                       metadata={"image/png": {"alt": f"Alt {EVIL}"}})]),
+        new_code_cell("ax = plot()\nax", outputs=[
+            new_output("execute_result", data={"text/plain": "<Axes: title={'center': 'STRAY_REPR'}>"})]),
+        new_markdown_cell("## Second – section\n\nA paragraph a user added."),
+        new_code_cell("big_table()", metadata={"fold": "Every row", "tbl-cap": "Table caption"}, outputs=[
+            new_output("execute_result", data={"text/html": "<table><tr><td>FOLDED_CELL</td></tr></table>"})]),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["papermill"] = {"parameters": {"month": "2022-01"}}
+    return nb
+
+
+def test_headings_title_and_summary_come_from_the_notebook():
+    nb = layout_notebook()
+    assert export.headings(nb.cells[3].source) == [(2, "First section")]
+    assert export.title_of(nb) == "The brief"
+    assert export.summary_of(nb) == {"headline": "Prices rose 3%.", "findings": ["One *thing*", "<b>two"]}
+
+
+def test_markdown_cells_and_a_users_paragraph_are_visible():
+    html = export.to_html(layout_notebook(), title="t")
+    assert "A paragraph a user added." in html and "How to read it." in html
+    css = export.stylesheet()
+    assert not re.search(r"\.jp-InputArea\b[^{]*\{[^}]*display:\s*none", css)
+
+
+def test_table_of_contents_links_every_section_heading():
+    html = export.to_html(layout_notebook(), title="t")
+    toc = re.search(r'<nav[^>]*class="toc".*?</nav>', html, re.S).group(0)
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', toc)
+    assert [text for _, text in links] == ["First section", "Second – section"]
+    for anchor, _ in links:
+        assert f'id="{anchor}"' in html  # nbconvert's own heading ids
+    assert html.index('<section class="findings">') < html.index('class="toc"') < html.index('id="First-section"')
+
+
+def test_captions_sources_and_alt_text_are_escaped():
+    html = export.to_html(layout_notebook(), title="t")
+    assert "<script>" not in html
+    assert "<figcaption>Caption &lt;script&gt;alert(1)&lt;/script&gt;</figcaption>" in html
+    assert '<p class="source">Source: Source &lt;script&gt;alert(1)&lt;/script&gt;</p>' in html
+    assert 'alt="Alt &lt;script&gt;alert(1)&lt;/script&gt;"' in html
+
+
+def test_stray_text_reprs_are_dropped_but_print_output_stays():
+    html = export.to_html(layout_notebook(), title="t")
+    assert "STRAY_REPR" not in html
+    assert "STDOUT_MARKER" in render()
+
+
+def test_fold_headline_findings_and_parameters():
+    html = export.to_html(layout_notebook(), title="t")
+    assert re.search(r"<details><summary>Every row</summary>.*FOLDED_CELL.*</details>", html, re.S)
+    assert '<p class="tbl-cap">Table caption</p>' in html
+    assert re.search(r'<div class="dek">.*Prices rose 3%\..*</div>', html, re.S)
+    assert re.search(r'<section class="findings">.*<li>One \*thing\*</li>.*&lt;b&gt;two', html, re.S)
+    assert re.search(r'<details class="parameters">.*<dt>month</dt><dd>&#34;2022-01&#34;</dd>', html, re.S) or \
+        re.search(r'<details class="parameters">.*<dt>month</dt><dd>"2022-01"</dd>', html, re.S)
+
+
+def test_a_title_cell_opens_the_page():
+    nb = layout_notebook()
+    nb.cells[0].source = "What it answers."
+    nb.cells.append(new_code_cell("title()", metadata={"tags": ["title"]}, outputs=[
+        new_output("execute_result", data={"text/markdown": "# Event &lt;label&gt;"})]))
+    assert export.title_of(nb) == "Event <label>"
+    html = export.to_html(nb, title=export.title_of(nb))
+    assert html.index("Event &lt;label&gt;<a class=\"anchor-link\"") < html.index("What it answers.")
+    assert "<title>Event &lt;label&gt;</title>" in html

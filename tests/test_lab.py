@@ -1,122 +1,127 @@
-"""`make lab` and the project's kernel: JupyterLab at the repository root with notebooks/ open,
-on the ``chinabrief`` kernel of the venv; `make report` runs the notebooks on the venv's python."""
+"""JupyterLab as a user meets it: each brief notebook opened in a real browser (Playwright driving
+Debian's chromium), Run All, and the figures show inline under the notebook's headings.
+
+Runs on a copy of the shared build (Run All writes data/processed there, not here). Lab's own
+settings, workspaces and runtime files live under the copy's build/ folder.
+"""
 from __future__ import annotations
 
-import json
 import os
-import signal
+import shutil
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.blocking import BlockingKernelClient
-from jupyter_client.kernelspec import KernelSpecManager
 
-from chinabrief import kernels
+from conftest import SNAPSHOT
 
-ROOT = Path(__file__).resolve().parents[1]
-KERNEL = "chinabrief"
-#: Notebooks still in the old shape (converted by another branch); they name the kernel once converted.
-NOT_YET_CONVERTED = {"03_token_reactions.ipynb", "05_event_brief.ipynb"}
-
-
-def make_dry(*args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL")}
-    return subprocess.run(["make", "-n", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          check=True).stdout
-
-
-def lab_command(plan: str) -> str:
-    return " ".join(line.strip().rstrip("\\") for line in plan.splitlines()
-                    if "jupyter lab" in line or line.startswith("  ")).split("jupyter lab", 1)[1]
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (SNAPSHOT / "SHA256SUMS").is_file(), reason="no data snapshot at ../shared/data"),
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed"),
+]
+TOKEN = "lab-test-token"
+BRIEF_NOTEBOOKS = ["03_token_reactions.ipynb", "04_mining_share.ipynb", "05_event_brief.ipynb"]
+#: Every code cell's prompt shows an execution count: Run All has finished.
+ALL_RAN = ("(() => { const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];"
+           " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); })()")
 
 
-def test_lab_opens_the_repository_root_on_notebooks_and_takes_extra_arguments():
-    command = lab_command(make_dry("lab", "LAB_ARGS=--no-browser --port=8899"))
-    assert f'--ServerApp.root_dir="{ROOT}"' in command
-    assert "--LabApp.default_url=/lab/tree/notebooks" in command
-    assert command.split()[-2:] == ["--no-browser", "--port=8899"]  # LAB_ARGS come last: they win
-    assert ("--allow-root" in command) == (os.geteuid() == 0)
-
-
-def test_the_set_up_registers_the_project_kernel_on_the_venvs_python():
-    assert "ipykernel install --sys-prefix --name chinabrief" in make_dry("-B", "git-filter")
-    spec = KernelSpecManager().get_kernel_spec(KERNEL)
-    assert Path(spec.resource_dir).is_relative_to(sys.prefix)  # installed into the venv (--sys-prefix) ...
-    assert os.path.abspath(spec.argv[0]) == os.path.abspath(sys.executable)  # ... and runs its python
-    assert spec.display_name == "China Crypto Brief (.venv)"
-
-
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
-def test_notebooks_name_the_project_kernel(path):
-    if path.name in NOT_YET_CONVERTED:
-        pytest.skip("converted to the new shape on another branch")
-    spec = nbformat.read(path, as_version=4).metadata["kernelspec"]
-    assert spec == {"display_name": "China Crypto Brief (.venv)", "language": "python", "name": KERNEL}
-
-
-def test_the_runner_kernel_runs_on_the_interpreter_of_the_build(tmp_path):
-    """`make report` runs the notebooks on KERNEL_NAME: the python running the build (the venv's)."""
-    kernel = kernels.Kernel.start(tmp_path)
-    try:
-        kernel.wait(60)
-        client = BlockingKernelClient()
-        client.load_connection_info(kernel.km.get_connection_info())
-        client.start_channels()
-        client.wait_for_ready(timeout=60)
-        reply = client.execute_interactive("import sys", user_expressions={"prefix": "sys.prefix"}, timeout=60)
-        client.stop_channels()
-    finally:
-        kernel.shutdown()
-    prefix = reply["content"]["user_expressions"]["prefix"]["data"]["text/plain"].strip("'")
-    assert prefix == sys.prefix  # the environment running the build (the venv, under make test)
-
-
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
-
-@pytest.mark.slow
-def test_make_lab_serves_the_repository_with_the_project_kernel():
-    """Starts `make lab` for real (as root here, when the tests run as root) and asks its REST API."""
-    port, token = _free_port(), "test-token-for-lab"
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL")}
-    env["JUPYTER_RUNTIME_DIR"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"lab-test-{port}")
-    lab = subprocess.Popen(
-        ["make", "lab", f"LAB_ARGS=--no-browser --port={port} --ServerApp.token={token} --ServerApp.ip=127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+@pytest.fixture(scope="module")
+def lab(built, tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 over a copy of the build; yields (base URL, copy)."""
+    copy = tmp_path_factory.mktemp("lab") / "repo"
+    shutil.copytree(built, copy, symlinks=True)
+    settings = copy / "build/lab/settings/@jupyterlab/notebook-extension"
+    settings.mkdir(parents=True)
+    # every cell rendered (Lab 4 otherwise only draws the cells in view), so the page can be checked
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env = {**{k: v for k, v in os.environ.items() if k != "CHINABRIEF_ROOT"},
+           "JUPYTER_CONFIG_DIR": str(copy / "build/lab/config"), "JUPYTER_RUNTIME_DIR": str(copy / "build/lab/runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(copy / "build/lab/settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(copy / "build/lab/workspaces"), "PYTHONPATH": str(copy / "src")}
+    port = free_port()
+    log = (copy / "build/lab/server.log").open("w")
+    server = subprocess.Popen([str(copy / ".venv/bin/jupyter"), "lab", "--no-browser", "--allow-root",
+                               "--ServerApp.ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
+                               f"--ServerApp.root_dir={copy}"], cwd=copy, env=env, stdout=log, stderr=log)
     try:
-        deadline = time.monotonic() + 90
-        while True:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
-                specs = _get(f"{base}/api/kernelspecs?token={token}")
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
                 break
             except OSError:
-                assert lab.poll() is None, lab.stderr.read().decode()[-2000:]
-                assert time.monotonic() < deadline, "JupyterLab did not start within 90 s"
-                time.sleep(0.5)
-        assert KERNEL in specs["kernelspecs"]
-        top = {item["name"] for item in _get(f"{base}/api/contents?token={token}")["content"]}
-        assert {"notebooks", "src", "params.yaml"} <= top  # the repository root, src/ included
-        with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=10) as page:
-            assert page.status == 200
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", copy
     finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        try:
-            lab.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
-            lab.wait()
+        server.terminate()
+        server.wait(20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+def run_all(browser, url: str, notebook: str, screenshot: Path) -> dict:
+    """Open a notebook in Lab, Run All Cells, save; return what the page showed."""
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    try:
+        # a workspace of its own, reset: only this notebook is open (Lab restores earlier tabs otherwise)
+        page.goto(f"{url}/lab/workspaces/{Path(notebook).stem}/tree/notebooks/{notebook}?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+        dialog = page.locator(".jp-Dialog button:has-text('Select')")
+        try:  # Lab may ask which kernel to start
+            dialog.click(timeout=5_000)
+        except playwright.TimeoutError:
+            pass
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        page.click("li.lm-MenuBar-item:has-text('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        page.wait_for_function(ALL_RAN, timeout=240_000)
+        shown = page.evaluate("""() => {
+            const order = [...document.querySelectorAll('.jp-Notebook h2, .jp-Notebook .jp-OutputArea-output img')];
+            return {images: order.filter(e => e.tagName === 'IMG').length,
+                    first: order.length ? order[0].tagName : null,
+                    errors: document.querySelectorAll('.jp-Notebook [data-mime-type="application/vnd.jupyter.error"]').length,
+                    tracebacks: [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output')]
+                                 .filter(e => e.textContent.includes('Traceback')).length};
+        }""")
+        page.keyboard.press("Control+s")
+        page.wait_for_timeout(1_000)
+        page.screenshot(path=str(screenshot))
+        return shown
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("notebook", BRIEF_NOTEBOOKS)
+def test_run_all_in_jupyterlab_shows_the_figures_under_their_headings(lab, browser, built, notebook, tmp_path):
+    url, copy = lab
+    shown = run_all(browser, url, notebook, tmp_path / f"{notebook}.png")
+    built_nb = nbformat.read(next((built / "reports/notebooks").glob(notebook.replace(".ipynb", "*.ipynb"))),
+                             as_version=4)
+    expected = sum("image/png" in o.get("data", {}) for c in built_nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert expected >= 1
+    assert shown["errors"] == 0 and shown["tracebacks"] == 0, shown
+    assert shown["images"] == expected, shown
+    assert shown["first"] == "H2", "a figure shows above the first section heading"
+    saved = nbformat.read(copy / "notebooks" / notebook, as_version=4)  # Lab saved what it showed
+    assert sum("image/png" in o.get("data", {}) for c in saved.cells if c.cell_type == "code"
+               for o in c.get("outputs", [])) == expected

@@ -278,7 +278,8 @@ def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch)
     (tmp_path / "notebooks" / "slow_module.py").write_text("import time\ntime.sleep(30)\n")
     monkeypatch.setitem(runner_mod.STAGES, "ingest", runner_mod.STAGES["ingest"].__class__(
         "ingest", "01_ingest.ipynb", None, "Data import", ("slow_module",)))
-    with pytest.raises(StageFailedError, match=r"did not become ready within 2 s \(starting and importing slow_module\)"):
+    monkeypatch.setattr(runner_mod, "KERNEL_READY_SECONDS", 3)
+    with pytest.raises(StageFailedError, match=r"did not become ready within 3 s \(starting and importing slow_module\)"):
         run(paths, "ingest", {}, cell_timeout=2)
 
 

@@ -35,6 +35,11 @@ def _cmd_params(args) -> None:
         read_sums(p.resolve(values.snapshot))  # fails at once, with a message, when it is missing
     import hashlib
 
+    from . import provenance
+
+    for stage in provenance.check(p, {s: params.for_stage(values, s) for s in provenance.TARGETS}):
+        print(f"[chinabrief] {stage}: data/processed was last written with other parameters than params.yaml's "
+              "(a notebook run by hand?); the stage will run again", flush=True)
     folder = p.resolve(args.dir)
     digest = hashlib.sha256()
     for stage in params.STAGE_PARAMS:
@@ -56,6 +61,11 @@ def _cmd_run(args) -> int:
     if event_ids and args.unless_newer_than:
         event_ids = runner.stale(p, args.stage, event_ids, args.unless_newer_than)
         if not event_ids:
+            return 0
+    if args.changed and not event_ids:
+        record = runner.republish(p, args.stage, stage_file["parameters"], args.changed)
+        if record is not None:
+            runner.echo(record)
             return 0
     try:
         runner.run(p, args.stage, stage_file["parameters"], event_ids=event_ids,
@@ -110,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="per-event briefs: an event id (repeat for several; they share one kernel per job)")
     cmd.add_argument("--unless-newer-than", nargs="+", default=[], metavar="FILE",
                      help="skip event ids whose brief is newer than every FILE (make's rule)")
+    cmd.add_argument("--changed", nargs="*", default=[], metavar="FILE",
+                     help="the prerequisites newer than the brief (make's $?): when that is only the notebook "
+                          "and its code cells are unchanged, the last run's outputs are carried over")
     cmd.add_argument("--jobs", type=int, default=None,
                      help="worker processes for several event ids (default: make's -jN, else 1)")
     cmd.set_defaults(func=_cmd_run)

@@ -133,8 +133,9 @@ def headings(markdown: str) -> list[tuple[int, str]]:
     text = _FENCE.sub("", markdown)
     out = []
     for hashes, body in _HEADING.findall(text):
-        plain = re.sub(r"[*_`]|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", body)
-        out.append((len(hashes), html_lib.unescape(re.sub(r"<[^>]+>", "", plain)).strip()))
+        plain = re.sub(r"(?<!\\)[*_`]|(?<!\\)\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", body)
+        plain = re.sub(r"\\(.)", r"\1", re.sub(r"<[^>]+>", "", plain))  # backslash escapes, then entities
+        out.append((len(hashes), html_lib.unescape(plain).strip()))
     return out
 
 
@@ -196,6 +197,10 @@ class BriefLayoutPreprocessor(Preprocessor):
     """
 
     def preprocess(self, nb, resources):
+        title_cell = next((c for c in nb.cells if TITLE_TAG in c.metadata.get("tags", [])), None)
+        if title_cell is not None:  # a generated title (e.g. the event's label) opens the page
+            nb.cells.remove(title_cell)
+            nb.cells.insert(0, title_cell)
         brief = resources.setdefault("brief", {})
         brief.setdefault("title", title_of(nb, "China Crypto Brief"))
         toc = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import fileio, maps, mining, prepare
+from . import fileio, maps, mining, prepare, provenance
 from .config import Paths
 from .exceptions import InputFormatError
 from .render.text import Markdown, md_escape
@@ -200,7 +200,7 @@ def write(P: Paths, result: MiningShare) -> list[str]:
     for name, frame in result.tables.items():
         fileio.write_csv(folder / f"{name}.csv", frame)
         written.append(P.relative(folder / f"{name}.csv"))
-    return written
+    return written + [provenance.write(P, "mining_share", {"mining_month": result.month})]
 
 
 # --------------------------------------------------------------------------- tables

@@ -58,6 +58,9 @@ class Params(BaseModel):
     )
     exclude_event_days: bool = Field(True, description="drop other events' days from estimation windows")
     focus_events: list[str] = Field(default_factory=lambda: list(DEFAULT_FOCUS_EVENTS), description="events with their own brief")
+    highlight_events: list[str] = Field(
+        default_factory=lambda: ["2025-05-06-geneva-talks-announced", "2025-05-12-geneva-joint-statement"],
+        description="events the token brief shows up close (CAR table and path each)")
     event_id: str = Field("2025-05-06-geneva-talks-announced", description="event of a per-event brief")
     mining_month: str = Field("2022-01", pattern=r"^\d{4}-\d{2}$", description="month of the mining ranking and map")
     cell_timeout: int = Field(600, ge=1, description="seconds a notebook cell may run")
@@ -67,7 +70,7 @@ class Params(BaseModel):
     def _upper(cls, v: list[str]) -> list[str]:
         return [t.strip().upper() for t in v if t.strip()]
 
-    @field_validator("focus_events")
+    @field_validator("focus_events", "highlight_events")
     @classmethod
     def _once_each(cls, v: list[str]) -> list[str]:
         return list(dict.fromkeys(e.strip() for e in v if e.strip()))
@@ -87,7 +90,7 @@ STAGE_PARAMS: dict[str, list[str]] = {
     "prepare": ["tokens", "include_extended", "source_priority", "cutoff_hour_utc"],
     "token_reactions": [
         "tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs",
-        "event_windows", "models", "exclude_event_days", "focus_events", "cutoff_hour_utc",
+        "event_windows", "models", "exclude_event_days", "focus_events", "cutoff_hour_utc", "highlight_events",
     ],
     "event_brief": [
         "event_id", "tokens", "include_extended", "benchmark", "estimation_window",
@@ -179,12 +182,12 @@ def check_focus_events(params: Params, catalogue: Path) -> None:
         raise ParameterError(f"the events catalogue {catalogue} is missing (focus_events are checked against it)")
     with catalogue.open(newline="", encoding="utf-8") as handle:
         known = [row.get("event_id") for row in csv.DictReader(handle)]
-    unknown = [e for e in params.focus_events if e not in known]
+    unknown = [e for e in dict.fromkeys([*params.focus_events, *params.highlight_events]) if e not in known]
     if unknown:
         lines = []
         for event_id in unknown:
             close = difflib.get_close_matches(event_id, known, n=3, cutoff=0.5)
             lines.append(f"  {event_id!r}" + (f" (closest: {', '.join(close)})" if close else ""))
-        raise ParameterError(f"focus_events: not in the events catalogue {catalogue.name} "
+        raise ParameterError(f"focus_events/highlight_events: not in the events catalogue {catalogue.name} "
                              f"({len(known)} events):\n" + "\n".join(lines))
 

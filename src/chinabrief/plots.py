@@ -42,9 +42,29 @@ def car_paths(paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnorma
     paths : pandas.DataFrame
         Index: rel_day; columns: tokens; values: CAR in percent.
     """
-    use_style()
     fig = new_figure()
-    ax = fig.subplots()
+    draw_car_paths(fig.subplots(), paths, title, ylabel)
+    return fig
+
+
+def car_paths_panels(panels: list[tuple[str, pd.DataFrame]], ylabel: str = "Cumulative abnormal return (%)") -> Figure:
+    """One :func:`draw_car_paths` panel per (title, paths), side by side on a shared y axis."""
+    n = max(1, len(panels))
+    fig = new_figure(figsize=(4.8 * n if n > 1 else 9, 4.6))
+    axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
+    for i, (ax, (title, paths)) in enumerate(zip(axes, panels)):
+        draw_car_paths(ax, paths, title, ylabel if i == 0 else "", legend=n == 1)
+        if n > 1:
+            ax.set_title(wrap_title(title, 40), fontsize=10)
+    if n > 1 and panels:
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, ncol=min(len(labels), 8), loc="lower center", bbox_to_anchor=(0.5, -0.08))
+    return fig
+
+
+def draw_car_paths(ax: Axes, paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnormal return (%)",
+                   legend: bool = True) -> None:
+    """Draw cumulative abnormal returns by relative day into ``ax``, one line per token."""
     for i, token in enumerate(paths.columns):
         ax.plot(paths.index, paths[token], marker="o", markersize=3, label=token, color=token_color(token, i))
     ax.axvline(0, color="#1d2430", linewidth=1, linestyle="--")
@@ -52,9 +72,10 @@ def car_paths(paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnorma
     ax.set_xlabel("Days relative to day 0 (UTC days)")
     ax.set_ylabel(ylabel)
     ax.set_title(wrap_title(title))
-    ax.legend(ncol=min(len(paths.columns), 6), loc="upper center", bbox_to_anchor=(0.5, -0.2))
-    ax.set_xticks(np.arange(paths.index.min(), paths.index.max() + 1))
-    return fig
+    if legend:
+        ax.legend(ncol=min(len(paths.columns), 6), loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    if len(paths.index):
+        ax.set_xticks(np.arange(paths.index.min(), paths.index.max() + 1))
 
 
 def indexed_prices(frame: pd.DataFrame, title: str) -> Figure:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import events, fileio, manifest, mining, prices
+from . import events, fileio, manifest, mining, prices, provenance
 from .config import Paths
 from .exceptions import MissingInputError
 
@@ -39,6 +39,8 @@ class Prepared:
     manifest: pd.DataFrame
     #: The latest date of the raw data; no processed table may hold a later date.
     as_of: pd.Timestamp | None = None
+    #: The parameters the tables were made from (recorded beside them, see :mod:`chinabrief.provenance`).
+    parameters: dict | None = None
 
 
 def latest_date(*columns: pd.Series) -> pd.Timestamp | None:
@@ -66,6 +68,8 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     provinces = mining.read_provinces(by_kind["ccaf_mining_provinces"], countries)
     catalogue = events.assign_day0(events.load_catalogue(paths.events), cutoff_hour_utc)
     return Prepared(
+        parameters={"tokens": list(tokens), "include_extended": include_extended,
+                    "source_priority": list(source_priority), "cutoff_hour_utc": cutoff_hour_utc},
         prices_daily=daily,
         prices_hourly=hourly,
         returns=prices.daily_returns(daily),
@@ -113,7 +117,10 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
         else:
             fileio.write_csv(out / name, frame)
     fileio.write_csv(out / schemas.DICTIONARY_FILE, schemas.data_dictionary())
-    return [paths.relative(out / name) for name in [*targets, schemas.DICTIONARY_FILE]]
+    written = [paths.relative(out / name) for name in [*targets, schemas.DICTIONARY_FILE]]
+    if prepared.parameters is not None:
+        written.append(provenance.write(paths, "prepare", prepared.parameters))
+    return written
 
 
 #: The processed CSV tables the analysis stages read, with their date columns.

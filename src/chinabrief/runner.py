@@ -25,6 +25,9 @@ from .config import Paths
 from .exceptions import StageFailedError
 from .kernels import DEATH_CAUSES, KERNEL_NAME, Kernel
 
+#: Seconds a kernel may take to start and import the stage's modules, however short the cell timeout.
+KERNEL_READY_SECONDS = 60
+
 # papermill, nbformat and nbconvert (about 0.8 s of imports) are imported inside run_stage, after
 # the kernel has been started: the kernel boots on the other core meanwhile.
 
@@ -61,12 +64,15 @@ STAGES: dict[str, Stage] = {
               ("chinabrief.prepare", "chinabrief.data_quality", "chinabrief.data_sources",
                "chinabrief.render.data_tables", "chinabrief.render.quality_tables")),
         Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html",
-              "Token reactions to US–China trade news", ("chinabrief.token_brief",)),
+              "Token reactions to US–China trade news",
+              ("chinabrief.token_reactions", "chinabrief.data_sources", "chinabrief.render.token_charts",
+               "chinabrief.render.token_tables", "chinabrief.render.data_tables")),
         Stage("mining_share", "04_mining_share.ipynb", "mining-share.html", "Where Bitcoin is mined",
               ("chinabrief.mining_share", "chinabrief.data_sources", "chinabrief.render.mining_charts",
                "chinabrief.render.mining_tables", "chinabrief.render.data_tables")),
         Stage("event_brief", "05_event_brief.ipynb", "events/{event_id}.html", "Event brief",
-              ("chinabrief.event_brief",)),
+              ("chinabrief.event_reaction", "chinabrief.data_sources", "chinabrief.render.token_charts",
+               "chinabrief.render.token_tables", "chinabrief.render.data_tables")),
     ]
 }
 
@@ -152,7 +158,9 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
     record["kernel_run"] = kernel.runs  # 1: a fresh kernel; n: the n-th run in a shared kernel
     executing = started
     try:
-        kernel.wait(cell_timeout)  # the warm-up imports (or the reset) finish before the first cell
+        # the warm-up imports (or the reset) finish before the first cell; on a loaded machine that can
+        # take longer than a short cell timeout, which is for cells
+        kernel.wait(max(cell_timeout, KERNEL_READY_SECONDS))
         executing = time.monotonic()
         papermill.execute_notebook(
             str(source), str(scratch), parameters=parameters, kernel_name=KERNEL_NAME, km=kernel.km,
@@ -197,21 +205,55 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
             f"Executed notebook kept at {paths.relative(executed)}; the previous brief is unchanged."
         )
 
+    record.update(status="ok", seconds=seconds, error=None)
+    return _publish(paths, stage, nb, executed, brief_rel, record)
+
+
+def _publish(paths: Paths, stage: Stage, nb, executed: Path, brief_rel: str | None, record: dict) -> dict:
+    """Export a successful run's brief, write its status record, drop a stale failure page."""
+    from . import export
+
     if brief_rel:
-        depth = brief_rel.count("/")
-        up = "../" * depth
+        up = "../" * brief_rel.count("/")
         title = export.title_of(nb, stage.title)
         html = export.to_html(
             nb, title=title, index_href=f"{up}index.html",
             notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name,
         )
         fileio.write_text(paths.reports / brief_rel, html)
-    # what the index shows of this run: the notebook's title, headline and findings
+    # what the index shows of this run (every stage, with or without a brief): the notebook's
+    # title, headline and findings
     record.update(title=export.title_of(nb, stage.title), **export.summary_of(nb))
-    record.update(status="ok", seconds=seconds, error=None)
     _status(paths, record)
-    (paths.reports / "failed" / f"{key}.html").unlink(missing_ok=True)  # an earlier failure's page is stale now
+    (paths.reports / "failed" / f"{record['key']}.html").unlink(missing_ok=True)  # a failure page is stale now
     return record
+
+
+def republish(paths: Paths, stage_name: str, parameters: dict, changed: list[str]) -> dict | None:
+    """Re-export a brief whose notebook changed only in its markdown, without a kernel.
+
+    See :mod:`chinabrief.reuse`: when ``changed`` (make's ``$?``) is only the notebook and its code
+    cells and parameters equal the last successful run's, that run's outputs are carried over to
+    the edited notebook. Returns the status record, or None when the notebook must run.
+    """
+    from . import export, reuse
+
+    stage = STAGES[stage_name]
+    if stage.name == "event_brief":
+        return None  # one notebook, many briefs: make's $? does not say which brief is stale
+    source = paths.notebooks / stage.notebook
+    executed = paths.executed / stage.executed_name()
+    if not reuse.only_markdown_changed(source, executed, parameters, changed):
+        return None
+    started = time.monotonic()
+    nb = export.normalise(reuse.carry_outputs(source, executed), paths.root)
+    export.write_notebook(nb, executed)
+    brief_rel = stage.brief_path()
+    record = {"stage": stage.name, "key": stage.key(), "notebook": paths.relative(executed),
+              "brief": f"reports/{brief_rel}" if brief_rel else None, "title": stage.title, "event_id": None,
+              "kernel_run": 0, "kernel_wait_seconds": 0.0, "execute_seconds": 0.0, "outputs_reused": True}
+    record.update(status="ok", seconds=round(time.monotonic() - started, 2), error=None)
+    return _publish(paths, stage, nb, executed, brief_rel, record)
 
 
 def _previous_summary(paths: Paths, key: str, brief: str | None) -> dict:
@@ -260,9 +302,11 @@ def stale(paths: Paths, stage_name: str, event_ids: list[str], prerequisites: li
     return out
 
 
-def _echo(record: dict) -> None:
+def echo(record: dict) -> None:
+    """Print the one line a finished run leaves in the log."""
     target = f" -> {record['brief']}" if record["brief"] else ""
-    print(f"[chinabrief] {record['key']}: ok in {record['seconds']:.1f} s{target}", flush=True)
+    reused = " (only markdown changed: outputs carried over, no kernel)" if record.get("outputs_reused") else ""
+    print(f"[chinabrief] {record['key']}: ok in {record['seconds']:.1f} s{target}{reused}", flush=True)
 
 
 def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[str | None],
@@ -290,7 +334,7 @@ def _run_group(paths: Paths, stage_name: str, parameters: dict, event_ids: list[
                     errors.append(f"stage '{stage.key(event_id)}' failed: {exc}")
                     continue
             try:
-                _echo(run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout,
+                echo(run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout,
                                 kernel=kernel, last_run=n == len(event_ids)))
             except StageFailedError as exc:
                 errors.append(str(exc))

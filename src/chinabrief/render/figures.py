@@ -48,7 +48,7 @@ def alt_text(fig: Figure) -> str:
     if alt:
         return alt
     titles = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
-    titles += [ax.get_title() for ax in fig.axes if ax.get_title()]
+    titles += [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right") if ax.get_title(loc)]
     return "; ".join(titles) or "Chart"
 
 

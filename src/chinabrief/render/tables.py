@@ -115,6 +115,9 @@ def table(
         index=shown.index, columns=shown.columns,
     )
     styler.set_td_classes(classes)
+    # alignment travels with the table, so it reads the same in JupyterLab (which right-aligns
+    # every cell) as in the brief's stylesheet
+    styler.set_table_styles([{"selector": "td.txt, th", "props": "text-align: left"}])
     if numeric:
         styler.set_table_styles({c: [{"selector": "th", "props": "text-align: right"}] for c in numeric},
                                 overwrite=False)

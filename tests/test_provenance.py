@@ -1,0 +1,42 @@
+"""Tests of chinabrief.provenance: products made from other parameters are noticed."""
+from __future__ import annotations
+
+import os
+
+from chinabrief import provenance
+from chinabrief.config import Paths
+
+
+def test_same_parameters_are_current_and_other_ones_are_not(tmp_path):
+    paths = Paths(tmp_path)
+    provenance.write(paths, "mining_share", {"mining_month": "2022-01"})
+    assert not provenance.differs(paths, "mining_share", {"mining_month": "2022-01"})
+    assert provenance.differs(paths, "mining_share", {"mining_month": "2021-12"})
+    assert not provenance.differs(paths, "prepare", {"tokens": ["X"]})  # no record: nothing to say
+
+
+def test_tuples_and_lists_compare_equal(tmp_path):
+    paths = Paths(tmp_path)
+    provenance.write(paths, "token_reactions", {"estimation_window": (-120, -11)})
+    assert not provenance.differs(paths, "token_reactions", {"estimation_window": [-120, -11]})
+
+
+def test_check_marks_only_the_stale_stage_out_of_date_and_deletes_nothing(tmp_path):
+    paths = Paths(tmp_path)
+    for target in provenance.TARGETS.values():
+        (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / target).write_text("brief")
+    provenance.write(paths, "prepare", {"tokens": ["TRX", "NEO"]})  # an interactive run with two tokens
+    provenance.write(paths, "mining_share", {"mining_month": "2022-01"})
+    stale = provenance.check(paths, {"prepare": {"tokens": ["TRX"]}, "mining_share": {"mining_month": "2022-01"}})
+    assert stale == ["prepare"]
+    assert os.stat(tmp_path / provenance.TARGETS["prepare"]).st_mtime == 0
+    assert os.stat(tmp_path / provenance.TARGETS["mining_share"]).st_mtime > 0
+    assert (tmp_path / provenance.TARGETS["prepare"]).read_text() == "brief"
+
+
+def test_an_unreadable_record_counts_as_different(tmp_path):
+    paths = Paths(tmp_path)
+    provenance.record_path(paths, "prepare").parent.mkdir(parents=True)
+    provenance.record_path(paths, "prepare").write_text("{not json")
+    assert provenance.differs(paths, "prepare", {})

@@ -1,0 +1,99 @@
+"""Tests of chinabrief.token_reactions and chinabrief.event_reaction: claim verdicts, facts and
+sentences with known answers, and the token brief run on a made-up project (no seed specifics)."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+import synthetic
+from chinabrief import event_reaction, export, runner, token_reactions
+from chinabrief.config import Paths
+
+SEED_MARKERS = ["TRX", "NEO", "VET", "CFX", "OKB", "2025-05-07", "2025-05-06", "2025-05-12", "2025-06-13",
+                "Geneva", "Jan–Nov 2025", "five tokens", "Wednesday"]
+
+
+def changes(values: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame({"token": list(values), "measure": "close-to-close (UTC day)",
+                         "pct_change": list(values.values()), "source": "x"})
+
+
+def claim(subject: str, low: float, high: float) -> pd.DataFrame:
+    return pd.DataFrame({"claim": ["c"], "subject": [subject], "value_low": [str(low)], "value_high": [str(high)]})
+
+
+@pytest.mark.parametrize("value, verdict", [
+    (1.0, "consistent"), (0.46, "consistent"), (3.05, "consistent"),  # inside, or within 0.05 pp
+    (0.44, "same direction, different size"), (5.0, "same direction, different size"),
+    (-0.2, "not supported"), (float("nan"), "not checkable"),
+])
+def test_claim_verdicts(value, verdict):
+    out = token_reactions.claims_check(changes({"A": value}), claim("A", 0.5, 3.0))
+    assert out["verdict"].tolist() == [verdict]
+
+
+def test_claim_for_a_token_without_prices_is_not_checkable():
+    out = token_reactions.claims_check(changes({"A": 1.0}), claim("A;Z", 0.5, 3.0))
+    assert out.set_index("token")["verdict"].to_dict() == {"A": "consistent", "Z": "not checkable"}
+    assert out.set_index("token").loc["Z", "source"] == "no data"
+
+
+def test_catalogue_span():
+    cat = pd.DataFrame({"date": pd.to_datetime(["2025-01-21", "2025-11-10"])})
+    assert token_reactions.catalogue_span(cat) == "Jan–Nov 2025"
+    cat = pd.DataFrame({"date": pd.to_datetime(["2024-12-01", "2025-02-10"])})
+    assert token_reactions.catalogue_span(cat) == "Dec 2024–Feb 2025"
+
+
+def test_hourly_coverage_and_sources_in_study():
+    hourly = pd.DataFrame({"timestamp": pd.to_datetime(["2023-01-01 00:00", "2023-02-01 05:00", "2023-01-05 00:00"]),
+                           "token": ["A", "A", "B"], "close": [1.0, 2.0, 3.0], "source": ["s", "s", "s"]})
+    cov = token_reactions.hourly_coverage(hourly, ["B", "A", "C"])
+    assert cov["token"].tolist() == ["B", "A"] and cov.loc[1, "last"] == pd.Timestamp("2023-02-01 05:00")
+    choice = pd.DataFrame({"token": ["A", "A", "B"], "source": ["old", "spot", "unattributed"],
+                           "start": pd.to_datetime(["2010-01-01", "2020-01-01", "2020-01-01"]),
+                           "end": pd.to_datetime(["2019-12-31", "2025-01-01", "2025-01-01"])})
+    assert token_reactions.sources_in_study(choice, ["A", "B"], pd.Timestamp("2024-01-01")) == {
+        "spot": {"A": 367}, "unattributed": {"B": 367}}
+
+
+def test_event_summary_sentence_known_answer():
+    car = pd.DataFrame({"token": ["A", "B", "C"], "car": [0.02, -0.01, 0.005], "p": [0.01, 0.5, 0.2]})
+    assert event_reaction.summary_sentence(car, "BTC") == (
+        "2 of 3 tokens beat BTC over days −1 to +1; the strongest was A (+2.0%), the weakest B (−1.0%); "
+        "1 of 3 reactions are significant at 5%.")
+    assert event_reaction.summary_sentence(car.iloc[0:0], "BTC").startswith("No token has enough data")
+
+
+@pytest.fixture(scope="module")
+def synthetic_brief(tmp_path_factory):
+    root = synthetic.make_project(tmp_path_factory.mktemp("synthetic"))
+    paths = Paths(root)
+    record = runner.run_stage(paths, "token_reactions", synthetic.token_parameters(), cell_timeout=300)
+    return paths, record
+
+
+@pytest.mark.slow
+def test_token_brief_on_a_made_up_project_mentions_nothing_of_the_seed(synthetic_brief):
+    paths, record = synthetic_brief
+    html = (paths.reports / "token-reactions.html").read_text()
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>|data:image/png;base64,[A-Za-z0-9+/=]+", "", html, flags=re.S))
+    leaks = [m for m in SEED_MARKERS if m in text]
+    assert leaks == [], f"seed specifics in the synthetic brief: {leaks}"
+    for expected in ("AAA", "Synthetic truce B", "Mar–Nov 2023", "2023-06-22"):
+        assert expected in text, expected
+    assert "synthetic" in record["headline"].lower() or record["headline"]  # a headline was recorded
+
+
+@pytest.mark.slow
+def test_synthetic_brief_claims_and_sections(synthetic_brief):
+    paths, record = synthetic_brief
+    import nbformat
+
+    nb = nbformat.read(paths.executed / "03_token_reactions.ipynb", as_version=4)
+    summary = export.summary_of(nb)
+    assert summary["findings"] and any("2023-06-22" in f for f in summary["findings"])
+    claims = pd.read_csv(paths.processed / "event_study" / "car.csv")
+    assert set(claims["token"]) == set(synthetic.TOKENS)
