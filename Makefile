@@ -32,13 +32,13 @@ DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(first
 
 # --- what each stage imports (a change to any of these re-runs the stage) -------------------
 SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
-  fileio.py publish.py locks.py runner.py kernels.py kernel_state.py assets.py export.py display.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
+  fileio.py publish.py locks.py runner.py kernels.py kernel_state.py assets.py export.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
   templates/brief/index.html.j2 templates/brief/conf.json)
-SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py) $(wildcard $(PKG)/sources/*.py)
-SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py price_checks.py events.py mining.py quality.py manifest.py) \
-  $(wildcard $(PKG)/schemas.py)
 SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
   $(PKG)/data_sources.py
+SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py render/ingest_tables.py) $(wildcard $(PKG)/sources/*.py)
+SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py price_checks.py events.py mining.py data_quality.py manifest.py \
+  render/quality_tables.py) $(wildcard $(PKG)/schemas.py) $(SRC_RENDER)
 SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py reactions.py manifest.py events.py token_study.py plots.py) \
   $(wildcard $(PKG)/eventstudy/*.py) $(SRC_RENDER)
 SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
@@ -66,8 +66,9 @@ test: $(INSTALLED) ## Run the test suite (sets up .venv first)
 data: $(STAMPS)/prepare ## Import the data and build data/processed (SOURCE=live fetches the APIs)
 
 .PHONY: lab
-lab: $(INSTALLED) ## Open JupyterLab on notebooks/ with the project's kernel
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+lab: $(INSTALLED) ## JupyterLab at the repository root, notebooks/ open, on the project's kernel (LAB_ARGS=...)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks \
+	  $(LAB_AS_ROOT) $(LAB_ARGS)
 
 ##@ Maintenance
 
@@ -85,21 +86,57 @@ clean: ## Remove generated data, reports and build records (keeps .venv)
 	rm -rf build
 	find data/raw data/processed reports -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
 
+.PHONY: git-filter
+git-filter: $(INSTALLED) ## Install the git filter that keeps notebook outputs out of git (the set-up does it)
+	@$(call install_git_filter,force)
+
 .PHONY: distclean
 distclean: clean ## Also remove .venv
 	rm -rf $(VENV)
 
 # --- environment --------------------------------------------------------------------------
+# The project's Jupyter kernel, in the venv: JupyterLab (`make lab`) runs the notebooks on it, and
+# the committed notebooks name it. `make report` runs them on the interpreter running the build,
+# the same .venv/bin/python (see src/chinabrief/kernels.py).
+KERNEL := chinabrief
+KERNEL_DISPLAY := China Crypto Brief (.venv)
+# JupyterLab refuses to start as root (as in a container) unless told; expanded only by `make lab`.
+LAB_AS_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# nbstripout as the git filter of *.ipynb (.gitattributes): what git stores of a notebook saved
+# in JupyterLab has no outputs, no execution counts, and none of Lab's or papermill's run metadata
+# (below); cell tags, the cell metadata the brief template reads, cell ids and the kernelspec stay.
+NBSTRIPOUT := "$(abspath $(PY))" -m nbstripout --keep-id
+NBSTRIPOUT_EXTRA_KEYS := metadata.papermill cell.metadata.papermill metadata.language_info.codemirror_mode \
+  metadata.language_info.file_extension metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
+  metadata.language_info.pygments_lexer metadata.language_info.version
+# Installed in the repository's own git config, only at the top of a plain checkout: a linked
+# worktree shares its config with the other worktrees, so there it takes `make git-filter`.
+define install_git_filter
+if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" != "$(CURDIR)" ]; then \
+  true; \
+elif [ "$(1)" != force ] && [ "$$(git rev-parse --absolute-git-dir)" != "$$(cd "$$(git rev-parse --git-common-dir)" && pwd)" ]; then \
+  echo "[chinabrief] linked git worktree: notebook output filter not installed (it would change the config all worktrees share); run 'make git-filter' to install it"; \
+else \
+  $(PY) -m nbstripout --install --attributes .gitattributes && \
+  git config filter.nbstripout.clean '$(NBSTRIPOUT)' && \
+  git config diff.ipynb.textconv '$(NBSTRIPOUT) --textconv' && \
+  git config filter.nbstripout.extrakeys '$(strip $(NBSTRIPOUT_EXTRA_KEYS))'; \
+fi
+endef
+
 # No snapshot: stop at once, before setting anything up (live runs need none; standard library only).
 $(INSTALLED): requirements.lock pyproject.toml
 	$(if $(NEEDS_PARAMS),@$(PYTHON3) src/chinabrief/precheck.py)
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)" >/dev/null
+	@$(call install_git_filter)
 	@touch $@
 
 # --- parameters: validated once per make run; files rewritten only when their content changes
-NEEDS_PARAMS := $(filter-out help test lab clean distclean bench verify,$(MAKECMDGOALS))
+NEEDS_PARAMS := $(filter-out help test lab git-filter clean distclean bench verify,$(MAKECMDGOALS))
 ifneq ($(NEEDS_PARAMS),)
 ifeq ($(DRY_RUN),)
 include $(PARAMS_DIR)/params.mk
@@ -168,5 +205,6 @@ BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS)
 
 # params.mk changes with any parameter: then the index also removes the products of events no
 # longer in focus_events (brief, notebook, record, card).
-reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(SRC_COMMON) $(PARAMS_DIR)/params.mk
+reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(PKG)/templates/index.html.j2 $(SRC_COMMON) \
+  $(PARAMS_DIR)/params.mk
 	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS)

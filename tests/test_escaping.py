@@ -162,9 +162,18 @@ def test_brief_has_no_live_element(poisoned, brief):
 
 
 def test_index_carries_hostile_strings_as_text(poisoned):
-    """The index copies each brief's title and findings; they must stay text there too."""
-    text = (poisoned["copy"] / "reports/index.html").read_text(encoding="utf-8")
-    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    """The index shows each brief's title, headline, first finding and errors from its status
+    record; whatever hostile string reached a record must stay text in the index."""
+    copy = poisoned["copy"]
+    text = (copy / "reports/index.html").read_text(encoding="utf-8")
+    records = [json.loads(f.read_text()) for f in sorted((copy / "build/status").glob("*.json"))]
+    shown = json.dumps([[r.get("title"), r.get("headline"), (r.get("findings") or [])[:1], r.get("error")]
+                        for r in records])
+    for evil, escaped in ((EVIL_LABEL, "&lt;img src=x onerror=alert(1)&gt;"),
+                          (EVIL_TOKEN, "&lt;SCRIPT&gt;ALERT(1)&lt;/SCRIPT&gt;")):
+        assert evil not in text
+        if json.dumps(evil)[1:-1] in shown:
+            assert escaped in text
     found = elements(text)
     assert not [(tag, attrs) for tag, attrs in found if any(a.startswith("on") for a in attrs)]
     scripts = [attrs.get("src") for tag, attrs in found if tag == "script"]

@@ -60,7 +60,7 @@ def test_second_build_runs_no_notebook(built):
 
 
 def test_changing_one_module_replans_only_its_stage(built):
-    module = built / "src/chinabrief/mining_charts.py"
+    module = built / "src/chinabrief/render/mining_charts.py"
     module.touch()
     plan = make(built, "-n", "report", f"SNAPSHOT={SNAPSHOT}").stdout
     assert "run mining_share" in plan
@@ -159,7 +159,7 @@ def test_one_missing_event_brief_rebuilds_only_that_brief(built):
 
 def test_event_briefs_are_one_command_in_the_plan(built):
     # -W: plan as if the module had changed, without touching it
-    plan = make(built, "-n", "-W", "src/chinabrief/event_brief.py", "report", f"SNAPSHOT={SNAPSHOT}").stdout
+    plan = make(built, "-n", "-W", "src/chinabrief/event_reaction.py", "report", f"SNAPSHOT={SNAPSHOT}").stdout
     commands = [line for line in plan.splitlines() if "run event_brief" in line]
     assert len(commands) == 1
     assert all(f"--event-id {e}" in commands[0] for e in _focus_events(built))

@@ -50,6 +50,7 @@ def test_failing_cell_names_cell_and_error(tmp_path):
 
 def test_cell_timeout_fails_the_stage(tmp_path):
     paths = project(tmp_path, "import time\ntime.sleep(30)")
+    # the budget covers the warm-up too: on a loaded machine that can be what runs out first
     with pytest.raises(StageFailedError, match="(?i)timeout|timed out|did not become ready within"):
         run_stage(paths, "ingest", {}, cell_timeout=2)
 
@@ -314,3 +315,32 @@ def test_a_full_disk_while_publishing_keeps_the_previous_set(tmp_path, monkeypat
     assert (tmp_path / "reports/notebooks/01_ingest.ipynb").read_bytes() == before
     assert json.loads((tmp_path / "build/status/ingest.json").read_text())["status"] == "ok"
     assert list((tmp_path / "build/staging").iterdir()) == []
+# --- what the index reads: the status record's title, headline and findings ---------------------
+
+
+def test_the_status_record_carries_the_notebooks_title_and_headline(tmp_path):
+    from nbformat.v4 import new_markdown_cell
+
+    paths = project(tmp_path)
+    nb = nbformat.read(tmp_path / "notebooks" / "01_ingest.ipynb", as_version=4)
+    nb.cells = [new_markdown_cell("# Imported & verified\n\nWhat this does."),
+                new_code_cell("from IPython.display import Markdown\nMarkdown('12 files \\\\* verified')",
+                              metadata={"tags": ["headline"]})]
+    nbformat.write(nb, tmp_path / "notebooks" / "01_ingest.ipynb")
+    record = run_stage(paths, "ingest", {}, cell_timeout=60)
+    assert record["title"] == "Imported & verified" and record["headline"] == "12 files * verified"
+    assert json.loads((tmp_path / "build/status/ingest.json").read_text())["headline"] == "12 files * verified"
+
+
+def test_a_failed_run_keeps_the_summary_of_the_brief_still_in_place(tmp_path):
+    from chinabrief.runner import _previous_summary
+
+    paths = Paths(tmp_path)
+    (tmp_path / "build/status").mkdir(parents=True)
+    (tmp_path / "build/status/x.json").write_text(json.dumps(
+        {"key": "x", "title": "T", "headline": "H", "findings": ["F"], "status": "ok"}))
+    assert _previous_summary(paths, "x", "reports/x.html") == {}  # no brief left: nothing to keep
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/x.html").write_text("brief")
+    assert _previous_summary(paths, "x", "reports/x.html") == {"title": "T", "headline": "H", "findings": ["F"]}
+    assert _previous_summary(paths, "y", "reports/x.html") == {}

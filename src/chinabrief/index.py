@@ -1,6 +1,9 @@
 """``reports/index.html`` (a card per brief) and ``reports/run.json`` (the run record).
 
-The index is deterministic: it shows each brief's title, headline, key findings and build status.
+The index is deterministic: it shows each brief's title, headline, first key finding and build
+status, read from the status records the runner writes beside each brief (``build/status/``,
+filled from the executed notebook's title and its ``headline`` and ``findings`` cells), and laid out
+by the Jinja template ``templates/index.html.j2`` (autoescaped). It never reads the HTML briefs.
 Run-specific facts (durations, commit, package versions) go to ``run.json`` and to ``run.js``,
 which the index loads to show durations; both are kept out of the byte-identical comparison.
 
@@ -11,11 +14,9 @@ brief, executed notebook, failure pages, record, and so the card — each set at
 """
 from __future__ import annotations
 
-import html
 import json
-import re
 import subprocess
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
 from . import fileio, manifest, publish
@@ -25,6 +26,12 @@ from .config import Paths
 PACKAGES = ["papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "numpy", "scipy",
             "statsmodels", "matplotlib", "geopandas", "pyarrow", "pandera", "pydantic"]
 STAGE_ORDER = ["token_reactions", "mining_share", "prepare", "ingest", "event_brief"]
+TEMPLATE = "index.html.j2"
+TITLE = "China Crypto Brief"
+DEK = ("Do 'Made in China' tokens move on US–China trade news, and where is Bitcoin mined? "
+       "Answers from the data snapshot, rebuilt on every run.")
+#: Findings shown on a brief's card (its headline is shown too).
+FINDINGS_SHOWN = 1
 
 
 def _records(paths: Paths) -> list[dict]:
@@ -34,46 +41,66 @@ def _records(paths: Paths) -> list[dict]:
     return sorted(records, key=lambda r: (order.get(r["stage"], 99), r["key"]))
 
 
-def _strip(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+def card(paths: Paths, record: dict) -> dict:
+    """What the index shows of one status record: title, headline, findings, status and links.
 
+    Parameters
+    ----------
+    paths : Paths
+        Project paths (a brief is linked only if its file exists).
+    record : dict
+        A status record of :mod:`chinabrief.runner` (``build/status/<key>.json``).
 
-def headline(brief_html: str) -> tuple[str, list[str]]:
-    """Extract a brief's headline (its ``dek``) and its key findings, as plain text."""
-    dek = re.search(r'<p class="dek">(.*?)</p>', brief_html, re.S)
-    box = re.search(r'<section class="findings">(.*?)</section>', brief_html, re.S)
-    findings = [_strip(li) for li in re.findall(r"<li>(.*?)</li>", box.group(1), re.S)] if box else []
-    return (_strip(dek.group(1)) if dek else ""), findings
+    Returns
+    -------
+    dict
+        ``key``, ``title``, ``headline``, ``findings`` (at most :data:`FINDINGS_SHOWN`; none for an
+        event brief), ``failed``, ``error``, ``failed_href`` and ``links`` (``href``, ``text``),
+        hrefs relative to ``reports/``. Plain text: the template escapes it.
 
+    Examples
+    --------
+    >>> from chinabrief.config import Paths
+    >>> c = card(Paths(Path("/nonexistent")), {"key": "x", "stage": "prepare", "status": "ok", "title": "T",
+    ...                                         "headline": "H", "findings": ["a", "b"]})
+    >>> c["title"], c["headline"], c["findings"], c["links"]
+    ('T', 'H', ['a'], [])
+    """
+    def href(path: str) -> str:
+        return path.removeprefix("reports/")
 
-def _card(paths: Paths, record: dict) -> str:
-    esc = html.escape
-    key = esc(record["key"])
     links = []
-    if record.get("brief") and (paths.root / record["brief"]).exists():
-        text = (paths.root / record["brief"]).read_text(encoding="utf-8")
-        dek, findings = headline(text)
-        links.append(f'<a href="{esc(record["brief"].removeprefix("reports/"))}">Read the brief</a>')
-    else:
-        dek, findings = "", []
+    brief = record.get("brief")
+    if brief and (paths.root / brief).is_file():
+        links.append({"href": href(brief), "text": "Read the brief"})
     if record.get("notebook"):
-        links.append(f'<a href="{esc(record["notebook"].removeprefix("reports/"))}">executed notebook</a>')
-    if record["status"] == "failed":
-        status = f'<p class="status-failed">Build failed: {esc(record.get("error") or "")}</p>'
-        if record.get("failed_html"):
-            links.append(f'<a href="{esc(record["failed_html"].removeprefix("reports/"))}">failed notebook</a>')
-    else:
-        status = '<p class="status-ok table-note">Built OK</p>'
-    shown_findings = [] if record["stage"] == "event_brief" else findings[:1]
-    items = "".join(f"<li>{esc(f)}</li>" for f in shown_findings)
+        links.append({"href": href(record["notebook"]), "text": "executed notebook"})
+    failed = record.get("status") == "failed"
+    failed_href = href(record["failed_html"]) if failed and record.get("failed_html") else None
+    if failed_href:
+        links.append({"href": failed_href, "text": "failed notebook"})
     title = record.get("title") or record["key"]
     if record.get("event_id"):
         title = f"{record['event_id'][:10]} · {title}"
-    return (
-        f'<article class="card" id="card-{key}"><h3>{esc(title)}</h3>'
-        f'<p class="dek">{esc(dek)}</p>{"<ul>" + items + "</ul>" if items else ""}{status}'
-        f'<p class="duration table-note" data-key="{key}"></p><p>{" · ".join(links)}</p></article>'
+    event = record.get("stage") == "event_brief"
+    return {
+        "key": record["key"], "title": title, "headline": record.get("headline") or "",
+        "findings": [] if event else list(record.get("findings") or [])[:FINDINGS_SHOWN],
+        "failed": failed, "error": record.get("error") or "", "failed_href": failed_href, "links": links,
+    }
+
+
+def render(cards: list[dict], event_cards: list[dict]) -> str:
+    """The index page (``templates/index.html.j2``, autoescaped) from the cards of :func:`card`."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("chinabrief").joinpath("templates"))),
+        autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
     )
+    failed = [c for c in cards + event_cards if c["failed"]]
+    return env.get_template(TEMPLATE).render(
+        title=TITLE, dek=DEK, css=stylesheet(), cards=cards, event_cards=event_cards, failed=failed)
 
 
 def _git(paths: Paths, *args: str) -> str:
@@ -164,49 +191,9 @@ def build(paths: Paths, events: list[str] | None = None) -> Path:
     timings = {r["key"]: r.get("seconds") for r in records}
     fileio.write_text(paths.reports / "run.js", "window.CHINABRIEF_RUN = " + json.dumps(
         {"seconds": timings, "commit": record["git_commit"], "dirty": record["git_dirty"]}, sort_keys=True) + ";\n")
-    failed = [r for r in records if r["status"] == "failed"]
-    banner = (f'<p class="status-failed">{len(failed)} stage(s) failed in the last build; '
-              "their previous briefs, if any, are still linked.</p>" if failed else "")
-    main_cards = "\n".join(_card(paths, r) for r in shown if r["stage"] != "event_brief")
-    event_cards = "\n".join(_card(paths, r) for r in shown if r["stage"] == "event_brief")
-    cards = main_cards + ('\n</section>\n<h2 id="events">Event briefs</h2>\n<section class="cards">\n'
-                          + event_cards if event_cards else "")
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>China Crypto Brief</title>
-<style>
-{stylesheet()}
-</style>
-</head>
-<body class="brief">
-<main class="brief-main">
-<header class="title-block">
-<h1>China Crypto Brief</h1>
-<p class="dek">Do 'Made in China' tokens move on US–China trade news, and where is Bitcoin mined? Answers from the data snapshot, rebuilt on every run.</p>
-</header>
-{banner}
-<section class="cards">
-{cards}
-</section>
-<p class="table-note">Build record: <a href="run.json">run.json</a> (commit, parameters, input checksums, package versions, stage timings).</p>
-</main>
-<script src="run.js"></script>
-<script>
-(function () {{
-  var run = window.CHINABRIEF_RUN;
-  if (!run) {{ return; }}
-  document.querySelectorAll('.duration').forEach(function (el) {{
-    var s = run.seconds[el.getAttribute('data-key')];
-    if (s !== undefined && s !== null) {{ el.textContent = 'Build time: ' + s.toFixed(1) + ' s'; }}
-  }});
-}})();
-</script>
-</body>
-</html>
-"""
+    cards = [card(paths, r) for r in shown if r["stage"] != "event_brief"]
+    event_cards = [card(paths, r) for r in shown if r["stage"] == "event_brief"]
+    page = render(cards, event_cards)
     target = paths.reports / "index.html"
     fileio.write_text(target, page)
     return target

@@ -7,6 +7,7 @@ import pandas as pd
 
 from . import manifest, publish
 from .config import Paths
+from .render.text import Markdown
 from .sources import snapshot as snapshot_source
 
 #: The live download covers the study's year and its estimation windows.
@@ -52,3 +53,22 @@ def summary(entries: list[manifest.Entry]) -> pd.DataFrame:
     out["what"] = out["kind"].map(snapshot_source.DESCRIPTIONS).fillna("")
     out["megabytes"] = out.pop("bytes") / 1e6
     return out[["kind", "what", "files", "megabytes"]]
+
+
+def note(entries: list[manifest.Entry], *, source: str, snapshot: str) -> Markdown:
+    """What was imported, from where, and where the manifest is (one paragraph).
+
+    Examples
+    --------
+    >>> e = [manifest.Entry("a.csv", "0" * 64, 2_500_000, "k", "snapshot:a.csv")]
+    >>> note(e, source="snapshot", snapshot="../data").items[0]
+    '1 file (2.5 MB) imported from the snapshot at ../data, each verified against its SHA256SUMS; listed in data/raw/MANIFEST.json.'
+    """
+    size = sum(e.bytes for e in entries) / 1e6
+    files = f"{len(entries):,d} file{'' if len(entries) == 1 else 's'} ({size:,.1f} MB)"
+    if source == "snapshot":
+        text = (f"{files} imported from the snapshot at {snapshot}, each verified against its SHA256SUMS; "
+                f"listed in data/raw/{manifest.MANIFEST_NAME}.")
+    else:
+        text = f"{files} fetched from the live APIs; listed, with their checksums, in data/raw/{manifest.MANIFEST_NAME}."
+    return Markdown.paragraph(text)

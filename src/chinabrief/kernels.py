@@ -38,7 +38,12 @@ from jupyter_core.utils import run_sync
 
 from .exceptions import StageFailedError
 
-KERNEL_NAME = "python3"  # resolves to the interpreter running papermill: the project's .venv
+#: The kernel the runner starts, whatever kernel the notebook names: ipykernel's own ``python3``,
+#: which jupyter_client resolves to the interpreter running the build (the venv's, under make).
+#: The committed notebooks name ``chinabrief``, the venv's kernel that `make lab` opens them on;
+#: both run the same .venv/bin/python (tests/test_lab.py), but only this one cannot be shadowed
+#: by a kernelspec of that name installed elsewhere (e.g. ~/.local/share/jupyter).
+KERNEL_NAME = "python3"
 #: Said wherever a kernel is found dead: the two usual causes.
 DEATH_CAUSES = "out of memory, or a crash in a compiled library"
 KERNEL_ARGS = [

@@ -68,9 +68,10 @@ class Stage:
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in [
-        Stage("ingest", "01_ingest.ipynb", None, "Data import", ("chinabrief.ingest", "chinabrief.display")),
+        Stage("ingest", "01_ingest.ipynb", None, "Data import", ("chinabrief.ingest", "chinabrief.render.ingest_tables")),
         Stage("prepare", "02_prepare.ipynb", "data-quality.html", "Data quality and provenance",
-              ("chinabrief.prepare", "chinabrief.quality")),
+              ("chinabrief.prepare", "chinabrief.data_quality", "chinabrief.data_sources",
+               "chinabrief.render.data_tables", "chinabrief.render.quality_tables")),
         Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html",
               "Token reactions to US–China trade news",
               ("chinabrief.token_reactions", "chinabrief.data_sources", "chinabrief.render.token_charts",
@@ -240,6 +241,7 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
         # kernel goes first: after a timeout it may still be writing into the staging folder.
         kernel.shutdown(now=True)
         transaction.abort()
+        record.update(_previous_summary(paths, key, record["brief"]))  # the index keeps showing the kept brief
         failure = publish.Transaction(paths, key).begin()
         record.update(status="failed", seconds=seconds, error=error,
                       notebook=paths.relative(executed) if executed.is_file() else None,
@@ -265,15 +267,16 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
             f"{kept}; the previous brief is unchanged."
         )
 
+    # what the index shows of this run (every stage, with or without a brief): the notebook's
+    # title, headline and findings
+    title = export.title_of(nb, stage.title)
+    record.update(title=title, **export.summary_of(nb))
     if brief_rel:
-        depth = brief_rel.count("/")
-        up = "../" * depth
-        title = export.title_of(nb, stage.title)
+        up = "../" * brief_rel.count("/")
         html = export.to_html(
             nb, title=title, index_href=f"{up}index.html",
             notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name,
         )
-        record.update(title=title, **export.summary_of(nb))  # what the index shows of this brief
     record.update(status="ok", seconds=seconds, error=None)
     try:
         export.write_notebook(nb, transaction.path(executed))
@@ -333,6 +336,18 @@ def republish(paths: Paths, stage_name: str, parameters: dict, changed: list[str
     finally:
         transaction.abort()
     return record
+
+
+def _previous_summary(paths: Paths, key: str, brief: str | None) -> dict:
+    """Title, headline and findings of the last run's record, while its brief is still there."""
+    previous = paths.build / "status" / f"{key}.json"
+    if not (brief and (paths.root / brief).is_file() and previous.is_file()):
+        return {}
+    try:
+        old = json.loads(previous.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: old[k] for k in ("title", "headline", "findings") if k in old}
 
 
 def load_stage_params(path: Path) -> dict:

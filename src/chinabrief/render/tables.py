@@ -128,3 +128,35 @@ def table(
     if caption:
         styler.set_caption(html.escape(caption))
     return styler
+
+
+def plain_text(styler: Styler) -> str:
+    """The ``text/plain`` form of a brief table: its id and size, the same on every build.
+
+    IPython's default repr of a Styler carries its memory address, which would make executed
+    notebooks differ between builds.
+    """
+    rows, columns = styler.data.shape
+    return f"<table T_{styler.uuid}: {rows} rows × {columns} columns>"
+
+
+def register_formatter() -> bool:
+    """Make :func:`plain_text` the ``text/plain`` formatter of Stylers in IPython.
+
+    Returns
+    -------
+    bool
+        Whether an IPython shell was there to register with.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["text/plain"].for_type(Styler, lambda s, p, cycle: p.text(plain_text(s)))
+    return True
+
+
+register_formatter()

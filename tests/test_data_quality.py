@@ -1,0 +1,143 @@
+"""Tests of chinabrief.data_quality and its tables: known answers on a small made-up build whose
+tokens, sources and dates are not the seed's, so nothing of the seed can leak into the sentences."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from chinabrief import data_quality as dq
+from chinabrief import events, prices
+from chinabrief.prepare import Prepared
+from chinabrief.render import data_tables, quality_tables
+
+SEED_SPECIFICS = ["OKB", "TRX", "NEO", "VET", "CFX", "BTC", "2024-", "2025-", "2026-", "Geneva"]
+EVIL = "<script>alert(1)</script>"
+
+
+def daily(token: str, start: str, end: str, source: str, skip: tuple[str, ...] = ()) -> pd.DataFrame:
+    days = pd.date_range(start, end, freq="D")
+    days = days[~days.isin(pd.to_datetime(list(skip)))]
+    return pd.DataFrame({"token": token, "date": days, "close": 1.0, "source": source})
+
+
+@pytest.fixture()
+def prepared() -> Prepared:
+    """Three made-up tokens in 2031-2033: AAA (spot), BBB (spot, then the unattributed source from
+    2033-03-01), CCC (unattributed only, two gaps, ends early); one catalogue of three events."""
+    frames = [
+        daily("AAA", "2031-01-01", "2033-06-30", "spot_x"),
+        daily("BBB", "2031-01-01", "2033-02-28", "spot_x"),
+        daily("BBB", "2033-03-01", "2033-06-30", dq.UNATTRIBUTED),
+        daily("CCC", "2031-06-01", "2033-05-31", dq.UNATTRIBUTED,
+              skip=("2032-09-10", "2032-09-11", "2032-09-12", "2033-01-05")),
+    ]
+    d = pd.concat(frames, ignore_index=True).sort_values(["token", "date"]).reset_index(drop=True)
+    hourly = pd.DataFrame({"timestamp": pd.date_range("2033-01-01", periods=48, freq="h"), "token": "AAA",
+                           "close": 1.0, "source": "spot_x"})
+    catalogue = pd.DataFrame({
+        "event_id": ["2033-02-01-a", "2033-02-10-b", "2033-03-05-c"],
+        "date": pd.to_datetime(["2033-02-01", "2033-02-10", "2033-03-05"]),
+        "time_utc": ["", "21:30", "09:00"], "label": [EVIL, "Talks * begin", "Deal"],
+        "category": ["escalation", "talks", "agreement"], "verified": ["yes", "yes", "no"],
+    })
+    catalogue["hour_utc"] = [float("nan"), 21.5, 9.0]
+    agreement = pd.DataFrame({"token": ["BBB"], "source_a": ["spot_x"], "source_b": [dq.UNATTRIBUTED],
+                              "days_compared": [100], "median_abs_diff_pct": [0.25], "max_abs_diff_pct": [3.5],
+                              "max_diff_date": pd.to_datetime(["2031-07-04"])})
+    countries = pd.DataFrame({"date": pd.to_datetime(["2030-01-01", "2030-02-01"])})
+    return Prepared(
+        prices_daily=d, prices_hourly=hourly, returns=pd.DataFrame(), source_choice=prices.source_segments(d),
+        agreement=agreement, gaps=prices.gaps(d), events=events.assign_day0(catalogue, 21),
+        mining_countries=countries, mining_provinces=pd.DataFrame(),
+        mining_cross_check=pd.DataFrame({"months_compared": [2], "rows_compared": [30], "max_abs_diff_pct": [0.0]}),
+        manifest=pd.DataFrame({"path": ["a.csv", "b.csv"], "sha256": ["ab" * 32, "cd" * 32], "bytes": [1_500_000, 500_000],
+                               "kind": ["k1", "k2"], "origin": ["snapshot:a.csv", "snapshot:b.csv"]}),
+    )
+
+
+@pytest.fixture()
+def q(prepared) -> dq.DataQuality:
+    return dq.compute(prepared, ["t1", "t2", "t3"], tokens=["AAA", "CCC"], source_priority=["spot_x", dq.UNATTRIBUTED],
+                      cutoff_hour_utc=21)
+
+
+def test_study_start_comes_from_the_events(q):
+    assert q.study_start == pd.Timestamp("2032-02-01")  # a year before the first event, start of month
+
+
+def test_tables(q):
+    assert q.daily.set_index("token")["sources"].to_dict() == {"AAA": "spot_x", "BBB": f"spot_x, {dq.UNATTRIBUTED}",
+                                                               "CCC": dq.UNATTRIBUTED}
+    assert q.daily.set_index("token")["days_missing"].to_dict() == {"AAA": 0, "BBB": 0, "CCC": 4}
+    assert q.hourly.set_index("token")["hours"].to_dict() == {"AAA": 48, "BBB": 0, "CCC": 0}
+    u = q.unattributed.set_index("token")
+    assert u["only_source"].to_dict() == {"CCC": True, "BBB": False}
+    assert u.loc["BBB", "days"] == 122 and u.loc["BBB", "first_day"] == pd.Timestamp("2033-03-01")
+
+
+def test_headline_known_answer(q):
+    assert dq.headline_text(q) == (
+        "2 raw files verified; daily prices for 3 tokens to 2033-06-30. CCC comes only from the medium-trust "
+        "unattributed source, and 4 days are missing since 2032-02-01, all of them CCC's.")
+
+
+def test_findings_known_answer(q):
+    assert dq.findings_text(q) == [
+        "Since 2032-02-01, 2 of 3 tokens rely on the medium-trust unattributed source: CCC on all 482 days it has "
+        "(no other source covers it) and BBB on 122 days from 2033-03-01.",
+        "Since 2032-02-01, CCC misses 4 days in 2 gaps (the longest 3 days, 2032-09-10 to 2032-09-12); "
+        "every other token has none.",
+        "CCC ends on 2033-05-31, before the other tokens (2033-06-30).",
+        "Hourly closes cover 1 of 3 tokens, to 2033-01-02 23:00 UTC; none for BBB and CCC.",
+        "The two CCAF download formats agree exactly on 30 country-month shares (2 months).",
+        "2 raw files (2.0 MB) imported and verified against the snapshot's checksums; 3 processed tables written, "
+        "each checked against its schema.",
+    ]
+
+
+def test_events_note_names_the_moved_event_and_the_unverified_one(q):
+    text = dq.events_note(q).items[0]
+    assert text.startswith("3 events from 2033-02-01 to 2033-03-05: 1 escalation, 1 talks and 1 agreement. "
+                           "2 events have a known time (UTC); 1 of them was announced at or after 21:00 UTC")
+    assert "Talks * begin (2033-02-10 21:30 → 2033-02-11)" in text and text.endswith("Not yet verified against its source: Deal.")
+    assert EVIL not in dq.events_note(q).text and "&lt;script&gt;" not in text  # plain items, escaped Markdown
+    assert r"Talks \* begin" in dq.events_note(q).text
+
+
+def test_nothing_of_the_seed_leaks_into_the_sentences(q):
+    texts = [dq.headline_text(q), *dq.findings_text(q)]
+    texts += [m.text for m in (dq.facts(q), dq.coverage_note(q), dq.hourly_note(q), dq.agreement_note(q),
+                               dq.events_note(q))]
+    leaked = [(s, t) for t in texts for s in SEED_SPECIFICS if s in t]
+    assert leaked == []
+
+
+def test_sentences_without_unattributed_gaps_or_early_ends(prepared):
+    prepared.prices_daily = daily("AAA", "2031-01-01", "2033-06-30", "spot_x")
+    prepared.gaps = prices.gaps(prepared.prices_daily)
+    prepared.source_choice = prices.source_segments(prepared.prices_daily)
+    q = dq.compute(prepared, [], tokens=["AAA"], source_priority=["spot_x"], cutoff_hour_utc=21)
+    assert dq.headline_text(q) == "2 raw files verified; daily prices for 1 token to 2033-06-30. No day is missing since 2032-02-01."
+    found = dq.findings_text(q)
+    assert "Since 2032-02-01 no token relies on the medium-trust unattributed source." in found
+    assert "No token misses a day since 2032-02-01." in found
+    assert not any("before the other tokens" in f for f in found)
+
+
+def test_quality_tables_escape_data_and_are_stable(q):
+    html = quality_tables.events(q).to_html()
+    assert EVIL not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html == quality_tables.events(q).to_html()
+    assert len(re.findall(r"background-color", quality_tables.events(q).to_html())) >= 1  # the moved day 0
+    for render in (quality_tables.daily_coverage, quality_tables.hourly_coverage, quality_tables.events_by_category):
+        assert 'id="T_' in render(q).to_html()
+    assert "–" in quality_tables.hourly_coverage(q).to_html()  # no hourly closes: no first hour
+    assert "T_sources" in data_tables.source_choice(q.sources).to_html()
+
+
+def test_a_table_shown_in_a_kernel_has_a_stable_plain_text_form(q):
+    from chinabrief.render import tables
+
+    assert tables.plain_text(quality_tables.events(q)) == "<table T_events: 3 rows × 7 columns>"
