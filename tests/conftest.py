@@ -29,8 +29,10 @@ def make_env(copy: Path, env_extra: dict | None = None) -> dict:
 
 def make(copy: Path, *args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
     """Run make in a copy of the checkout, with a clean environment plus a fake API key."""
-    # -o: never reinstall the shared venv from a copy (a copy's install would point it at the copy)
-    return subprocess.run(["make", "-o", ".venv/.installed", *args], cwd=copy, env=make_env(copy, env_extra),
+    # -o: never reinstall the shared venv from a copy (a copy's install would point it at the copy);
+    # a copy without a venv sets one up of its own as usual
+    keep_venv = ["-o", ".venv/.installed"] if (copy / ".venv").is_symlink() else []
+    return subprocess.run(["make", *keep_venv, *args], cwd=copy, env=make_env(copy, env_extra),
                           capture_output=True,
                           text=True, timeout=1800)
 
