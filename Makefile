@@ -106,7 +106,7 @@ LAB_AS_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbstripout as the git filter of *.ipynb (.gitattributes): what git stores of a notebook saved
 # in JupyterLab has no outputs, no execution counts, and none of Lab's or papermill's run metadata
 # (below); cell tags, the cell metadata the brief template reads, cell ids and the kernelspec stay.
-NBSTRIPOUT := "$(abspath $(PY))" -m nbstripout --keep-id
+NBSTRIPOUT := "$(abspath $(PY))" -m chinabrief.strip_outputs --keep-id
 NBSTRIPOUT_EXTRA_KEYS := metadata.papermill cell.metadata.papermill metadata.language_info.codemirror_mode \
   metadata.language_info.file_extension metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
   metadata.language_info.pygments_lexer metadata.language_info.version
