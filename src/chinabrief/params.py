@@ -318,6 +318,10 @@ def for_stage(params: Params, stage: str) -> dict[str, Any]:
     return {name: dumped[name] for name in STAGE_PARAMS[stage]}
 
 
+#: The parameters that name events of the catalogue (checked by :func:`check_focus_events`).
+EVENT_ID_PARAMS = ("focus_events", "highlight_events")
+
+
 def check_focus_events(params: Params, catalogue: Path) -> None:
     """Fail before any kernel starts if a focus event is not in the events catalogue.
 
@@ -335,15 +339,18 @@ def check_focus_events(params: Params, catalogue: Path) -> None:
         raise ParameterError(f"the events catalogue {catalogue} is missing (focus_events are checked against it)")
     with catalogue.open(newline="", encoding="utf-8") as handle:
         known = [row.get("event_id") for row in csv.DictReader(handle)]
-    unknown = [e for e in dict.fromkeys([*params.focus_events, *params.highlight_events]) if e not in known]
-    if unknown:
-        lines = []
-        for event_id in unknown:
-            close = difflib.get_close_matches(event_id, known, n=3, cutoff=0.5)
-            lines.append(f"  {event_id!r}" + (f" (closest: {', '.join(close)})" if close else ""))
-        raise ParameterError(f"focus_events/highlight_events: not in the events catalogue {catalogue.name} "
-                             f"({len(known)} events):\n" + "\n".join(lines))
-
+    problems = []
+    for name in EVENT_ID_PARAMS:  # each parameter that names events, named in the message
+        unknown = [e for e in getattr(params, name) if e not in known]
+        if unknown:
+            lines = []
+            for event_id in unknown:
+                close = difflib.get_close_matches(event_id, known, n=3, cutoff=0.5)
+                lines.append(f"  {event_id!r}" + (f" (closest: {', '.join(close)})" if close else ""))
+            problems.append(f"{name}: not in the events catalogue {catalogue.name} ({len(known)} events):\n"
+                            + "\n".join(lines))
+    if problems:
+        raise ParameterError("\n".join(problems))
 
 
 def check_tokens(params: Params, universe: Path) -> None:

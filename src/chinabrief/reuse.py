@@ -78,5 +78,7 @@ def carry_outputs(notebook: Path, executed: Path) -> nbformat.NotebookNode:
     if injected:
         at = next((i + 1 for i, c in enumerate(result.cells) if "parameters" in c.metadata.get("tags", [])), 0)
         result.cells.insert(at, copy.deepcopy(injected[0]))
-    result.metadata["papermill"] = copy.deepcopy(old.metadata.get("papermill", {}))
+    # the notebook's metadata is the run's (the kernel fills in language_info; papermill its record),
+    # exactly what a run of the same code would leave: a re-run later gives the same bytes
+    result.metadata = copy.deepcopy(old.metadata)
     return result

@@ -67,8 +67,8 @@ def png_bundle(fig: Figure) -> tuple[bytes, dict[str, str]]:
 def register_formatter() -> bool:
     """Make :func:`png_bundle` the ``image/png`` formatter of matplotlib figures in IPython.
 
-    pyplot is imported first, so that the inline backend (which registers its own formatter when
-    it activates) is already active and does not replace this one later.
+    pyplot's backend is loaded first, so that the inline backend (which registers its own
+    formatter when it activates) is already active and does not replace this one later.
 
     Returns
     -------
@@ -82,7 +82,12 @@ def register_formatter() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    import matplotlib.pyplot  # noqa: F401  (activates the inline backend first)
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    # pyplot loads its backend lazily, at the first figure; the inline backend then registers its
+    # own formatter over this one. Load it now (whatever backend the kernel chose), then register.
+    plt.switch_backend(matplotlib.get_backend())
 
     formatters = shell.display_formatter.formatters
     formatters["image/png"].for_type(Figure, png_bundle)
