@@ -52,6 +52,7 @@ def test_a_markdown_edit_reuses_the_outputs(files):
     chart = [c for c in out.cells if c.source == "chart(r)"][0]
     assert chart.outputs[0]["data"]["image/png"] == "PNGDATA" and chart.execution_count == 4
     assert out.metadata["papermill"] == {"parameters": PARAMS}
+    assert all("tags" in c.metadata for c in out.cells)  # as papermill leaves every cell
 
 
 @pytest.mark.parametrize("case", ["code edited", "code added", "other prerequisite", "parameters", "nothing run"])

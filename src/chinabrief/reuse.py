@@ -71,6 +71,8 @@ def carry_outputs(notebook: Path, executed: Path) -> nbformat.NotebookNode:
     if code_signature(old) != code_signature(new):
         raise ValueError(f"{notebook.name}: code cells differ from {executed.name}; outputs cannot be reused")
     result = copy.deepcopy(new)
+    for cell in result.cells:  # papermill gives every cell a tags list
+        cell.metadata.setdefault("tags", [])
     for mine, theirs in zip(_code_cells(result), _code_cells(old)):
         mine.outputs = copy.deepcopy(theirs.outputs)
         mine.execution_count = theirs.execution_count
