@@ -48,7 +48,7 @@ def test_a_markdown_edit_reuses_the_outputs(files):
     assert reuse.only_markdown_changed(notebook, executed, PARAMS, [str(notebook)])
     out = reuse.carry_outputs(notebook, executed)
     assert "NEW_PROSE" in out.cells[4].source  # the edit, after the carried-over injected cell
-    assert [c.metadata.get("tags") for c in out.cells[:3]] == [None, ["parameters"], ["injected-parameters"]]
+    assert [c.metadata.get("tags") for c in out.cells[:3]] == [[], ["parameters"], ["injected-parameters"]]
     chart = [c for c in out.cells if c.source == "chart(r)"][0]
     assert chart.outputs[0]["data"]["image/png"] == "PNGDATA" and chart.execution_count == 4
     assert out.metadata["papermill"] == {"parameters": PARAMS}
