@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 import geopandas as gpd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -20,7 +19,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.patches import Patch
 
 from . import fileio
-from .render.figures import new_figure, use_style
+from .render.figures import new_figure
 from .exceptions import InputFormatError
 
 #: SHA-256 of the shipped GeoJSON; :func:`load_world` refuses any other bytes.
@@ -247,7 +246,6 @@ def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, sou
     -------
     matplotlib.figure.Figure
     """
-    use_style()
     fig, (ax,) = _map_grid(world, 1, 1, 10.0, panel_titles=False)
     _draw(ax, join_shares(world, countries, month), "")
     _finish(fig, f"Share of global Bitcoin hashrate by country, {month} (%)", source)
@@ -273,7 +271,6 @@ def small_multiples(world: gpd.GeoDataFrame, countries: pd.DataFrame, months: tu
     -------
     matplotlib.figure.Figure
     """
-    use_style()
     fig, axes = _map_grid(world, len(months), 2, 11.0, panel_titles=True)
     for ax, month in zip(axes, months):
         _draw(ax, join_shares(world, countries, month), month)

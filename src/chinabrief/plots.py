@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 import numpy as np
 import pandas as pd
 
-from .render.figures import new_figure, use_style
+from .render.figures import new_figure
 from .render.text import fmt_number
 
 
@@ -80,7 +80,6 @@ def draw_car_paths(ax: Axes, paths: pd.DataFrame, title: str, ylabel: str = "Cum
 
 def indexed_prices(frame: pd.DataFrame, title: str) -> Figure:
     """Prices indexed to 100 on the day before day 0, one line per token, by relative day."""
-    use_style()
     fig = new_figure()
     ax = fig.subplots()
     for i, token in enumerate(frame.columns):
@@ -97,7 +96,6 @@ def indexed_prices(frame: pd.DataFrame, title: str) -> Figure:
 
 def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str = "%") -> Figure:
     """Diverging heatmap (rows × columns) centred on zero, values printed in cells; NaN greyed."""
-    use_style()
     values = matrix.to_numpy(dtype=float)
     limit = float(np.nanpercentile(np.abs(values), 95)) if np.isfinite(values).any() else 1.0
     height = max(4.0, 0.28 * len(row_labels) + 1.6)  # rows tall enough for 9-point labels
@@ -122,7 +120,6 @@ def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str =
 
 def caar_intervals(table: pd.DataFrame, title: str) -> Figure:
     """CAAR per scope with its 95% confidence interval (percent), one row per scope."""
-    use_style()
     fig = new_figure(figsize=(9, 0.5 * len(table) + 1.4))
     ax = fig.subplots()
     y = np.arange(len(table))[::-1]

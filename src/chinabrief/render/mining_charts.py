@@ -5,7 +5,6 @@ Each returns a :class:`matplotlib.figure.Figure` with its alt text attached; sou
 notebook cells' ``source`` metadata, which the brief template prints under the figure."""
 from __future__ import annotations
 
-import matplotlib
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -13,7 +12,7 @@ import pandas as pd
 
 from .. import maps, mining, plots
 from ..mining_share import MiningShare
-from .figures import new_figure, set_alt, use_style
+from .figures import new_figure, set_alt
 from .text import pct
 
 def china_share(r: MiningShare) -> Figure:
@@ -127,7 +126,6 @@ def china_over_time(countries: pd.DataFrame, source: str | None = None,
     -------
     matplotlib.figure.Figure
     """
-    use_style()
     series = mining.country_series(countries, (mining.CHINA, *peers))
     names = countries.drop_duplicates("iso3").set_index("iso3")["country"]
     colours = {names[mining.CHINA]: CHINA_COLOUR} | {names[c]: PEER_COLOURS.get(c, "#555555")
@@ -188,7 +186,6 @@ def provinces_stacked(provinces: pd.DataFrame, source: str | None = None) -> Fig
     -------
     matplotlib.figure.Figure
     """
-    use_style()
     wide = mining.provinces_wide(provinces)
     greys = iter(MIDDLE_GREYS * 3)
     colours = [PROVINCE_COLOURS.get(c) or next(greys) for c in wide.columns]

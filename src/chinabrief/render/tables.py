@@ -148,11 +148,9 @@ def register_formatter() -> bool:
     bool
         Whether an IPython shell was there to register with.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return False
-    shell = get_ipython()
+    from . import ipython_shell
+
+    shell = ipython_shell()
     if shell is None:
         return False
     shell.display_formatter.formatters["text/plain"].for_type(Styler, lambda s, p, cycle: p.text(plain_text(s)))
