@@ -138,8 +138,6 @@ def _cmd_lock(args) -> None:
 
 
 def _cmd_verify(args) -> int:
-    from pathlib import Path
-
     from . import verify
     from .config import paths
 

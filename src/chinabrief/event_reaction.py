@@ -53,6 +53,8 @@ class EventReaction:
     prices: pd.DataFrame
     intraday: pd.DataFrame
     prices_hourly: pd.DataFrame = field(repr=False)
+    #: The processed tables the study read (the data section reuses them instead of reading again).
+    tables: dict = field(default_factory=dict, repr=False)
 
     @property
     def announced(self) -> pd.Timestamp | None:
@@ -95,6 +97,7 @@ def compute(P: Paths, *, event_id, tokens, include_extended, benchmark, estimati
         catalogue=catalogue, result=result, headline_car=headline_car.reset_index(drop=True),
         prices=reactions.indexed_prices(tables["prices_daily"], list(tokens) + [benchmark], ev["day0"], WINDOW),
         intraday=pd.DataFrame(columns=["token", "horizon_h", "ar"]), prices_hourly=tables["prices_hourly"],
+        tables=tables,
     )
     if r.announced is not None:
         r.intraday = reactions.intraday_reaction(tables["prices_hourly"], list(tokens), benchmark, r.announced)

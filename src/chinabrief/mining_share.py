@@ -57,6 +57,8 @@ class MiningInputs:
     claims: pd.DataFrame
     world: gpd.GeoDataFrame
     sources: dict[str, str]
+    #: Every processed table as read (the data section reuses them instead of reading again).
+    tables: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -131,6 +133,7 @@ def load_inputs(P: Paths) -> MiningInputs:
             "Article claims": P.relative(claims_path),
             "World shapes": P.relative(P.world_shapes),
         },
+        tables=tables,
     )
 
 

@@ -88,9 +88,12 @@ class TokenReactions:
     source_choice: pd.DataFrame = field(repr=False)
     #: The stage parameters as given (recorded beside the tables, see :mod:`chinabrief.provenance`).
     parameters: dict = field(default_factory=dict)
+    #: The processed tables the study read (the data section reuses them instead of reading again).
+    tables: dict = field(default_factory=dict, repr=False)
 
     @property
-    def tables_for_data_section(self) -> list[str]:
+    def data_tokens(self) -> list[str]:
+        """The tokens the data section shows: those studied and the benchmark."""
         return list(self.tokens) + [self.benchmark]
 
 
@@ -236,7 +239,7 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
         intraday=intraday_table(catalogue, tables["prices_hourly"], tokens, benchmark, list(focus_events)),
         claims=claims, changes=changes, claim_day=claim_day,
         prices_daily=tables["prices_daily"], prices_hourly=tables["prices_hourly"],
-        source_choice=tables["source_choice"],
+        source_choice=tables["source_choice"], tables=tables,
         parameters={"tokens": list(tokens_given), "include_extended": include_extended, "benchmark": benchmark,
                     "estimation_window": list(estimation_window), "min_estimation_obs": min_estimation_obs,
                     "event_windows": [list(w) for w in event_windows], "models": list(models),
