@@ -1,9 +1,11 @@
-"""The table of stage 01's notebook: the files imported into ``data/raw``, by dataset."""
+"""The tables of stage 01's notebook: the files imported into ``data/raw``."""
 from __future__ import annotations
 
+import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .. import manifest
+from ..config import Paths
 from ..ingest import summary
 from .tables import table
 
@@ -12,3 +14,16 @@ def imported(entries: list[manifest.Entry]) -> Styler:
     """Files imported into ``data/raw`` per dataset kind, with what each is and its size."""
     return table(summary(entries), name="imported", caption="Files imported into data/raw, by dataset",
                  formats={"megabytes": "{:,.2f}"})
+
+
+def every_file(entries: list[manifest.Entry]) -> Styler:
+    """Every imported file: its dataset, size and the start of its SHA-256."""
+    frame = pd.DataFrame([e.__dict__ for e in entries], columns=["path", "kind", "bytes", "sha256"])
+    frame["sha256"] = frame["sha256"].str[:16] + "…"
+    return table(frame, name="files", caption="Every file in data/raw (SHA-256, first 16 hex digits)")
+
+
+def ignored(paths: Paths) -> Styler:
+    """Files in the snapshot that are not listed in its SHA256SUMS, and so were not imported."""
+    return table(manifest.read_ignored(paths.raw), name="ignored",
+                 caption="Files in the snapshot not listed in its SHA256SUMS (not imported)")
