@@ -5,7 +5,6 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .. import manifest
-from ..config import Paths
 from ..ingest import summary
 from .tables import table
 
@@ -22,8 +21,3 @@ def every_file(entries: list[manifest.Entry]) -> Styler:
     frame["sha256"] = frame["sha256"].str[:16] + "…"
     return table(frame, name="files", caption="Every file in data/raw (SHA-256, first 16 hex digits)")
 
-
-def ignored(paths: Paths) -> Styler:
-    """Files in the snapshot that are not listed in its SHA256SUMS, and so were not imported."""
-    return table(manifest.read_ignored(paths.raw), name="ignored",
-                 caption="Files in the snapshot not listed in its SHA256SUMS (not imported)")
