@@ -28,6 +28,8 @@ from .study import (
     fit_models,
     prepare_event_study,
     run_event_study,
+    WindowCars,
+    window_cars,
 )
 from .tests import (
     CarTest,

@@ -27,6 +27,7 @@ from .windows import (
     build_event_windows,
     check_daily_calendar,
     gather_rows,
+    validate_window,
     validate_windows,
 )
 
@@ -281,6 +282,7 @@ def prepare_event_study(
     estimation_window: Window = DEFAULT_ESTIMATION_WINDOW,
     event_windows: Iterable[Window] = DEFAULT_EVENT_WINDOWS,
     exclude_event_days: bool = True,
+    exclusion_window: Window = (0, 0),
 ) -> PreparedEventStudy:
     """Validate inputs and cut the estimation and event windows into 3-D arrays.
 
@@ -302,6 +304,9 @@ def prepare_event_study(
         CAR windows, default ``[(0, 0), (0, 1), (-1, 1), (0, 3), (-5, 5)]``.
     exclude_event_days : bool, default True
         Leave day 0 of the *other* catalogue events out of each estimation window.
+    exclusion_window : tuple of int, default (0, 0)
+        With ``exclude_event_days``, the days around each event's day 0 that are left out, e.g.
+        ``(-1, 1)`` for days −1..+1 (an event's own estimation window ends before its own window).
 
     Returns
     -------
@@ -320,7 +325,12 @@ def prepare_event_study(
     tokens = _check_tokens(tokens, returns.columns)
     benchmark = _check_benchmark(benchmark, tokens, returns.columns)
     table = _check_events(events)
-    excluded_days = table["day0"] if exclude_event_days else None
+    excluded_days = None
+    if exclude_event_days:
+        lo, hi = validate_window(exclusion_window, "exclusion window")
+        day0 = pd.DatetimeIndex(table["day0"])
+        excluded_days = day0 if (lo, hi) == (0, 0) else pd.DatetimeIndex(
+            np.unique(np.concatenate([(day0 + pd.Timedelta(days=k)).to_numpy() for k in range(lo, hi + 1)])))
     windows = build_event_windows(index, table["day0"], estimation_window, event_windows, excluded_days)
 
     token_panel = _returns_panel(returns, tokens)
@@ -350,6 +360,7 @@ def prepare_event_study(
             "estimation_window": list(windows.estimation_window),
             "event_windows": [list(w) for w in windows.event_windows],
             "exclude_event_days": bool(exclude_event_days),
+            **({"exclusion_window": list(exclusion_window)} if tuple(exclusion_window) != (0, 0) else {}),
             "n_events": int(len(table)),
             "event_ids": table["event_id"].tolist(),
             "data_start": str(index[0].date()),
@@ -470,6 +481,59 @@ def _window_cars(prepared: PreparedEventStudy, fitted: FittedModel, included: np
             fit.model, fit.resid_var, fit.n_est, len(columns), market_sum, fit.market_mean, fit.market_ssd
         )
     return car, var, complete
+
+
+@dataclass(frozen=True)
+class WindowCars:
+    """CARs of every token-event and window, without the tables (output of :func:`window_cars`).
+
+    Attributes
+    ----------
+    car, var : numpy.ndarray
+        Shape ``(window, event, token)``; CAR and its prediction-error variance, NaN where the
+        token-event is excluded or the window lacks an abnormal return.
+    complete : numpy.ndarray
+        Same shape, bool; True where ``car`` is defined.
+    windows : tuple of tuple of int
+        The CAR windows, in the order of the first axis.
+    """
+
+    car: np.ndarray
+    var: np.ndarray
+    complete: np.ndarray
+    windows: tuple[Window, ...]
+
+
+def window_cars(prepared: PreparedEventStudy, fitted: FittedModel, min_estimation_obs: int = 60) -> WindowCars:
+    """CARs of every token-event and window under the screening of :func:`compute_statistics`.
+
+    The fast path for studies that need only the CARs (robustness grids, placebo runs): no
+    abnormal-return, CAR or CAAR table is built. The same token-events are left out as in
+    :func:`compute_statistics` (no data in the event span, too few estimation returns, an
+    undefined fit, a missing abnormal return in the window).
+
+    Parameters
+    ----------
+    prepared : PreparedEventStudy
+        Output of :func:`prepare_event_study`.
+    fitted : FittedModel
+        One model of :func:`fit_models`.
+    min_estimation_obs : int, default 60
+        Minimum valid estimation-window returns.
+
+    Returns
+    -------
+    WindowCars
+    """
+    min_obs = _check_min_obs(min_estimation_obs, prepared.windows.estimation_window)
+    fit = fitted.fit
+    no_token_data = np.isnan(prepared.event_returns).all(axis=-1)
+    no_market_data = np.broadcast_to(np.isnan(prepared.event_market).all(axis=-1), no_token_data.shape)
+    uses_market = fit.model != "constant_mean"
+    defined = np.isfinite(fit.alpha) & np.isfinite(fit.beta) & (fit.resid_var > 0)
+    included = ~no_token_data & ~(no_market_data & uses_market) & (fit.n_est >= min_obs) & defined
+    car, var, complete = _window_cars(prepared, fitted, included)
+    return WindowCars(car=car, var=var, complete=complete, windows=prepared.windows.event_windows)
 
 
 def _window_exclusions(prepared, fitted, included, complete) -> list[tuple[int, int, str, Window]]:
@@ -769,6 +833,7 @@ def run_event_study(
     event_windows: Iterable[Window] = DEFAULT_EVENT_WINDOWS,
     exclude_event_days: bool = True,
     confidence_level: float = 0.95,
+    exclusion_window: Window = (0, 0),
 ) -> EventStudyResult:
     """Run the whole event study: :func:`prepare_event_study`, :func:`fit_models`, :func:`compute_statistics`.
 
@@ -794,6 +859,8 @@ def run_event_study(
         Leave other catalogue events' day 0 out of each estimation window.
     confidence_level : float, default 0.95
         Coverage of the CAAR interval.
+    exclusion_window : tuple of int, default (0, 0)
+        Days around other events' day 0 left out of estimation (see :func:`prepare_event_study`).
 
     Returns
     -------
@@ -809,6 +876,6 @@ def run_event_study(
     est, _ = validate_windows(estimation_window, event_windows)
     _check_min_obs(min_estimation_obs, est)
     prepared = prepare_event_study(returns, events, tokens, benchmark, estimation_window, event_windows,
-                                   exclude_event_days)
+                                   exclude_event_days, exclusion_window)
     fitted = fit_models(prepared, models)
     return compute_statistics(prepared, fitted, min_estimation_obs, confidence_level)
