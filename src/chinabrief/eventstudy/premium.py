@@ -156,7 +156,8 @@ def difference_series(returns: pd.DataFrame, china: list[str], control: list[str
 
     * ``ar_market_adjusted``: the difference itself (each leg's market return cancels);
     * ``ar_market_model``: the residual of an OLS of the difference on the market return,
-      fitted on ``estimation_days`` (typically the days outside every event window).
+      fitted on ``estimation_days`` (typically the days outside every event window);
+    * ``ar_constant_mean``: the difference less its mean over ``estimation_days``.
 
     Parameters
     ----------
@@ -175,7 +176,7 @@ def difference_series(returns: pd.DataFrame, china: list[str], control: list[str
     -------
     pandas.DataFrame
         date, n_china, n_control, china_ret, control_ret, market_ret, diff_ret, ar_market_adjusted,
-        ar_market_model; plus attributes ``alpha`` and ``beta`` of the market model (``.attrs``).
+        ar_market_model, ar_constant_mean; plus attributes ``alpha`` and ``beta`` of the market model (``.attrs``).
     """
     legs = {}
     for name, members in (("china", china), ("control", control)):
@@ -195,6 +196,7 @@ def difference_series(returns: pd.DataFrame, china: list[str], control: list[str
         "date": returns.index, "n_china": legs["china"][0], "n_control": legs["control"][0],
         "china_ret": legs["china"][1], "control_ret": legs["control"][1], "market_ret": m, "diff_ret": diff,
         "ar_market_adjusted": diff, "ar_market_model": diff - (alpha + beta * m),
+        "ar_constant_mean": diff - diff[fit_days].mean(),
     })
     out.attrs.update(alpha=float(alpha), beta=float(beta), n_fit=int(fit_days.sum()))
     return out
