@@ -89,7 +89,8 @@ def compute(P: Paths, *, event_id, tokens, include_extended, benchmark, estimati
                              event_windows=event_windows, exclude_event_days=exclude_event_days,
                              cutoff_hour_utc=cutoff_hour_utc, pool_categories=False)
     car = result.car
-    headline_car = car[car["event_id"].eq(event_id) & car["window_start"].eq(-1) & car["window_end"].eq(1)]
+    observed_as = token_study.observation_id(result, event_id)
+    headline_car = car[car["event_id"].eq(observed_as) & car["window_start"].eq(-1) & car["window_end"].eq(1)]
     r = EventReaction(
         event_id=event_id, event=ev, tokens=tokens, benchmark=benchmark,
         settings=dict(estimation_window=list(estimation_window), min_estimation_obs=min_estimation_obs,
@@ -139,7 +140,7 @@ def findings_text(r: EventReaction) -> list[str]:
     """Key findings for one event, as sentences generated from the computed tables."""
     out = [summary_sentence(r.headline_car, r.benchmark).split("; ")[0] + "."]
     caar = r.result.caar
-    scope = caar[caar["scope"].eq(r.event_id) & caar["model"].eq(MODEL)]
+    scope = caar[caar["scope"].eq(token_study.observation_id(r.result, r.event_id)) & caar["model"].eq(MODEL)]
     for lo, hi in [(-1, 1), (-5, 5)]:
         rows = scope[scope["window_start"].eq(lo) & scope["window_end"].eq(hi)].set_index("test")
         if rows.empty or rows["n_tokens"].iloc[0] == 0:

@@ -94,8 +94,11 @@ def indexed_prices(frame: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str = "%") -> Figure:
-    """Diverging heatmap (rows × columns) centred on zero, values printed in cells; NaN greyed."""
+def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str = "%",
+            marks: pd.DataFrame | None = None) -> Figure:
+    """Diverging heatmap (rows × columns) centred on zero, values printed in cells; NaN greyed.
+
+    ``marks``: text appended to each cell's value (e.g. significance stars), same shape."""
     values = matrix.to_numpy(dtype=float)
     limit = float(np.nanpercentile(np.abs(values), 95)) if np.isfinite(values).any() else 1.0
     height = max(4.0, 0.28 * len(row_labels) + 1.6)  # rows tall enough for 9-point labels
@@ -110,7 +113,8 @@ def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str =
     ax.grid(False)
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            ax.text(j, i, fmt_number(value, "{:+.1f}"), ha="center", va="center", fontsize=8.5,
+            mark = "" if marks is None or not isinstance(marks.iat[i, j], str) else marks.iat[i, j]
+            ax.text(j, i, fmt_number(value, "{:+.1f}") + mark, ha="center", va="center", fontsize=8.5,
                     color="white" if abs(value) > 0.6 * limit else "#1d2430")
     bar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
     bar.set_label(f"CAR ({unit}); grey: excluded (not enough data)")

@@ -171,6 +171,9 @@ class EventStudyResult:
         token-event is excluded, set when only one CAR window lacks data).
     params : dict
         Every setting used.
+    members : pandas.DataFrame or None
+        When events sharing a day 0 were merged before the study (``chinabrief.token_study``):
+        each catalogue event and the observation id it counts under.
     """
 
     abnormal_returns: pd.DataFrame
@@ -178,6 +181,7 @@ class EventStudyResult:
     caar: pd.DataFrame
     exclusions: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
+    members: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------------------------

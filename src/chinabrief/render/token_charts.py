@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from .. import plots, token_study
 from ..token_reactions import TokenReactions
 from .figures import set_alt
+from .text import stars
 
 LABEL_WIDTH = 58
 
@@ -17,10 +18,15 @@ def _short(label: str) -> str:
 
 
 def heatmap(r: TokenReactions) -> Figure:
-    """Every event × token: CAR[−1,+1] versus the benchmark (market model)."""
-    labels = r.catalogue.set_index("event_id").loc[r.matrix.index]
-    rows = [f"{d:%m-%d} {_short(lab)}" for d, lab in zip(labels["day0"], labels["label"])]
-    fig = plots.heatmap(r.matrix, rows, f"CAR[−1,+1] versus {r.benchmark}, market model (%)")
+    """Every event × token: CAR[−1,+1] versus the benchmark (market model); stars from BH q-values.
+
+    Events that share a day 0 are one row (their labels joined by '+')."""
+    day0 = r.catalogue.set_index("event_id").loc[r.matrix.index, "day0"]
+    labels = token_study.observation_labels(r.result, r.catalogue).reindex(r.matrix.index)
+    rows = [f"{d:%m-%d} {_short(lab)}" for d, lab in zip(day0, labels)]
+    marks = token_study.q_matrix(r.result, r.matrix).map(stars)
+    fig = plots.heatmap(r.matrix, rows, f"CAR[−1,+1] versus {r.benchmark}, market model (%; BH q: *** <0.01, ** <0.05, "
+                                        "* <0.10)", marks=marks)
     return set_alt(fig, f"Heatmap of cumulative abnormal returns over days −1 to +1 for {len(r.matrix)} events and "
                         f"tokens {', '.join(r.matrix.columns)}")
 
@@ -35,7 +41,7 @@ def category_intervals(r: TokenReactions) -> Figure:
 def car_path_frame(result, event_id: str, tokens: list[str]) -> pd.DataFrame:
     """Cumulative abnormal return (%) by relative day for one event, tokens in the given order."""
     ar = result.abnormal_returns
-    sel = ar[ar["event_id"].eq(event_id) & ar["model"].eq(token_study.HEADLINE_MODEL)]
+    sel = ar[ar["event_id"].eq(token_study.observation_id(result, event_id)) & ar["model"].eq(token_study.HEADLINE_MODEL)]
     wide = sel.pivot(index="rel_day", columns="token", values="ar")
     return wide[[t for t in tokens if t in wide.columns]].cumsum(skipna=False) * 100
 

@@ -12,11 +12,12 @@ from .text import fmt_number, fmt_p, signed_int, stars, window_label
 
 
 def event_car_frame(result, event_id: str, model: str = token_study.HEADLINE_MODEL) -> pd.DataFrame:
-    """One event's CARs: token rows × window columns, "CAR% stars" cells (p from the token's t-test)."""
+    """One event's CARs: token rows × window columns, "CAR% stars" cells (stars from the BH q-value of the
+    token's t-test, over every token-event of the model and window)."""
     car = result.car
-    sel = car[car["event_id"].eq(event_id) & car["model"].eq(model)].copy()
+    sel = car[car["event_id"].eq(token_study.observation_id(result, event_id)) & car["model"].eq(model)].copy()
     sel["window"] = [window_label(a, b, "CAR") for a, b in zip(sel["window_start"], sel["window_end"])]
-    sel["cell"] = [f"{fmt_number(c * 100, '{:+.2f}')}{stars(p)}" for c, p in zip(sel["car"], sel["p"])]
+    sel["cell"] = [f"{fmt_number(c * 100, '{:+.2f}')}{stars(q)}" for c, q in zip(sel["car"], sel["q"])]
     wide = sel.pivot(index="token", columns="window", values="cell")
     order = list(dict.fromkeys(sel["window"]))
     wide = wide[order].reindex(list(dict.fromkeys(sel["token"])))
@@ -43,11 +44,12 @@ def categories(r: TokenReactions) -> Styler:
 
 
 def strongest(r: TokenReactions) -> Styler:
-    """The token-events with the largest |t|."""
-    top = r.strongest.rename(columns={"day0": "day 0", "label": "event", "car": "CAR %", "se": "SE %"})
+    """The token-events with the largest |t|, with the BH q-value and its stars."""
+    top = r.strongest.assign(sig=[stars(q) for q in r.strongest["q"]]).rename(
+        columns={"day0": "day 0", "label": "event", "car": "CAR %", "se": "SE %", "sig": "q stars"})
     return table(top, name="strongest", caption=f"The {len(top)} token-events with the largest |t| "
-                                                "(CAR[−1,+1], market model)",
-                 formats={"CAR %": "{:+.2f}", "SE %": "{:.2f}", "t": "{:+.2f}", "p": fmt_p})
+                                                "(CAR[−1,+1], market model; stars from the BH q-value)",
+                 formats={"CAR %": "{:+.2f}", "SE %": "{:.2f}", "t": "{:+.2f}", "p": fmt_p, "q": fmt_p})
 
 
 def highlights(r: TokenReactions) -> Styler:
@@ -58,7 +60,7 @@ def highlights(r: TokenReactions) -> Styler:
         frame.insert(0, "event", [highlight_caption(r, event_id)] + [""] * (len(frame) - 1))
         parts.append(frame)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["event", "token"])
-    return table(frame, name="highlights", caption="CAR % by window, market model (*** p<0.01, ** p<0.05, * p<0.10)",
+    return table(frame, name="highlights", caption="CAR % by window, market model (BH q-values: *** q<0.01, ** q<0.05, * q<0.10)",
                  formats={"estimation days": "{:d}"}, align_right=tuple(c for c in frame.columns if c.startswith("CAR")))
 
 
@@ -102,8 +104,9 @@ def exclusions(result, catalogue: pd.DataFrame, name: str = "exclusions", event_
     """Token-events left out of a model or window, with the reason."""
     excl = result.exclusions
     if event_id is not None:
-        excl = excl[excl["event_id"].eq(event_id)]
-    excl = excl.join(catalogue.set_index("event_id")[["label", "day0"]], on="event_id")
+        excl = excl[excl["event_id"].eq(token_study.observation_id(result, event_id))]
+    excl = excl.join(catalogue.set_index("event_id")[["day0"]], on="event_id")
+    excl["label"] = excl["event_id"].map(token_study.observation_labels(result, catalogue))
     excl = excl.sort_values(["day0", "token"]).drop_duplicates(["event_id", "token", "reason"])
     excl["reason"] = excl["reason"].str.replace(r"\((-?\d+), (-?\d+)\)", r"[\1,+\2]", regex=True)
     frame = excl[["day0", "label", "token", "model", "reason"]].rename(columns={"day0": "day 0", "label": "event"})
@@ -113,7 +116,7 @@ def exclusions(result, catalogue: pd.DataFrame, name: str = "exclusions", event_
 def daily_abnormal(result, event_id: str, tokens: list[str]) -> Styler:
     """One event's daily abnormal returns (%), by day relative to day 0."""
     ar = result.abnormal_returns
-    ar = ar[ar["event_id"].eq(event_id) & ar["model"].eq(token_study.HEADLINE_MODEL)]
+    ar = ar[ar["event_id"].eq(token_study.observation_id(result, event_id)) & ar["model"].eq(token_study.HEADLINE_MODEL)]
     wide = ar.pivot(index="rel_day", columns="token", values="ar") * 100
     wide = wide[[t for t in tokens if t in wide.columns]]
     wide.index = wide.index.astype(int)
