@@ -39,9 +39,11 @@ SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.p
 SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py render/ingest_tables.py) $(wildcard $(PKG)/sources/*.py)
 SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py price_checks.py events.py mining.py data_quality.py manifest.py \
   render/quality_tables.py) $(wildcard $(PKG)/schemas.py) $(SRC_RENDER)
-SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py reactions.py manifest.py events.py token_study.py plots.py) \
+SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py reactions.py manifest.py events.py token_study.py plots.py \
+  china_premium.py) \
   $(wildcard $(PKG)/eventstudy/*.py) $(SRC_RENDER)
-SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
+SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py \
+  render/premium_tables.py render/premium_charts.py)
 SRC_EVENT := $(SRC_TOKENS) $(PKG)/event_reaction.py
 SRC_MINING := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
   $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import events as catalogue_rules
 from . import reactions
+from .config import Paths
 from .eventstudy import fit_models, prepare_event_study, window_cars
 from .eventstudy.premium import (
     REGRESSION_KEYS,
@@ -111,6 +112,33 @@ class ChinaPremium:
 
 # --------------------------------------------------------------------------- inputs
 
+#: The universe's groups, written by stage 02 (see data/processed/README.md).
+GROUPS_FILE = "universe_groups.csv"
+
+
+class NoControlGroup(ValueError):
+    """The data hold no China-linked or no control token with returns: no premium to measure."""
+
+
+def groups_path(P: Paths):
+    """Where stage 02 writes the universe's groups."""
+    return P.processed / GROUPS_FILE
+
+
+def load_groups(P: Paths) -> pd.DataFrame | None:
+    """The universe's groups (token, group, and whatever else stage 02 records), or None when absent."""
+    path = groups_path(P)
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "token" not in frame.columns and "symbol" in frame.columns:
+        frame = frame.rename(columns={"symbol": "token"})
+    missing = [c for c in ("token", "group") if c not in frame.columns]
+    if missing:
+        from .exceptions import InputFormatError
+        raise InputFormatError(f"{P.relative(path)}: missing column(s) {missing} (rule: one row per token with its group)")
+    return frame
+
 
 def study_groups(groups: pd.DataFrame, returns: pd.DataFrame, benchmark: str) -> pd.DataFrame:
     """The China-linked and control tokens that have returns (the benchmark never is one).
@@ -131,10 +159,11 @@ def study_groups(groups: pd.DataFrame, returns: pd.DataFrame, benchmark: str) ->
     """
     part = groups[groups["group"].isin([CHINA, CONTROL]) & groups["token"].isin(returns.columns)
                   & groups["token"].ne(benchmark)]
-    part = part.drop_duplicates("token")[["token", "group"]].reset_index(drop=True)
+    part = part.drop_duplicates("token").reset_index(drop=True)
     for name in (CHINA, CONTROL):
         if not part["group"].eq(name).any():
-            raise ValueError(f"the China premium needs {name} tokens with returns; none found")
+            raise NoControlGroup(f"the China premium needs {name.replace('_', '-')} tokens with returns; "
+                                 "the processed returns hold none")
     return part
 
 
@@ -401,9 +430,86 @@ def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_wind
     return result
 
 
+def products(r: ChinaPremium) -> dict[str, pd.DataFrame]:
+    """The premium's tables as written to ``data/processed/event_study/`` (file name → table)."""
+    defined = r.difference["diff_ret"].notna().to_numpy()
+    first, last = (np.flatnonzero(defined)[[0, -1]] if defined.any() else (0, -1))
+    by_event = r.by_event.merge(r.observations[["event_id", "day0", "category", "members"]], on="event_id", how="left")
+    return {
+        "premium_by_event.csv": by_event[["event_id", "members", "day0", "category", *r.by_event.columns[1:]]],
+        "premium.csv": r.premium.assign(benchmark=r.benchmark),
+        "difference_series.csv": r.difference.iloc[first:last + 1].assign(benchmark=r.benchmark),
+        "placebo.csv": r.placebo.assign(benchmark=r.benchmark, seed=r.settings["seed"]),
+        "robustness.csv": r.robustness,
+        "premium_groups.csv": r.groups,
+    }
+
+
 def headline_row(r: ChinaPremium, scope: str, model: str = BASE_MODEL, window=BASE_WINDOW) -> pd.Series:
     """The premium row of one scope for the headline model and window."""
     p = r.premium
     sel = p[p["scope"].eq(scope) & p["model"].eq(model) & p["window_start"].eq(window[0])
             & p["window_end"].eq(window[1])]
     return sel.iloc[0]
+
+
+# --------------------------------------------------------------------------- sentences
+
+SCOPE_WORDS = {"escalation": "escalations", "de-escalation": "de-escalations", "talks & agreements": "talks and agreements"}
+
+
+def _pp(value: float) -> str:
+    from .render.text import fmt_number
+
+    return fmt_number(value * 100, "{:+.2f}") + " pp"
+
+
+def _p(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else ("<0.001" if value < 0.001 else f"{value:.3f}")
+
+
+def honest_p(row: pd.Series) -> float:
+    """The p-value the headline quotes: the least favourable of the clustered regression and the block placebo.
+
+    Both respect the clustering of the dates; the random-date placebo does not (it is shown beside them).
+    """
+    values = [v for v in (row["p"], row["block_p"]) if np.isfinite(v)]
+    return max(values) if values else float("nan")
+
+
+def verdict(row: pd.Series, level: float = 0.05) -> str:
+    """Plain words for one category's premium."""
+    p = honest_p(row)
+    if not np.isfinite(p):
+        return "cannot be measured"
+    if p >= level:
+        return "is not distinguishable from the control group's"
+    return "is below the control group's" if row["estimate"] < 0 else "is above the control group's"
+
+
+def headline_text(r: ChinaPremium, window=BASE_WINDOW) -> str:
+    """Is it China, or just crypto? One sentence for the escalations, with the honest p-value."""
+    row = headline_row(r, "escalation", window=window)
+    p = honest_p(row)
+    base = (f"On escalations, China-linked tokens moved {_pp(row['estimate'])} relative to {len(r.control)} similar tokens "
+            f"without China ties over days −1 to +1 (vs {r.benchmark}, market model; p = {_p(p)} once the clustering "
+            "of the event dates is allowed for)")
+    if np.isfinite(p) and p < 0.05:
+        return base + ": a China-specific reaction beyond the crypto market's."
+    return base + ": the data cannot tell a China effect from altcoins' ordinary risk-off moves."
+
+
+def findings_text(r: ChinaPremium, window=BASE_WINDOW) -> list[str]:
+    """One sentence per category: the premium, its interval and the three p-values."""
+    out = []
+    for scope in SCOPES:
+        row = headline_row(r, scope, window=window)
+        if not np.isfinite(row["estimate"]):
+            out.append(f"{SCOPE_WORDS[scope].capitalize()}: no event with both China-linked and control CARs.")
+            continue
+        out.append(
+            f"{SCOPE_WORDS[scope].capitalize()} ({int(row['n_events'])} event days in {int(row['n_clusters'])} "
+            f"clusters): the China-linked tokens' CAR[−1,+1] minus the control group's {verdict(row)} — "
+            f"{_pp(row['estimate'])} (95% CI {_pp(row['ci_low'])} to {_pp(row['ci_high'])}); p = {_p(row['p'])} "
+            f"clustered, {_p(row['block_p'])} shifting all dates together, {_p(row['placebo_p'])} against random dates.")
+    return out

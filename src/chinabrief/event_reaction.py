@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import prepare, reactions, token_study
+from . import china_premium, prepare, reactions, token_study
 from .config import Paths
 from .eventstudy import EventStudyResult
 from .exceptions import ParameterError
@@ -55,6 +55,9 @@ class EventReaction:
     prices_hourly: pd.DataFrame = field(repr=False)
     #: The processed tables the study read (the data section reuses them instead of reading again).
     tables: dict = field(default_factory=dict, repr=False)
+    #: The control group's CARs of this event (token, window_start, window_end, car), same benchmark and
+    #: model; None without a control group in the data.
+    control: pd.DataFrame | None = None
 
     @property
     def announced(self) -> pd.Timestamp | None:
@@ -102,7 +105,52 @@ def compute(P: Paths, *, event_id, tokens, include_extended, benchmark, estimati
     )
     if r.announced is not None:
         r.intraday = reactions.intraday_reaction(tables["prices_hourly"], list(tokens), benchmark, r.announced)
+    r.control = control_cars(P, tables, observed_as, benchmark=benchmark, estimation_window=estimation_window,
+                             min_estimation_obs=min_estimation_obs, event_windows=event_windows,
+                             exclude_event_days=exclude_event_days, exclude_tokens=tokens)
     return r
+
+
+def control_cars(P: Paths, tables: dict, observation: str, *, benchmark, estimation_window, min_estimation_obs,
+                 event_windows, exclude_event_days, exclude_tokens) -> pd.DataFrame | None:
+    """The control group's CARs (market model, same benchmark) of one observation; None without a control group."""
+    groups = china_premium.load_groups(P)
+    if groups is None:
+        return None
+    returns = reactions.wide_returns(tables["returns"])
+    control = groups[groups["group"].eq(china_premium.CONTROL) & groups["token"].isin(returns.columns)
+                     & groups["token"].ne(benchmark) & ~groups["token"].isin(list(exclude_tokens))]
+    if control.empty or benchmark not in returns.columns:
+        return None
+    observations, _ = china_premium.observations_for(tables["events"])
+    car = china_premium.universe_cars(returns, observations, control.assign(group=china_premium.CONTROL),
+                                      benchmark=benchmark, models=[MODEL], event_windows=event_windows,
+                                      estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
+                                      exclusion_window=(0, 0) if exclude_event_days else None)
+    return car[car["event_id"].eq(observation)][["token", "window_start", "window_end", "car"]].reset_index(drop=True)
+
+
+def beside_control(r: EventReaction, window: tuple[int, int] = (-1, 1)) -> pd.DataFrame:
+    """Each studied token's CAR beside the control group's average CAR (same window, model and benchmark).
+
+    Returns
+    -------
+    pandas.DataFrame
+        token, car, control_mean, control_n, difference (fractions); empty without a control group.
+    """
+    columns = ["token", "car", "control_mean", "control_n", "difference"]
+    if r.control is None:
+        return pd.DataFrame(columns=columns)
+    c = r.control
+    sel = c[c["window_start"].eq(window[0]) & c["window_end"].eq(window[1])]["car"].dropna()
+    car = r.result.car
+    mine = car[car["event_id"].eq(token_study.observation_id(r.result, r.event_id))
+               & car["window_start"].eq(window[0]) & car["window_end"].eq(window[1])]
+    out = pd.DataFrame({"token": mine["token"].to_numpy(), "car": mine["car"].to_numpy(dtype=float)})
+    out["control_mean"] = sel.mean() if len(sel) else float("nan")
+    out["control_n"] = len(sel)
+    out["difference"] = out["car"] - out["control_mean"]
+    return out[columns]
 
 
 # --------------------------------------------------------------------------- sentences
@@ -181,10 +229,19 @@ def findings(r: EventReaction) -> Markdown:
 
 
 def facts(r: EventReaction) -> Markdown:
-    """Announcement, day 0, category, tokens, benchmark and model."""
+    """Announcement, day 0, category, tokens, benchmark and model; the events sharing its day 0."""
     ev = r.event
     when = f"about {ev['time_utc']} UTC" if r.announced is not None else "time not known"
-    return Markdown.bullets([
+    members = r.result.members
+    shared = []
+    if members is not None:
+        mine = members[members["observation_id"].eq(token_study.observation_id(r.result, r.event_id))]
+        others = [e for e in mine["event_id"] if e != r.event_id]
+        if others:
+            labels = r.catalogue.set_index("event_id")["label"]
+            shared = [f"Shares day 0 with {', '.join(str(labels[e]) for e in others)}: a daily study cannot tell "
+                      "them apart, so the numbers below are one observation for all of them."]
+    return Markdown.bullets(shared + [
         f"Announced {ev['date']:%Y-%m-%d}, {when}; day 0 {ev['day0']:%Y-%m-%d}; category: {ev['category']}.",
         f"Tokens {', '.join(r.tokens)}; benchmark {r.benchmark}; market model, estimation window "
         f"{window_label(*r.settings['estimation_window'])} days.",

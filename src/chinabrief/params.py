@@ -81,6 +81,45 @@ class Params(BaseModel):
         default_factory=list,
         description="violations allowed on purpose: 'TOKEN:YYYY-MM-DD' or 'raw/file.csv:LINE' (shown in the data-quality brief)")
 
+    # --- the China premium (src/chinabrief/china_premium.py): China-linked tokens versus the control
+    # group of the universe (data/processed/universe_groups.csv), its placebos and robustness grid
+    premium_benchmark: str = Field("BTC", pattern=r"^[A-Z0-9_]+$",
+                                   description="benchmark of the China-premium comparison (a column of the returns)")
+    premium_placebo_draws: int = Field(2000, ge=100, description="random non-event date sets of the placebo (seeded)")
+    premium_seed: int = Field(20250409, ge=0, description="seed of the placebo draws (same seed, same bytes)")
+    premium_block_min_shift: int = Field(
+        10, ge=1, description="the block placebo shifts all of a category's dates by at least this many days")
+    premium_min_tokens: int = Field(3, ge=1, description="fewest tokens in each leg of the difference portfolio on a day")
+    robustness_benchmarks: list[str] = Field(default_factory=lambda: ["BTC", "ETH"],
+                                             description="benchmarks of the robustness table")
+    robustness_models: list[Literal["market_adjusted", "market_model"]] = Field(
+        default_factory=lambda: ["market_model", "market_adjusted"], description="models of the robustness table")
+    robustness_windows: list[Window] = Field(default_factory=lambda: [(0, 0), (-1, 1), (0, 3)],
+                                             description="CAR windows of the robustness table")
+    robustness_cutoff_hours: list[int] = Field(default_factory=lambda: [18, 20, 22],
+                                               description="day-0 cutoff hours (UTC) of the robustness table")
+    robustness_estimation_days: list[int] = Field(default_factory=lambda: [60, 110, 250],
+                                                  description="estimation-window lengths (days) of the robustness table")
+    robustness_exclusions: list[Literal["day0", "window", "none"]] = Field(
+        default_factory=lambda: ["day0", "window", "none"],
+        description="what of other events estimation leaves out: their day 0, their days -1..+1, or nothing")
+
+    @field_validator("robustness_cutoff_hours")
+    @classmethod
+    def _hours(cls, v: list[int]) -> list[int]:
+        bad = [h for h in v if not 0 <= h <= 24]
+        if bad:
+            raise ValueError(f"cutoff hours must lie in 0..24, got {bad}")
+        return v
+
+    @field_validator("robustness_estimation_days")
+    @classmethod
+    def _days(cls, v: list[int]) -> list[int]:
+        bad = [d for d in v if d < 10]
+        if bad:
+            raise ValueError(f"estimation windows must have at least 10 days, got {bad}")
+        return v
+
     @field_validator("tokens")
     @classmethod
     def _upper(cls, v: list[str]) -> list[str]:
@@ -91,7 +130,7 @@ class Params(BaseModel):
     def _once_each(cls, v: list[str]) -> list[str]:
         return list(dict.fromkeys(e.strip() for e in v if e.strip()))
 
-    @field_validator("estimation_window", "event_windows")
+    @field_validator("estimation_window", "event_windows", "robustness_windows")
     @classmethod
     def _ordered(cls, v):
         for w in [v] if isinstance(v, tuple) else v:
@@ -103,6 +142,11 @@ class Params(BaseModel):
 #: The price plausibility parameters (stage 02 receives them all).
 PRICE_RULES = ["check_positive_close", "check_ohlc_order", "bad_print_factor", "source_disagreement_pct",
                "source_disagreement_from", "price_check_allow"]
+
+#: The China-premium parameters (stage 03 receives them all).
+PREMIUM_PARAMS = ["premium_benchmark", "premium_placebo_draws", "premium_seed", "premium_block_min_shift",
+                  "premium_min_tokens", "robustness_benchmarks", "robustness_models", "robustness_windows",
+                  "robustness_cutoff_hours", "robustness_estimation_days", "robustness_exclusions"]
 
 #: Make variable → parameter. make exports each one's raw text (``$(value VAR)``) in the
 #: environment as ``CHINABRIEF_MAKE_<VAR>``; no shell and no make expansion ever sees it.
@@ -119,6 +163,7 @@ STAGE_PARAMS: dict[str, list[str]] = {
     "token_reactions": [
         "tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs",
         "event_windows", "models", "exclude_event_days", "focus_events", "cutoff_hour_utc", "highlight_events",
+        *PREMIUM_PARAMS,
     ],
     "event_brief": [
         "event_id", "tokens", "include_extended", "benchmark", "estimation_window",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import prepare, reactions, token_study
+from . import china_premium, prepare, reactions, token_study
 from .config import Paths
 from .eventstudy import EventStudyResult
 from .exceptions import ParameterError
@@ -90,6 +90,10 @@ class TokenReactions:
     parameters: dict = field(default_factory=dict)
     #: The processed tables the study read (the data section reuses them instead of reading again).
     tables: dict = field(default_factory=dict, repr=False)
+    #: Is it China, or just crypto? (None when the data hold no control group, e.g. snapshot v1.)
+    premium: china_premium.ChinaPremium | None = None
+    #: Why there is no premium, when there is none.
+    premium_missing: str = ""
 
     @property
     def data_tokens(self) -> list[str]:
@@ -190,8 +194,12 @@ def intraday_table(catalogue: pd.DataFrame, prices_hourly: pd.DataFrame, tokens:
 
 def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window, min_estimation_obs,
             event_windows, models, exclude_event_days, focus_events, cutoff_hour_utc,
-            highlight_events) -> TokenReactions:
-    """Run the event study and every view of the token-reactions brief.
+            highlight_events, premium_benchmark="BTC", premium_placebo_draws=2000, premium_seed=20250409,
+            premium_block_min_shift=10, premium_min_tokens=3, robustness_benchmarks=("BTC", "ETH"),
+            robustness_models=("market_model", "market_adjusted"), robustness_windows=((0, 0), (-1, 1), (0, 3)),
+            robustness_cutoff_hours=(18, 20, 22), robustness_estimation_days=(60, 110, 250),
+            robustness_exclusions=("day0", "window", "none")) -> TokenReactions:
+    """Run the event study, the China premium and every view of the token-reactions brief.
 
     Parameters are the stage's (see ``params.yaml``).
 
@@ -230,7 +238,34 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
     else:
         changes = pd.DataFrame(columns=["token", "measure", "pct_change", "source"])
         claims = claims_check(changes, price_claims.iloc[0:0])
+    premium_settings = {
+        "premium_benchmark": premium_benchmark, "premium_placebo_draws": premium_placebo_draws,
+        "premium_seed": premium_seed, "premium_block_min_shift": premium_block_min_shift,
+        "premium_min_tokens": premium_min_tokens, "robustness_benchmarks": list(robustness_benchmarks),
+        "robustness_models": list(robustness_models), "robustness_windows": [list(w) for w in robustness_windows],
+        "robustness_cutoff_hours": list(robustness_cutoff_hours),
+        "robustness_estimation_days": list(robustness_estimation_days),
+        "robustness_exclusions": list(robustness_exclusions)}
+    premium, premium_missing = None, ""
+    groups = china_premium.load_groups(P)
+    if groups is None:
+        premium_missing = (f"{P.relative(china_premium.groups_path(P))} is missing: the data hold no control group "
+                           "(snapshot v1 has none; the universe of snapshot v2 does).")
+    else:
+        try:
+            premium = china_premium.compute(
+                tables, groups, benchmark=premium_benchmark, models=models, event_windows=event_windows,
+                estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
+                exclude_event_days=exclude_event_days, cutoff_hour_utc=cutoff_hour_utc,
+                placebo_draws=premium_placebo_draws, seed=premium_seed, block_min_shift=premium_block_min_shift,
+                min_tokens=premium_min_tokens,
+                grid={"benchmarks": list(robustness_benchmarks), "models": list(robustness_models),
+                      "windows": [list(w) for w in robustness_windows], "cutoff_hours": list(robustness_cutoff_hours),
+                      "estimation_days": list(robustness_estimation_days), "exclusions": list(robustness_exclusions)})
+        except china_premium.NoControlGroup as exc:
+            premium_missing = str(exc)
     return TokenReactions(
+        premium=premium, premium_missing=premium_missing,
         tokens=tokens, benchmark=benchmark, settings=settings, catalogue=catalogue, result=result,
         categories=token_study.category_table(result),
         matrix=token_study.car_matrix(result, catalogue, tokens),
@@ -244,13 +279,15 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
                     "estimation_window": list(estimation_window), "min_estimation_obs": min_estimation_obs,
                     "event_windows": [list(w) for w in event_windows], "models": list(models),
                     "exclude_event_days": exclude_event_days, "focus_events": list(focus_events),
-                    "cutoff_hour_utc": cutoff_hour_utc, "highlight_events": list(highlight_events)},
+                    "cutoff_hour_utc": cutoff_hour_utc, "highlight_events": list(highlight_events),
+                    **premium_settings},
     )
 
 
 def write(P: Paths, r: TokenReactions) -> list[str]:
-    """Write the event-study tables to ``data/processed/event_study/``; return their paths."""
-    return token_study.write(P, r.result, made_from=r.parameters)
+    """Write the event-study tables (and the China premium's) to ``data/processed/event_study/``; return their paths."""
+    extra = china_premium.products(r.premium) if r.premium is not None else {}
+    return token_study.write(P, r.result, made_from=r.parameters, extra=extra)
 
 
 # --------------------------------------------------------------------------- facts for the text
@@ -300,7 +337,9 @@ def _pct(value: float, digits: int = 2) -> str:
 
 
 def headline_text(r: TokenReactions) -> str:
-    """One-line headline from the category table."""
+    """One-line headline: the China premium when measured (is it China, or just crypto?), else the CAAR."""
+    if r.premium is not None:
+        return china_premium.headline_text(r.premium)
     cats = r.categories.set_index("scope")
     if "escalation" not in cats.index:
         return f"The event study of {len(r.tokens)} tokens against {r.benchmark} over {len(r.catalogue)} events."
@@ -314,7 +353,7 @@ def headline_text(r: TokenReactions) -> str:
 
 def findings_text(r: TokenReactions) -> list[str]:
     """Key findings as plain sentences generated from the tables."""
-    out = []
+    out = china_premium.findings_text(r.premium)[:2] if r.premium is not None else []
     for _, row in r.categories[r.categories["scope"].isin(HEADLINE_SCOPES)].iterrows():
         out.append(
             f"{row['scope'].capitalize()} ({int(row['n_events'])} events, {int(row['n_tokens'])} token-events): "
@@ -330,6 +369,17 @@ def findings_text(r: TokenReactions) -> list[str]:
         out.append(f"{len(r.result.exclusions)} token-event-model combinations were excluded for lack of data "
                    "(listed under Methods).")
     return out
+
+
+def premium_findings(r: TokenReactions) -> Markdown:
+    """The China premium by category in sentences (or why it was not measured)."""
+    if r.premium is None:
+        return Markdown.paragraph(f"Not measured: {r.premium_missing}")
+    p = r.premium
+    lead = (f"{len(p.china)} China-linked tokens against {len(p.control)} control tokens, versus {p.benchmark}; "
+            f"{len(p.observations)} event days ({int(p.members['n_merged'].gt(1).sum())} catalogue events share a day 0 "
+            "and count once).")
+    return Markdown.bullets([lead, *china_premium.findings_text(p)])
 
 
 def headline(r: TokenReactions) -> Markdown:

@@ -136,3 +136,21 @@ def event_intraday(r) -> Styler:
     when = f" after {r.announced:%Y-%m-%d %H:%M} UTC (approx.)" if r.announced is not None else ""
     return table(frame, name="event-intraday", formats={c: "{:+.2f}" for c in frame.columns if c != "token"},
                  caption=f"Hourly abnormal return versus {r.benchmark}{when}")
+
+
+def beside_control(r) -> Styler:
+    """One event's token CARs[−1,+1] beside the control group's average (an :class:`EventReaction`)."""
+    from ..event_reaction import beside_control as frame_of
+    from .text import Markdown
+
+    if r.control is None:
+        return Markdown.paragraph("No control group in the data (data/processed/universe_groups.csv is missing), "
+                                  "so no comparison with tokens without China ties.")
+    f = frame_of(r)
+    n = int(f["control_n"].iloc[0]) if len(f) else 0
+    frame = pd.DataFrame({"token": f["token"], "CAR[−1,+1] %": f["car"] * 100,
+                          "control average %": f["control_mean"] * 100, "token − control pp": f["difference"] * 100})
+    return table(frame, name="beside-control",
+                 caption=f"Each token's CAR[−1,+1] beside the average of {n} control tokens without China ties "
+                         f"(market model, vs {r.benchmark})",
+                 formats={c: "{:+.2f}" for c in frame.columns if c != "token"})
