@@ -91,9 +91,9 @@ def make_project(root: Path, seed: int = 7) -> Path:
     (raw / "MANIFEST.json").write_text(json.dumps({"source": "synthetic", "files": [
         {"path": "prices/synthetic.csv", "sha256": "0" * 64, "bytes": 1, "kind": "synthetic", "origin": "synthetic"}]}))
     (root / "data" / "universe.csv").write_text(
-        "symbol,name,coingecko_id,binance_symbol,bybit_symbol,group,note\n"
-        + "".join(f"{t},{t} synthetic,,,,core,synthetic\n" for t in TOKENS)
-        + f"{BENCHMARK},Bitcoin,,,,benchmark,synthetic\n")
+        "symbol,name,group,china_tier,kind,coingecko_id,binance_symbol,bybit_symbol,bybit_multiplier,reason,source\n"
+        + "".join(f"{t},{t} synthetic,china_linked,core,layer1,,,,,synthetic,synthetic\n" for t in TOKENS)
+        + f"{BENCHMARK},Bitcoin,benchmark,,layer1,,,,,synthetic,synthetic\n")
     reference = root / "data" / "reference"
     reference.mkdir(parents=True)
     (reference / "seed_article_claims.csv").write_text(

@@ -37,10 +37,10 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    snapshot: str = Field("../shared/data", description="snapshot folder, relative to the repo root")
+    snapshot: str = Field("../shared/data-v2", description="snapshot folder, relative to the repo root")
     source: Literal["snapshot", "live"] = Field("snapshot", description="where ingestion reads from")
     tokens: list[str] = Field(default_factory=lambda: list(CORE_TOKENS), description="tokens studied")
-    include_extended: bool = Field(False, description="add the 'extended' group of data/universe.csv")
+    include_extended: bool = Field(False, description="add the China-linked 'extended' tier of data/universe.csv")
     benchmark: Literal["BTC", "ETH", "EW"] = Field("BTC", description="market benchmark")
     source_priority: list[Literal["binance_spot", "bybit_perp", "unattributed", "coingecko"]] = Field(
         default_factory=lambda: ["binance_spot", "bybit_perp", "unattributed", "coingecko"],
@@ -159,7 +159,8 @@ MAKE_ENV_PREFIX = "CHINABRIEF_MAKE_"
 #: Which parameters each stage's notebook receives (its ``parameters`` cell names exactly these).
 STAGE_PARAMS: dict[str, list[str]] = {
     "ingest": ["snapshot", "source", "tokens", "include_extended"],
-    "prepare": ["tokens", "include_extended", "source_priority", "cutoff_hour_utc", *PRICE_RULES],
+    "prepare": ["tokens", "include_extended", "source_priority", "cutoff_hour_utc", *PRICE_RULES,
+                "estimation_window", "min_estimation_obs"],
     "token_reactions": [
         "tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs",
         "event_windows", "models", "exclude_event_days", "focus_events", "cutoff_hour_utc", "highlight_events",

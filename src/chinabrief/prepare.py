@@ -6,20 +6,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import events, fileio, manifest, mining, price_checks, prices, provenance, publish
+from . import events, fileio, manifest, mining, price_checks, prices, provenance, publish, universe
 from .config import Paths
 from .exceptions import MissingInputError, ParameterError
 
 
 def universe_tokens(paths: Paths, tokens: list[str], include_extended: bool) -> list[str]:
-    """Tokens to prepare: the selection, the benchmarks, and (optionally) the extended group."""
-    universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
-    unknown = sorted(set(tokens) - set(universe["symbol"]))
+    """Tokens studied: the selection, the benchmarks, and (optionally) the extended China-linked tier."""
+    table = universe.load(paths.universe)
+    unknown = sorted(set(tokens) - set(table["symbol"]))
     if unknown:
         raise ParameterError(f"tokens {unknown} are not in {paths.relative(paths.universe)}")
-    wanted = list(tokens) + [s for s in universe.loc[universe["group"].eq("benchmark"), "symbol"] if s not in tokens]
+    wanted = list(tokens) + [s for s in universe.symbols(table, "benchmark") if s not in tokens]
     if include_extended:
-        wanted += [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in wanted]
+        wanted += [s for s in universe.symbols(table, "china_linked", "extended") if s not in wanted]
     return wanted
 
 
@@ -48,6 +48,8 @@ class Prepared:
     as_of: pd.Timestamp | None = None
     #: The parameters the tables were made from (recorded beside them, see :mod:`chinabrief.provenance`).
     parameters: dict | None = None
+    #: Every snapshot token's final group and the control rule's outcome (:mod:`chinabrief.universe`).
+    universe_groups: pd.DataFrame | None = None
 
 
 def latest_date(*columns: pd.Series) -> pd.Timestamp | None:
@@ -63,7 +65,8 @@ def _split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_priority: list[str],
-            cutoff_hour_utc: int, price_rules: dict | None = None) -> Prepared:
+            cutoff_hour_utc: int, price_rules: dict | None = None, estimation_window: tuple[int, int] = (-120, -11),
+            min_estimation_obs: int = 60) -> Prepared:
     """Build every processed table from ``data/raw`` (nothing is written; see :func:`write`).
 
     Parameters
@@ -72,6 +75,9 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         Project paths.
     tokens, include_extended, source_priority, cutoff_hour_utc
         The stage's parameters (see ``params.yaml``).
+    estimation_window, min_estimation_obs
+        The event study's estimation window: the control rule's history test
+        (:class:`chinabrief.universe.ControlRule`).
     price_rules : dict, optional
         The price plausibility parameters (:class:`chinabrief.price_checks.Rules`); defaults
         when omitted.
@@ -83,12 +89,23 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     """
     publish.settle(paths)  # a complete data/raw only (see publish.py)
     entries = manifest.read(paths.raw)
-    universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
+    table = universe.load(paths.universe)
     wanted = universe_tokens(paths, tokens, include_extended)
-    all_daily, all_hourly = prices.read_all(paths.raw, entries, set(universe["symbol"]))
-    checks = price_checks.check(all_daily[all_daily["token"].isin(wanted)], price_checks.Rules.from_params(price_rules))
-    daily, daily_origin = _split(prices.choose_sources(all_daily, wanted, source_priority))
-    hourly, hourly_origin = _split(all_hourly[all_hourly["token"].isin(wanted)].reset_index(drop=True))
+    all_daily, all_hourly = prices.read_all(paths.raw, entries, set(table["symbol"]), universe.bybit_contracts(table))
+    catalogue = events.assign_day0(events.load_catalogue(paths.events), cutoff_hour_utc)
+    rule = universe.ControlRule(tuple(estimation_window), min_estimation_obs)
+    served = sorted(set(all_daily.loc[all_daily["source"].isin(source_priority), "token"]))
+    all_chosen = prices.choose_sources(all_daily, served, source_priority)
+    groups = universe.assign_groups(table, all_daily, prices.daily_returns(all_chosen), catalogue["day0"], rule)
+    studied = wanted + [t for t in groups.loc[groups["group"].isin(["china_linked", "control"]), "token"]
+                        if t not in wanted]
+    missing = [t for t in wanted if t not in served]
+    if missing:  # the selection needs a source (message of choose_sources)
+        prices.choose_sources(all_daily, wanted, source_priority)
+    checks = price_checks.check(all_daily[all_daily["token"].isin(studied)], price_checks.Rules.from_params(price_rules))
+    chosen = all_chosen[all_chosen["token"].isin(studied)].reset_index(drop=True)
+    daily, daily_origin = _split(chosen)
+    hourly, hourly_origin = _split(all_hourly[all_hourly["token"].isin(studied)].reset_index(drop=True))
     returns = prices.daily_returns(daily)
     keyed = pd.concat([daily[["token", "date"]], daily_origin], axis=1)  # a return is traced to its day's close
     returns_origin = returns[["token", "date"]].merge(keyed, on=["token", "date"], how="left")[daily_origin.columns]
@@ -101,16 +118,17 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         cross = pd.DataFrame({"months_compared": pd.Series(dtype="int64"), "rows_compared": pd.Series(dtype="int64"),
                               "max_abs_diff_pct": pd.Series(dtype="float64")})
     provinces, province_lines = mining.read_provinces(by_kind["ccaf_mining_provinces"], countries, with_lines=True)
-    catalogue = events.assign_day0(events.load_catalogue(paths.events), cutoff_hour_utc)
     return Prepared(
         parameters={"tokens": list(tokens), "include_extended": include_extended,
                     "source_priority": list(source_priority), "cutoff_hour_utc": cutoff_hour_utc,
+                    "estimation_window": list(estimation_window), "min_estimation_obs": min_estimation_obs,
                     **dataclasses.asdict(price_checks.Rules.from_params(price_rules))},
         prices_daily=daily,
         prices_hourly=hourly,
         returns=returns,
         source_choice=prices.source_segments(daily),
-        agreement=prices.agreement(all_daily, wanted),
+        agreement=prices.agreement(all_daily, studied),
+        universe_groups=groups,
         gaps=prices.gaps(daily),
         events=catalogue,
         mining_countries=countries,
@@ -149,6 +167,8 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
         "mining_provinces.csv": prepared.mining_provinces,
         "mining_cross_check.csv": prepared.mining_cross_check,
         "price_checks.csv": prepared.price_checks if prepared.price_checks is not None else price_checks.empty(),
+        "universe_groups.csv": (prepared.universe_groups if prepared.universe_groups is not None
+                                else universe.empty_groups()),
     }
     as_of = prepared.as_of
     if as_of is None:  # built by hand: the price tables' own end

@@ -17,6 +17,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from .events import CATEGORIES
+from .universe import FINAL_GROUPS
 from .exceptions import InputFormatError
 
 #: Table name → the file :func:`chinabrief.prepare.write` writes it to (below data/processed).
@@ -32,6 +33,7 @@ FILES: dict[str, str] = {
     "mining_provinces": "mining_provinces.csv",
     "mining_cross_check": "mining_cross_check.csv",
     "price_checks": "price_checks.csv",
+    "universe_groups": "universe_groups.csv",
 }
 DICTIONARY_FILE = "data_dictionary.csv"
 
@@ -325,6 +327,28 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
             },
             name="price_checks",
             description="findings of the price plausibility rules, each allowed by a parameter", **strict,
+        ),
+        "universe_groups": pa.DataFrameSchema(
+            {
+                "token": pa.Column(str, unique=True, description="token symbol (data/universe.csv); one row per snapshot token"),
+                "group": pa.Column(str, pa.Check.isin(list(FINAL_GROUPS)),
+                                   description="final group: benchmark, china_linked, control or excluded"),
+                "china_tier": pa.Column(str, pa.Check.isin(["", "core", "extended"]), nullable=True,
+                                        description="core (the article's top 5) or extended, for China-linked tokens"),
+                "kind": pa.Column(str, description="kind of token (layer1, meme, exchange_token, stablecoin, ...)"),
+                "name": pa.Column(str, nullable=True, description="token name"),
+                "reason": pa.Column(str, description="why the token is in its universe group (data/universe.csv)"),
+                "source": pa.Column(str, description="where the reason comes from"),
+                "first_date": _date(as_of, "first day with a daily price in any source"),
+                "history_days": pa.Column(int, pa.Check.ge(0),
+                                          description="daily returns in the first event's estimation window"),
+                "median_turnover_usd": pa.Column(float, pa.Check.ge(0), nullable=True,
+                                                 description="median daily Bybit turnover (USDT) in the study period"),
+                "rule_outcome": pa.Column(str, pa.Check.str_length(min_value=1),
+                                          description="the control rule's outcome for the token"),
+            },
+            name="universe_groups",
+            description="every snapshot token's final group and the control rule's outcome", **strict,
         ),
     }
     return schemas

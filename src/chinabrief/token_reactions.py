@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import china_premium, prepare, reactions, token_study
+from . import china_premium, prepare, reactions, token_study, universe
 from .config import Paths
 from .eventstudy import EventStudyResult
 from .exceptions import ParameterError
@@ -105,11 +105,11 @@ class TokenReactions:
 
 
 def studied_tokens(P: Paths, tokens: list[str], include_extended: bool) -> list[str]:
-    """The tokens parameter, plus the 'extended' group of ``data/universe.csv`` when asked for."""
+    """The tokens parameter, plus the China-linked 'extended' tier of ``data/universe.csv`` when asked for."""
     tokens = list(dict.fromkeys(tokens))
     if include_extended:
-        universe = pd.read_csv(P.universe, dtype=str, keep_default_na=False)
-        tokens += [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in tokens]
+        table = universe.load(P.universe)
+        tokens += [s for s in universe.symbols(table, "china_linked", "extended") if s not in tokens]
     return tokens
 
 
