@@ -119,6 +119,38 @@ def test_clustered_se_matches_a_hand_computation():
     assert fit["p"] == pytest.approx(2 * stats.t.sf(abs(t), G - 1), rel=1e-9)
 
 
+def test_absorbed_fixed_effects_equal_the_statsmodels_dummy_regression():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(4)
+    events = np.repeat([f"e{i}" for i in range(9)], 7)
+    car = pd.DataFrame({"event_id": events, "china": rng.random(events.size) < 0.4,
+                        "car": rng.normal(0, 0.03, events.size)})
+    car.loc[car["china"], "car"] += 0.01
+    groups = pd.Series([0, 0, 1, 2, 2, 3, 4, 4, 5], index=[f"e{i}" for i in range(9)])
+    fit = premium_regression(car, groups)
+    codes = pd.Categorical(car["event_id"]).codes
+    X = np.column_stack([car["china"].astype(float), np.eye(9)[codes]])
+    full = sm.OLS(car["car"].to_numpy(), X).fit(cov_type="cluster", use_t=True,
+                                                cov_kwds={"groups": car["event_id"].map(groups).to_numpy()})
+    assert fit["estimate"] == pytest.approx(full.params[0], rel=1e-10)
+    assert fit["se"] == pytest.approx(full.bse[0], rel=1e-10)
+    assert fit["p"] == pytest.approx(full.pvalues[0], rel=1e-8)
+    low, high = full.conf_int()[0]
+    assert (fit["ci_low"], fit["ci_high"]) == pytest.approx((low, high), rel=1e-8)
+
+
+def test_distinct_draws_are_distinct_and_uniform():
+    from chinabrief.eventstudy.premium import _distinct_draws
+
+    picks = _distinct_draws(np.random.default_rng(0), 50, 6, 20000)
+    assert all(len(set(row)) == 6 for row in picks[:2000])
+    counts = np.bincount(picks.ravel(), minlength=50)
+    assert stats.chisquare(counts).pvalue > 0.001
+    dense = _distinct_draws(np.random.default_rng(0), 10, 8, 100)  # n*n > pool: the ranking route
+    assert all(len(set(row)) == 8 for row in dense)
+
+
 def test_overlap_clusters_chain_and_separate():
     days = pd.to_datetime(["2025-01-01", "2025-01-03", "2025-01-05", "2025-01-20"])
     assert overlap_clusters(days, (-1, 1)).tolist() == [0, 0, 0, 1]  # 01 and 03 share day 02, 03 and 05 day 04

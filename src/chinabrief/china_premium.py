@@ -342,10 +342,10 @@ def robustness(returns, catalogue, groups, base: dict, grid: dict, baseline_car:
                 car, observations = baseline_car, baseline_observations
             else:
                 bench_groups = groups[groups["token"].ne(s["benchmark"])]
-                windows = list(dict.fromkeys([tuple(base["window"])] + [tuple(w) for w in grid["windows"]]))
-                models = list(dict.fromkeys([base["model"], *grid["models"]]))
-                car = universe_cars(returns, observations, bench_groups, benchmark=s["benchmark"], models=models,
-                                    event_windows=windows, estimation_window=s["estimation_window"],
+                # a run that is not the baseline's changes one engine setting: base model and window only
+                car = universe_cars(returns, observations, bench_groups, benchmark=s["benchmark"],
+                                    models=[s["model"]], event_windows=[tuple(s["window"])],
+                                    estimation_window=s["estimation_window"],
                                     min_estimation_obs=s["min_estimation_obs"],
                                     exclusion_window=EXCLUSIONS[s["exclusion"]])
             cache[key] = (car, observations)
@@ -392,8 +392,10 @@ def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_wind
     observations, members = observations_for(catalogue)
     windows = [tuple(w) for w in event_windows]
     exclusion = "day0" if exclude_event_days else "none"
-    car = universe_cars(returns, observations, groups, benchmark=benchmark, models=list(models),
-                        event_windows=windows, estimation_window=estimation_window,
+    run_models = list(dict.fromkeys([*models, *(grid or {}).get("models", []), BASE_MODEL]))
+    run_windows = list(dict.fromkeys([*windows, *[tuple(w) for w in (grid or {}).get("windows", [])], BASE_WINDOW]))
+    car = universe_cars(returns, observations, groups, benchmark=benchmark, models=run_models,
+                        event_windows=run_windows, estimation_window=estimation_window,
                         min_estimation_obs=min_estimation_obs, exclusion_window=EXCLUSIONS[exclusion])
     by_event = []
     for (model, start, end), part in car.groupby(["model", "window_start", "window_end"], sort=False):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 
 #: Columns of :func:`event_premium`.
 EVENT_PREMIUM_COLUMNS = ["event_id", "n_china", "n_control", "china_car", "control_car", "premium"]
@@ -79,21 +80,23 @@ def event_premium(car: pd.DataFrame) -> pd.DataFrame:
         event_id, n_china, n_control, china_car, control_car, premium (NaN when a group is empty),
         events in order of first appearance.
     """
-    part = car[np.isfinite(car["car"].to_numpy(dtype=float))]
-    grouped = part.groupby(["event_id", "china"], sort=False)["car"].agg(["mean", "size"]).unstack("china")
-    order = list(dict.fromkeys(car["event_id"]))
-    grouped = grouped.reindex(order)
+    codes, order = pd.factorize(car["event_id"])
+    values = car["car"].to_numpy(dtype=float)
+    china = car["china"].to_numpy(dtype=bool)
+    finite = np.isfinite(values)
+    filled = np.where(finite, values, 0.0)
+    n = len(order)
 
-    def col(stat, flag):
-        return grouped[(stat, flag)] if (stat, flag) in grouped.columns else pd.Series(np.nan, index=grouped.index)
+    def leg(mask):
+        count = np.bincount(codes, weights=(finite & mask).astype(float), minlength=n)
+        total = np.bincount(codes, weights=np.where(mask, filled, 0.0), minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return count.astype(int), np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
-    out = pd.DataFrame({
-        "event_id": order,
-        "n_china": col("size", True).fillna(0).astype(int).to_numpy(),
-        "n_control": col("size", False).fillna(0).astype(int).to_numpy(),
-        "china_car": col("mean", True).to_numpy(dtype=float),
-        "control_car": col("mean", False).to_numpy(dtype=float),
-    })
+    n_china, china_car = leg(china)
+    n_control, control_car = leg(~china)
+    out = pd.DataFrame({"event_id": np.asarray(order, dtype=object), "n_china": n_china, "n_control": n_control,
+                        "china_car": china_car, "control_car": control_car})
     out["premium"] = out["china_car"] - out["control_car"]
     return out[EVENT_PREMIUM_COLUMNS]
 
@@ -101,10 +104,13 @@ def event_premium(car: pd.DataFrame) -> pd.DataFrame:
 def premium_regression(car: pd.DataFrame, clusters: pd.Series, confidence_level: float = 0.95) -> dict:
     """OLS of token CARs on a China dummy with event fixed effects, clustered standard errors.
 
-    ``CAR_ie = b * China_i + sum_e d_e [event = e] + u_ie``; ``b`` is the China premium. Standard
-    errors are clustered by ``clusters`` (statsmodels ``cov_type='cluster'``, Student t with
-    G − 1 degrees of freedom). Only events with at least one China-linked and one control CAR
-    identify ``b`` and enter the regression.
+    ``CAR_ie = b * China_i + d_e + u_ie``; ``b`` is the China premium. The event effects are
+    absorbed (within-event demeaning of CAR and dummy, Frisch–Waugh–Lovell: the same ``b`` and
+    residuals as the regression with one dummy per event). Standard errors are clustered by
+    ``clusters`` (statsmodels ``OLS(...).fit(cov_type='cluster')`` on the demeaned data, its CR1
+    factor ``G/(G-1) * (N-1)/(N-K)`` taken with ``K`` = 1 + the number of events, as in the dummy
+    regression); Student t with G − 1 degrees of freedom. Only events with at least one
+    China-linked and one control CAR identify ``b`` and enter.
 
     Parameters
     ----------
@@ -121,27 +127,40 @@ def premium_regression(car: pd.DataFrame, clusters: pd.Series, confidence_level:
         estimate, se, t, p, ci_low, ci_high, n_obs, n_events, n_clusters; NaN statistics when
         fewer than two clusters (or no identifying event) remain.
     """
-    part = car[np.isfinite(car["car"].to_numpy(dtype=float))]
-    both = part.groupby("event_id")["china"].agg(lambda c: c.any() and not c.all())
-    part = part[part["event_id"].map(both).fillna(False).astype(bool)]
-    n_events = int(part["event_id"].nunique())
-    groups = part["event_id"].map(clusters)
-    if groups.isna().any():
-        raise ValueError("clusters lacks an id for event(s) " + ", ".join(sorted(part.loc[groups.isna(), "event_id"])[:5]))
-    n_clusters = int(groups.nunique())
-    empty = dict.fromkeys(REGRESSION_KEYS, float("nan")) | {"n_obs": len(part), "n_events": n_events,
-                                                             "n_clusters": n_clusters}
-    if n_events == 0 or n_clusters < 2:
+    values = car["car"].to_numpy(dtype=float)
+    part = car[np.isfinite(values)]
+    codes, events = pd.factorize(part["event_id"])
+    china = part["china"].to_numpy(dtype=bool)
+    n_china = np.bincount(codes, weights=china, minlength=len(events))
+    n_all = np.bincount(codes, minlength=len(events))
+    both = (n_china > 0) & (n_china < n_all)
+    keep = both[codes]
+    codes, events = pd.factorize(np.asarray(events)[codes[keep]])
+    x = china[keep].astype(float)
+    y = part["car"].to_numpy(dtype=float)[keep]
+    n_events = len(events)
+    groups = pd.Series(np.asarray(events)).map(clusters).to_numpy()
+    if pd.isna(groups).any():
+        raise ValueError("clusters lacks an id for event(s) " + ", ".join(sorted(map(str, np.asarray(events)[pd.isna(groups)]))[:5]))
+    cluster_codes = pd.factorize(groups[codes])[0] if n_events else np.zeros(0, dtype=np.int64)
+    n_clusters = int(len(np.unique(cluster_codes)))
+    n_obs = int(len(y))
+    empty = dict.fromkeys(REGRESSION_KEYS, float("nan")) | {"n_obs": n_obs, "n_events": n_events, "n_clusters": n_clusters}
+    if n_events == 0 or n_clusters < 2 or n_obs <= 1 + n_events:
         return empty
-    events = pd.Categorical(part["event_id"])
-    dummies = np.eye(len(events.categories))[events.codes]
-    design = np.column_stack([part["china"].to_numpy(dtype=float), dummies])
-    fit = sm.OLS(part["car"].to_numpy(dtype=float), design).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(groups)[0]}, use_t=True)
-    low, high = fit.conf_int(alpha=1 - confidence_level)[0]
-    return {"estimate": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
-            "p": float(fit.pvalues[0]), "ci_low": float(low), "ci_high": float(high), "n_obs": int(len(part)),
-            "n_events": n_events, "n_clusters": n_clusters}
+    count = np.bincount(codes, minlength=n_events)
+    x_within = x - (np.bincount(codes, weights=x, minlength=n_events) / count)[codes]
+    y_within = y - (np.bincount(codes, weights=y, minlength=n_events) / count)[codes]
+    fit = sm.OLS(y_within, x_within[:, None]).fit(cov_type="cluster", cov_kwds={"groups": cluster_codes}, use_t=True)
+    # statsmodels counted K = 1 regressor; the absorbed event effects are n_events more parameters
+    se = float(fit.bse[0]) * np.sqrt((n_obs - 1) / (n_obs - 1 - n_events))
+    estimate = float(fit.params[0])
+    t = estimate / se
+    dof = n_clusters - 1
+    p = float(2 * stats.t.sf(abs(t), dof))
+    half = float(stats.t.ppf(0.5 + confidence_level / 2, dof)) * se
+    return {"estimate": estimate, "se": se, "t": t, "p": p, "ci_low": estimate - half, "ci_high": estimate + half,
+            "n_obs": n_obs, "n_events": n_events, "n_clusters": n_clusters}
 
 
 # --------------------------------------------------------------------------- the difference portfolio
@@ -268,6 +287,24 @@ def _two_sided_p(observed: float, values: np.ndarray) -> float:
     return float((1 + extreme.sum()) / (1 + values.size))
 
 
+def _distinct_draws(rng: np.random.Generator, pool: int, n: int, n_draws: int) -> np.ndarray:
+    """``n_draws`` rows of ``n`` distinct positions in ``range(pool)``, each set uniformly likely.
+
+    Rejection sampling: draw with replacement, redraw the rows that repeat a position (a uniform
+    ordered tuple of distinct positions is a uniform subset).
+    """
+    if n * n > pool:  # repeats would be common: rank a random key per position instead
+        return rng.random((n_draws, pool)).argpartition(n - 1, axis=1)[:, :n] if n < pool else \
+            np.tile(np.arange(pool), (n_draws, 1))
+    picks = rng.integers(0, pool, size=(n_draws, n))
+    while True:
+        ordered = np.sort(picks, axis=1)
+        repeated = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1) if n > 1 else np.zeros(n_draws, bool)
+        if not repeated.any():
+            return picks
+        picks[repeated] = rng.integers(0, pool, size=(int(repeated.sum()), n))
+
+
 def placebo_test(car_by_row: np.ndarray, event_rows: np.ndarray, eligible: np.ndarray, n_draws: int,
                  rng: np.random.Generator) -> tuple[float, int, np.ndarray, float]:
     """Mean CAR on the event rows against the mean CAR on as many random eligible rows.
@@ -293,8 +330,7 @@ def placebo_test(car_by_row: np.ndarray, event_rows: np.ndarray, eligible: np.nd
     if pool.size < n:
         raise ValueError(f"placebo: {pool.size} eligible dates for {n} event dates")
     observed = float(values.mean())
-    picks = rng.random((n_draws, pool.size)).argpartition(n - 1, axis=1)[:, :n] if n < pool.size else \
-        np.broadcast_to(np.arange(pool.size), (n_draws, n))
+    picks = _distinct_draws(rng, pool.size, n, n_draws)
     draws = car_by_row[pool[picks]].mean(axis=1)
     return observed, n, draws, _two_sided_p(observed, draws)
 
