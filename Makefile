@@ -78,6 +78,7 @@ lab: $(INSTALLED) ## JupyterLab at the repository root, notebooks/ open, on the 
 bench: $(INSTALLED) ## Benchmarks: event-study scale run, then cold/no-op/one-parameter builds (reports/bench*.json)
 	$(PY) bench/bench_eventstudy.py --out reports/bench_eventstudy.json
 	$(PY) bench/bench_pipeline.py --out reports/bench.json
+	$(PY) bench/bench_premium.py --out reports/bench_premium.json
 
 .PHONY: verify
 verify: $(INSTALLED) ## Build twice in fresh copies and compare every output byte
