@@ -15,6 +15,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS = ["AAA", "BBB", "CCC"]
+#: Synthetic tokens 'without China ties' (the control group of the China premium).
+CONTROLS = ["KKK", "LLL", "MMM"]
 BENCHMARK = "BTC"
 START, END = "2022-03-01", "2023-12-31"
 EVENTS = [  # (event_id, date, time_utc, category, label)
@@ -44,7 +46,7 @@ def make_project(root: Path, seed: int = 7) -> Path:
     days = pd.date_range(START, END, freq="D")
     daily, hourly = [], []
     market = _walk(rng, len(days), 20000.0, 0.03)
-    for i, token in enumerate([BENCHMARK, *TOKENS]):
+    for i, token in enumerate([BENCHMARK, *TOKENS, *CONTROLS]):
         close = market if token == BENCHMARK else market / 20000.0 * (1 + i) * _walk(rng, len(days), 1.0, 0.02)
         daily.append(pd.DataFrame({"date": days, "token": token, "open": close, "high": close * 1.01,
                                    "low": close * 0.99, "close": close, "volume_usd": np.nan,
@@ -66,8 +68,11 @@ def make_project(root: Path, seed: int = 7) -> Path:
     returns["source_switch"] = False
     returns = returns.dropna(subset=["ret"])[["date", "token", "ret", "log_ret", "source", "source_switch"]]
     returns.reset_index(drop=True).to_parquet(processed / "returns.parquet")
-    pd.DataFrame({"token": [BENCHMARK, *TOKENS], "source": "synthetic_daily", "start": START, "end": END,
+    pd.DataFrame({"token": [BENCHMARK, *TOKENS, *CONTROLS], "source": "synthetic_daily", "start": START, "end": END,
                   "days": len(days)}).to_csv(processed / "source_choice.csv", index=False)
+    pd.DataFrame({"token": [BENCHMARK, *TOKENS, *CONTROLS],
+                  "group": ["benchmark"] + ["china_linked"] * len(TOKENS) + ["control"] * len(CONTROLS),
+                  "reason": "synthetic"}).to_csv(processed / "universe_groups.csv", index=False)
     pd.DataFrame(columns=["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct",
                           "max_abs_diff_pct", "max_diff_date"]).to_csv(processed / "price_source_agreement.csv", index=False)
     pd.DataFrame(columns=["token", "gap_start", "gap_end", "days_missing"]).to_csv(processed / "price_gaps.csv", index=False)

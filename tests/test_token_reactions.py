@@ -97,3 +97,21 @@ def test_synthetic_brief_claims_and_sections(synthetic_brief):
     assert summary["findings"] and any("2023-06-22" in f for f in summary["findings"])
     claims = pd.read_csv(paths.processed / "event_study" / "car.csv")
     assert set(claims["token"]) == set(synthetic.TOKENS)
+
+
+@pytest.mark.slow
+def test_synthetic_brief_has_the_china_premium_and_its_products(synthetic_brief):
+    paths, record = synthetic_brief
+    html = (paths.reports / "token-reactions.html").read_text()
+    assert "China, or just crypto?" in html and "Not measured" not in html
+    out = paths.processed / "event_study"
+    for name in ("premium.csv", "premium_by_event.csv", "difference_series.csv", "placebo.csv", "robustness.csv",
+                 "event_days.csv"):
+        assert (out / name).is_file(), name
+    premium = pd.read_csv(out / "premium.csv")
+    assert set(premium["scope"]) == {"escalation", "de-escalation", "talks & agreements"}
+    placebo = pd.read_csv(out / "placebo.csv")
+    assert (placebo["n_draws"].dropna() == 2000).all() and placebo["p"].between(0, 1).all()
+    robustness = pd.read_csv(out / "robustness.csv")
+    assert robustness["baseline"].sum() == 2  # escalations and de-escalations, once each
+    assert record["headline"].startswith("Is it China?")

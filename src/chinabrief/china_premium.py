@@ -330,6 +330,8 @@ def robustness(returns, catalogue, groups, base: dict, grid: dict, baseline_car:
     """
     rows = []
     cache: dict = {}
+    # a benchmark without returns in the data (e.g. ETH in a small snapshot) cannot be varied to
+    grid = {**grid, "benchmarks": [b for b in grid["benchmarks"] if b in returns.columns]}
     for dimension, label, s in robustness_settings(base, grid):
         key = (s["benchmark"], s["cutoff_hour_utc"], tuple(s["estimation_window"]), s["min_estimation_obs"],
                s["exclusion"])
@@ -480,25 +482,30 @@ def honest_p(row: pd.Series) -> float:
 
 
 def verdict(row: pd.Series, level: float = 0.05) -> str:
-    """Plain words for one category's premium."""
+    """Plain words for one category's premium: above, below, or not distinguishable from the control group."""
     p = honest_p(row)
     if not np.isfinite(p):
         return "cannot be measured"
+    side = "above" if row["estimate"] > 0 else "below"
     if p >= level:
-        return "is not distinguishable from the control group's"
-    return "is below the control group's" if row["estimate"] < 0 else "is above the control group's"
+        return f"{side} the control group's, but not distinguishable from it"
+    return f"{side} the control group's"
 
 
 def headline_text(r: ChinaPremium, window=BASE_WINDOW) -> str:
     """Is it China, or just crypto? One sentence for the escalations, with the honest p-value."""
     row = headline_row(r, "escalation", window=window)
     p = honest_p(row)
-    base = (f"On escalations, China-linked tokens moved {_pp(row['estimate'])} relative to {len(r.control)} similar tokens "
-            f"without China ties over days −1 to +1 (vs {r.benchmark}, market model; p = {_p(p)} once the clustering "
-            "of the event dates is allowed for)")
+    if not np.isfinite(row["estimate"]):
+        return "The China premium on escalations cannot be measured: no event with both China-linked and control CARs."
+    size = _pp(abs(row["estimate"])).lstrip("+")
+    side = "higher" if row["estimate"] > 0 else "lower"
+    base = (f"Is it China? On escalations, China-linked tokens' CAR[−1,+1] was {size} {side} than that of "
+            f"{len(r.control)} similar tokens without China ties (vs {r.benchmark}, market model; p = {_p(p)} "
+            "allowing for the clustering of the event dates)")
     if np.isfinite(p) and p < 0.05:
         return base + ": a China-specific reaction beyond the crypto market's."
-    return base + ": the data cannot tell a China effect from altcoins' ordinary risk-off moves."
+    return base + ": not measurably — the data cannot tell a China effect from the crypto market's own moves."
 
 
 def findings_text(r: ChinaPremium, window=BASE_WINDOW) -> list[str]:
@@ -511,7 +518,7 @@ def findings_text(r: ChinaPremium, window=BASE_WINDOW) -> list[str]:
             continue
         out.append(
             f"{SCOPE_WORDS[scope].capitalize()} ({int(row['n_events'])} event days in {int(row['n_clusters'])} "
-            f"clusters): the China-linked tokens' CAR[−1,+1] minus the control group's {verdict(row)} — "
+            f"clusters): the China-linked tokens' CAR[−1,+1] was {verdict(row)}: "
             f"{_pp(row['estimate'])} (95% CI {_pp(row['ci_low'])} to {_pp(row['ci_high'])}); p = {_p(row['p'])} "
             f"clustered, {_p(row['block_p'])} shifting all dates together, {_p(row['placebo_p'])} against random dates.")
     return out

@@ -377,8 +377,8 @@ def premium_findings(r: TokenReactions) -> Markdown:
         return Markdown.paragraph(f"Not measured: {r.premium_missing}")
     p = r.premium
     lead = (f"{len(p.china)} China-linked tokens against {len(p.control)} control tokens, versus {p.benchmark}; "
-            f"{len(p.observations)} event days ({int(p.members['n_merged'].gt(1).sum())} catalogue events share a day 0 "
-            "and count once).")
+            f"{len(p.observations)} event days: {int(p.members['n_merged'].gt(1).sum())} catalogue events share "
+            f"{int(p.observations['n_merged'].gt(1).sum())} days 0 and count once per day.")
     return Markdown.bullets([lead, *china_premium.findings_text(p)])
 
 

@@ -29,7 +29,7 @@ def by_category(r) -> Figure:
         est = np.array([r["estimate"] for r in rows]) * 100
         low = np.array([r["ci_low"] for r in rows]) * 100
         high = np.array([r["ci_high"] for r in rows]) * 100
-        offset = (i - (len(windows) - 1) / 2) * 0.22
+        offset = ((len(windows) - 1) / 2 - i) * 0.22  # the first window on top, as in the legend
         ax.errorbar(est, y + offset, xerr=[est - low, high - est], fmt="o", color=COLOURS[i % len(COLOURS)],
                     capsize=3, label=window_label(*window, "CAR"))
         alt.append(f"{window_label(*window, 'CAR')}: " + ", ".join(f"{s} {e:+.2f} pp" for s, e in zip(scopes, est)))

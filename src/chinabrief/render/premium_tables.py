@@ -1,6 +1,7 @@
 """The tables of 'China, or just crypto?' (pandas Stylers), from a :class:`~chinabrief.china_premium.ChinaPremium`."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -43,15 +44,18 @@ def robustness(r) -> Styler:
     p = r.premium
     rob = p.robustness
     wide = rob.pivot_table(index=["dimension", "setting"], columns="scope", values=["estimate", "p", "n_events"],
-                           aggfunc="first", sort=False)
+                           aggfunc="first", sort=False, dropna=False)
     order = list(dict.fromkeys(zip(rob["dimension"], rob["setting"])))
     wide = wide.reindex(order)
     frame = pd.DataFrame({"changed": [d for d, _ in order], "setting": [s for _, s in order]})
     formats = {}
     for scope in china_premium.ROBUSTNESS_SCOPES:
-        frame[f"{scope} pp"] = wide[("estimate", scope)].to_numpy() * 100
-        frame[f"{scope} p"] = wide[("p", scope)].to_numpy()
-        frame[f"{scope} days"] = wide[("n_events", scope)].to_numpy().astype(int)
+        def column(name):
+            return wide[(name, scope)].to_numpy(dtype=float) if (name, scope) in wide.columns else np.full(len(wide), np.nan)
+
+        frame[f"{scope} pp"] = column("estimate") * 100
+        frame[f"{scope} p"] = column("p")
+        frame[f"{scope} days"] = np.nan_to_num(column("n_events")).astype(int)
         formats |= {f"{scope} pp": "{:+.2f}", f"{scope} p": fmt_p}
     frame["changed"] = frame["changed"].where(~frame["changed"].duplicated(), "")
     return table(frame, name="robustness", formats=formats,
