@@ -20,7 +20,7 @@ PARAMS_DIR := build/params
 # Any other parameter: `make report PARAMS="min_estimation_obs=90 cutoff_hour_utc=21"`.
 # No shell and no make expansion ever sees their values: each one's raw text ($(value), so even
 # `$(shell ...)` stays text) is exported to the runner as CHINABRIEF_MAKE_<NAME> and read by
-# `python -m chinabrief params`, which validates it (src/chinabrief/params.py). No recipe names
+# `python -m chinabrief params`, which validates it (src/chinabrief/pipeline/params.py). No recipe names
 # them. SNAPSHOT, when not given, is params.yaml's `snapshot:`.
 PARAM_VARS := SNAPSHOT SOURCE TOKENS BENCHMARK MINING_MONTH CUTOFF_HOUR EVENTS PARAMS
 $(foreach v,$(PARAM_VARS),$(eval export CHINABRIEF_MAKE_$(v) := $$(value $(v))))
@@ -31,19 +31,20 @@ unexport $(PARAM_VARS)
 DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS)))$(findstring t,$(firstword -$(MAKEFLAGS))),yes)
 
 # --- what each stage imports (a change to any of these re-runs the stage) -------------------
-SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
-  fileio.py publish.py locks.py runner.py kernels.py kernel_state.py assets.py export.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
-  templates/brief/index.html.j2 templates/brief/conf.json)
-SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
-  $(PKG)/data_sources.py
-SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py render/ingest_tables.py) $(wildcard $(PKG)/sources/*.py)
-SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py price_checks.py events.py mining.py data_quality.py manifest.py \
-  render/quality_tables.py) $(wildcard $(PKG)/schemas.py) $(SRC_RENDER)
-SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py reactions.py manifest.py events.py token_study.py plots.py) \
-  $(wildcard $(PKG)/eventstudy/*.py) $(SRC_RENDER)
-SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
-SRC_EVENT := $(SRC_TOKENS) $(PKG)/event_reaction.py
-SRC_MINING := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
+SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py exceptions.py fileio.py publish.py locks.py \
+  provenance.py text.py pipeline/__init__.py pipeline/params.py pipeline/runner.py pipeline/kernels.py pipeline/kernel_state.py \
+  pipeline/export.py render/__init__.py render/assets.py render/charts.py render/figures.py render/tables.py \
+  render/styles/brief.css render/styles/brief.mplstyle render/templates/brief/index.html.j2 render/templates/brief/conf.json)
+SRC_RENDER := $(addprefix $(PKG)/,render/data_tables.py analysis/__init__.py analysis/data_sources.py data/__init__.py)
+SRC_INGEST := $(addprefix $(PKG)/,data/ingest.py data/manifest.py render/ingest_tables.py) $(wildcard $(PKG)/data/sources/*.py)
+SRC_PREPARE := $(addprefix $(PKG)/,data/prepare.py data/price_series.py data/price_checks.py data/event_catalogue.py \
+  data/cbeci.py analysis/data_quality.py data/manifest.py data/schemas.py render/quality_tables.py) $(SRC_RENDER)
+SRC_ANALYSIS := $(addprefix $(PKG)/,data/prepare.py data/price_checks.py data/price_series.py analysis/price_reactions.py \
+  data/manifest.py data/event_catalogue.py analysis/token_event_study.py) $(wildcard $(PKG)/analysis/eventstudy/*.py) $(SRC_RENDER)
+SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,analysis/token_reactions.py render/token_tables.py render/token_charts.py)
+SRC_EVENT := $(SRC_TOKENS) $(PKG)/analysis/event_reaction.py
+SRC_MINING := $(addprefix $(PKG)/,data/prepare.py data/price_checks.py data/price_series.py data/manifest.py data/cbeci.py \
+  data/world_shapes.py analysis/mining_share.py render/maps.py data/sources/ccaf.py) \
   $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
 
@@ -97,7 +98,7 @@ distclean: clean ## Also remove .venv
 # --- environment --------------------------------------------------------------------------
 # The project's Jupyter kernel, in the venv: JupyterLab (`make lab`) runs the notebooks on it, and
 # the committed notebooks name it. `make report` runs them on the interpreter running the build,
-# the same .venv/bin/python (see src/chinabrief/kernels.py).
+# the same .venv/bin/python (see src/chinabrief/pipeline/kernels.py).
 KERNEL := chinabrief
 KERNEL_DISPLAY := China Crypto Brief (.venv)
 # JupyterLab refuses to start as root (as in a container) unless told; expanded only by `make lab`.
@@ -106,7 +107,7 @@ LAB_AS_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbstripout as the git filter of *.ipynb (.gitattributes): what git stores of a notebook saved
 # in JupyterLab has no outputs, no execution counts, and none of Lab's or papermill's run metadata
 # (below); cell tags, the cell metadata the brief template reads, cell ids and the kernelspec stay.
-NBSTRIPOUT := "$(abspath $(PY))" -m chinabrief.strip_outputs --keep-id
+NBSTRIPOUT := "$(abspath $(PY))" -m chinabrief.pipeline.strip_outputs --keep-id
 NBSTRIPOUT_EXTRA_KEYS := metadata.papermill cell.metadata.papermill metadata.language_info.codemirror_mode \
   metadata.language_info.file_extension metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
   metadata.language_info.pygments_lexer metadata.language_info.version
@@ -127,7 +128,7 @@ endef
 
 # No snapshot: stop at once, before setting anything up (live runs need none; standard library only).
 $(INSTALLED): requirements.lock pyproject.toml
-	$(if $(NEEDS_PARAMS),@$(PYTHON3) src/chinabrief/precheck.py)
+	$(if $(NEEDS_PARAMS),@$(PYTHON3) src/chinabrief/pipeline/precheck.py)
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[test]'
@@ -175,7 +176,7 @@ $(STAMPS)/prepare: $(STAMPS)/ingest notebooks/02_prepare.ipynb $(PARAMS_DIR)/pre
 	@mkdir -p $(@D) && touch $@
 
 # --changed $?: when only the notebook is newer and its code cells are unchanged (a markdown edit),
-# the runner carries the last run's outputs over instead of running it (src/chinabrief/reuse.py).
+# the runner carries the last run's outputs over instead of running it (src/chinabrief/pipeline/reuse.py).
 reports/token-reactions.html: $(STAMPS)/prepare notebooks/03_token_reactions.ipynb \
   $(PARAMS_DIR)/token_reactions.json $(SRC_COMMON) $(SRC_TOKENS) $(wildcard data/reference/*.csv)
 	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json --changed $?
@@ -185,7 +186,7 @@ reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
 	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json --changed $?
 
 # The per-event briefs are one notebook run once per event: one grouped target, one command, one
-# kernel per job (reset between events; see src/chinabrief/kernels.py). Under `make -jN` the
+# kernel per job (reset between events; see src/chinabrief/pipeline/kernels.py). Under `make -jN` the
 # command splits the events over N workers; it rebuilds only briefs older than a prerequisite.
 EVENT_BRIEFS := $(foreach e,$(FOCUS_EVENTS),reports/events/$(e).html)
 ifneq ($(EVENT_BRIEFS),)
@@ -205,6 +206,6 @@ BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS)
 
 # params.mk changes with any parameter: then the index also removes the products of events no
 # longer in focus_events (brief, notebook, record, card).
-reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(PKG)/templates/index.html.j2 $(SRC_COMMON) \
+reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/pipeline/index.py $(PKG)/render/templates/index.html.j2 $(SRC_COMMON) \
   $(PARAMS_DIR)/params.mk
 	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief import params
+from chinabrief.pipeline import params
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = 1_000_000_000  # an mtime (2001) no run can produce by rewriting a file

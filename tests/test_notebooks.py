@@ -9,7 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from chinabrief import cli, params, runner
+from chinabrief import cli
+from chinabrief.pipeline import params, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -1,11 +1,11 @@
-"""Tests of chinabrief.params: override parsing, validation messages, stage parameter sets."""
+"""Tests of chinabrief.pipeline.params: override parsing, validation messages, stage parameter sets."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from chinabrief import params
+from chinabrief.pipeline import params
 from chinabrief.exceptions import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]

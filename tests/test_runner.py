@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from chinabrief.config import Paths
 from chinabrief.exceptions import StageFailedError
-from chinabrief.runner import make_jobs, run, run_stage, stale
+from chinabrief.pipeline.runner import make_jobs, run, run_stage, stale
 
 
 def project(tmp_path, *sources: str) -> Paths:
@@ -135,7 +135,7 @@ def test_jobs_split_the_runs_over_worker_processes(tmp_path):
 
 
 def test_the_kernel_is_warmed_without_touching_the_namespace(tmp_path):
-    paths = project(tmp_path, "import sys\nprint('chinabrief.ingest' in sys.modules, "
+    paths = project(tmp_path, "import sys\nprint('chinabrief.data.ingest' in sys.modules, "
                               "[n for n in dir() if 'importlib' in n or n == 'chinabrief'])")
     run_stage(paths, "ingest", {}, cell_timeout=60)
     nb = json.loads((tmp_path / "reports/notebooks/01_ingest.ipynb").read_text())
@@ -177,7 +177,7 @@ def test_a_kernel_that_dies_is_replaced_for_the_next_run(tmp_path):
 
 def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
     paths = project(tmp_path, "print('never runs')")
-    monkeypatch.setattr("chinabrief.kernels.KERNEL_NAME", "no-such-kernel")
+    monkeypatch.setattr("chinabrief.pipeline.kernels.KERNEL_NAME", "no-such-kernel")
     with pytest.raises(StageFailedError, match="could not start the 'no-such-kernel' kernel.*NoSuchKernel"):
         run(paths, "ingest", {}, cell_timeout=60)
 
@@ -185,7 +185,7 @@ def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
 def test_runs_in_a_shared_kernel_leave_no_clients_or_threads_behind(tmp_path):
     import threading
 
-    from chinabrief.kernels import Kernel
+    from chinabrief.pipeline.kernels import Kernel
 
     paths = event_project(tmp_path, "print(event_id)")
     kernel = Kernel.start(paths.notebooks)
@@ -203,7 +203,7 @@ def test_runs_in_a_shared_kernel_leave_no_clients_or_threads_behind(tmp_path):
 
 
 def test_a_kernel_that_cannot_be_replaced_fails_its_run_and_the_rest_go_on(tmp_path, monkeypatch):
-    from chinabrief import kernels
+    from chinabrief.pipeline import kernels
 
     paths = event_project(tmp_path, "if event_id == 'b':\n    raise ValueError('bad event b')")
     real_start = kernels.Kernel.start.__func__
@@ -280,7 +280,7 @@ def test_process_state_one_run_changes_is_restored_for_the_next(tmp_path):
 
 
 def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch):
-    from chinabrief import runner as runner_mod
+    from chinabrief.pipeline import runner as runner_mod
 
     paths = project(tmp_path, "print('never runs')")
     (tmp_path / "notebooks" / "slow_module.py").write_text("import time\ntime.sleep(30)\n")
@@ -333,7 +333,7 @@ def test_the_status_record_carries_the_notebooks_title_and_headline(tmp_path):
 
 
 def test_a_failed_run_keeps_the_summary_of_the_brief_still_in_place(tmp_path):
-    from chinabrief.runner import _previous_summary
+    from chinabrief.pipeline.runner import _previous_summary
 
     paths = Paths(tmp_path)
     (tmp_path / "build/status").mkdir(parents=True)

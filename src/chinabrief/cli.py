@@ -28,9 +28,9 @@ def _cmd_params(args) -> None:
     """Validate every parameter; write each stage's file and params.mk only when they change."""
     import json
 
-    from . import params
+    from .pipeline import params
     from .config import paths
-    from .sources.snapshot import read_sums
+    from .data.sources.snapshot import read_sums
 
     import os
     import re
@@ -91,7 +91,7 @@ def _interrupt_on_signals() -> None:
 
 
 def _cmd_run(args) -> int:
-    from . import runner
+    from .pipeline import runner
     from .config import paths
 
     _interrupt_on_signals()
@@ -112,7 +112,7 @@ def _cmd_run(args) -> int:
                    cell_timeout=stage_file["cell_timeout"],
                    jobs=args.jobs if args.jobs is not None else runner.make_jobs())
     except ChinaBriefError:
-        from . import index
+        from .pipeline import index
 
         try:
             index.build(p)  # the index links the failed notebook; previous briefs stay in place
@@ -123,7 +123,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_index(args) -> None:
-    from . import index
+    from .pipeline import index
     from .config import paths
 
     p = paths()
@@ -138,12 +138,12 @@ def _cmd_lock(args) -> None:
 
 
 def _cmd_verify(args) -> int:
-    from . import verify
+    from .pipeline import verify
     from .config import paths
 
     import os
 
-    from . import params
+    from .pipeline import params
 
     p = paths()
     snapshot = args.snapshot or params.load(p.params, environ=os.environ).snapshot
