@@ -33,12 +33,12 @@ def imported_modules(path: Path, package: Path = PACKAGE) -> list[tuple[int, str
     """(line, module relative to the package) of every chinabrief import in a file."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     own = module_name(path, package).split(".") if module_name(path, package) else []
-    package = own if path.name == "__init__.py" else own[:-1]
+    parent = own if path.name == "__init__.py" else own[:-1]
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[: len(package) - node.level + 1]
+                base = parent[: len(parent) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             elif node.module and node.module.split(".")[0] == "chinabrief":
                 target = node.module.partition(".")[2]
