@@ -1,8 +1,11 @@
 # China Crypto Brief — the build graph. `make` (or `make help`) lists the targets.
 #
-# Stages are file targets with their real prerequisites (notebook, the src modules it imports,
-# its parameters, its inputs), so a second `make report` with nothing changed runs no notebook,
-# and a change re-runs only the stages that depend on it. `make -n report` shows the plan.
+# Each stage's target is its product manifest, build/products/<key>.json: the files its last
+# successful run published, with their checksums (src/chinabrief/pipeline/products.py). Its
+# prerequisites (the notebook, the package modules it imports, its parameters, its inputs, the
+# stages before it) are generated from the one list of stages, src/chinabrief/pipeline/stages.py,
+# and the notebooks' imports into build/params/params.mk: none is listed here by hand. A deleted
+# or edited product marks its stage out of date. `make -n report` shows the plan.
 
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -13,7 +16,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 RUN := $(PY) -m chinabrief run
 PKG := src/chinabrief
-STAMPS := build/stamps
+PRODUCTS := build/products
 PARAMS_DIR := build/params
 
 # Parameter overrides from the command line, e.g. `make report TOKENS=TRX,NEO BENCHMARK=ETH`.
@@ -29,24 +32,6 @@ unexport $(PARAM_VARS)
 
 # `make -n` (also -q, -t) runs no stage and rewrites no stage parameter file (see plan.mk below).
 DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS)))$(findstring t,$(firstword -$(MAKEFLAGS))),yes)
-
-# --- what each stage imports (a change to any of these re-runs the stage) -------------------
-SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py exceptions.py fileio.py publish.py locks.py \
-  provenance.py text.py pipeline/__init__.py pipeline/params.py pipeline/runner.py pipeline/kernels.py pipeline/kernel_state.py \
-  pipeline/export.py render/__init__.py render/assets.py render/charts.py render/figures.py render/tables.py \
-  render/styles/brief.css render/styles/brief.mplstyle render/templates/brief/index.html.j2 render/templates/brief/conf.json)
-SRC_RENDER := $(addprefix $(PKG)/,render/data_tables.py analysis/__init__.py analysis/data_sources.py data/__init__.py)
-SRC_INGEST := $(addprefix $(PKG)/,data/ingest.py data/manifest.py render/ingest_tables.py) $(wildcard $(PKG)/data/sources/*.py)
-SRC_PREPARE := $(addprefix $(PKG)/,data/prepare.py data/price_series.py data/price_checks.py data/event_catalogue.py \
-  data/cbeci.py analysis/data_quality.py data/manifest.py data/schemas.py render/quality_tables.py) $(SRC_RENDER)
-SRC_ANALYSIS := $(addprefix $(PKG)/,data/prepare.py data/price_checks.py data/price_series.py analysis/price_reactions.py \
-  data/manifest.py data/event_catalogue.py analysis/token_event_study.py) $(wildcard $(PKG)/analysis/eventstudy/*.py) $(SRC_RENDER)
-SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,analysis/token_reactions.py render/token_tables.py render/token_charts.py)
-SRC_EVENT := $(SRC_TOKENS) $(PKG)/analysis/event_reaction.py
-SRC_MINING := $(addprefix $(PKG)/,data/prepare.py data/price_checks.py data/price_series.py data/manifest.py data/cbeci.py \
-  data/world_shapes.py analysis/mining_share.py render/maps.py data/sources/ccaf.py) \
-  $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
-  data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
 
 ##@ Main
 
@@ -64,7 +49,7 @@ test: $(INSTALLED) ## Run the test suite (sets up .venv first)
 	$(PY) -m pytest
 
 .PHONY: data
-data: $(STAMPS)/prepare ## Import the data and build data/processed (SOURCE=live fetches the APIs)
+data: $(PRODUCTS)/prepare.json ## Import the data and build data/processed (SOURCE=live fetches the APIs)
 
 .PHONY: lab
 lab: $(INSTALLED) ## JupyterLab at the repository root, notebooks/ open, on the project's kernel (LAB_ARGS=...)
@@ -166,46 +151,21 @@ endif
 FORCE:
 
 # --- stages -------------------------------------------------------------------------------
-$(STAMPS)/ingest: notebooks/01_ingest.ipynb $(PARAMS_DIR)/ingest.json $(SRC_COMMON) $(SRC_INGEST) data/universe.csv
-	@$(RUN) ingest --params $(PARAMS_DIR)/ingest.json
-	@mkdir -p $(@D) && touch $@
-
-$(STAMPS)/prepare: $(STAMPS)/ingest notebooks/02_prepare.ipynb $(PARAMS_DIR)/prepare.json $(SRC_COMMON) \
-  $(SRC_PREPARE) data/universe.csv data/events/us_china_trade_2025.csv
-	@$(RUN) prepare --params $(PARAMS_DIR)/prepare.json
-	@mkdir -p $(@D) && touch $@
-
+# The prerequisites of every run come from params.mk (above); these two rules are the recipes.
+# One target per run and a fresh kernel each: under `make -jN` the event briefs run side by side.
 # --changed $?: when only the notebook is newer and its code cells are unchanged (a markdown edit),
 # the runner carries the last run's outputs over instead of running it (src/chinabrief/pipeline/reuse.py).
-reports/token-reactions.html: $(STAMPS)/prepare notebooks/03_token_reactions.ipynb \
-  $(PARAMS_DIR)/token_reactions.json $(SRC_COMMON) $(SRC_TOKENS) $(wildcard data/reference/*.csv)
-	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json --changed $?
+$(PRODUCTS)/event_brief-%.json:
+	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json --event-id $* --changed $?
 
-reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
-  $(PARAMS_DIR)/mining_share.json $(SRC_COMMON) $(SRC_MINING)
-	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json --changed $?
+$(PRODUCTS)/%.json:
+	@$(RUN) $* --params $(PARAMS_DIR)/$*.json --changed $?
 
-# The per-event briefs are one notebook run once per event: one grouped target, one command, one
-# kernel per job (reset between events; see src/chinabrief/pipeline/kernels.py). Under `make -jN` the
-# command splits the events over N workers; it rebuilds only briefs older than a prerequisite.
-EVENT_BRIEFS := $(foreach e,$(FOCUS_EVENTS),reports/events/$(e).html)
-ifneq ($(EVENT_BRIEFS),)
-# Precious: on Ctrl-C make would otherwise delete group members it is not rebuilding (the briefs
-# are written atomically, so an interrupted build never leaves a half-written one).
-.PRECIOUS: $(EVENT_BRIEFS)
-$(EVENT_BRIEFS) &: $(STAMPS)/prepare notebooks/05_event_brief.ipynb \
-  $(PARAMS_DIR)/event_brief.json $(SRC_COMMON) $(SRC_EVENT)
-	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json $(addprefix --event-id ,$(FOCUS_EVENTS)) \
-	  --unless-newer-than $^
-endif
-
-BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS)
-# Each stage publishes its products as one set (src/chinabrief/publish.py); make must never
-# delete one on Ctrl-C (it would, for a target whose mtime changed during the recipe).
-.PRECIOUS: $(BRIEFS) $(STAMPS)/ingest $(STAMPS)/prepare
+# Each run publishes its products as one set (src/chinabrief/publish.py); make must never delete
+# one on Ctrl-C (it would, for a target whose mtime changed during the recipe).
+.PRECIOUS: $(PRODUCTS)/%.json
 
 # params.mk changes with any parameter: then the index also removes the products of events no
 # longer in focus_events (brief, notebook, record, card).
-reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/pipeline/index.py $(PKG)/render/templates/index.html.j2 $(SRC_COMMON) \
-  $(PARAMS_DIR)/params.mk
+reports/index.html: $(STAGE_TARGETS) $(INDEX_SOURCES) $(PARAMS_DIR)/params.mk
 	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief.pipeline import params
+from chinabrief.pipeline import params, stages
 from chinabrief.data import price_checks, price_series
 from chinabrief.exceptions import InputFormatError
 from conftest import ROOT, SNAPSHOT
@@ -90,7 +90,7 @@ def test_same_day_disagreement_between_sources():
 def test_rules_defaults_equal_the_parameters():
     defaults = params.Params()
     rules = price_checks.Rules()
-    for name in params.PRICE_RULES:
+    for name in stages.PRICE_RULES:
         expected = getattr(defaults, name)
         assert getattr(rules, name) == (tuple(expected) if isinstance(expected, list) else expected), name
 

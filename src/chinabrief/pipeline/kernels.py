@@ -1,20 +1,9 @@
-"""The Jupyter kernels the runner executes notebooks in.
+"""The Jupyter kernel each notebook run executes in: a fresh one per run.
 
-Two measures take the kernel's cost off the build's critical path (measured in
-``bench/bench_pipeline.py``):
-
-* **Started first, warmed in the background.** :meth:`Kernel.start` launches the kernel and asks
-  it to import the stage's modules before the runner itself imports papermill and nbconvert, so on
-  a machine with two cores the kernel's start-up and imports overlap the runner's.
-* **Reused by runs of the same notebook.** The per-event briefs are one notebook run with
-  different ``event_id`` values; a runner process runs them one after another in one kernel and
-  calls :meth:`Kernel.reset` between runs. The reset clears IPython's state (user namespace,
-  In/Out history, execution counter) and restores the process state saved after the warm-up
-  (:mod:`chinabrief.pipeline.kernel_state`: working directory, environment, warning filters and warnings
-  shown, rcParams and figures, pandas options). Imported modules stay imported (that is the
-  saving), and so does any module's own global state. ``tests/test_pipeline.py`` checks a brief
-  built in a shared kernel is byte-identical to the same brief built alone in a fresh kernel.
-  Different notebooks never share a kernel, and a kernel that saw a failure is never reused.
+:meth:`Kernel.start` launches the kernel and asks it to import the notebook's modules before the
+runner itself imports papermill and nbconvert, so on a machine with two cores the kernel's
+start-up and imports overlap the runner's (measured in ``bench/bench_pipeline.py``). A kernel runs
+one notebook and exits: no state is carried from one run to the next.
 
 Connection files (they hold the kernel's HMAC key) are written where the caller says, the runner
 says ``build/kernels/``, named ``kernel-<runner pid>-<random>.json``; :meth:`Kernel.shutdown`
@@ -51,22 +40,11 @@ KERNEL_ARGS = [
     "--HistoryManager.hist_file=:memory:",  # what nbclient passes to the kernels it starts itself
 ]
 
-#: Run (silently) before every notebook run in a kernel that already ran one: IPython's own state
-#: (namespace, In/Out history, execution counter), then the process state (kernel_state.py).
-RESET_CODE = """\
-get_ipython().reset(new_session=True)
-import chinabrief.pipeline.kernel_state as _kernel_state
-_kernel_state.restore()
-del _kernel_state
-"""
-
-
 class _TrackingKernelManager(AsyncKernelManager):
     """A kernel manager that remembers the clients it hands out.
 
     nbclient does not stop the client it creates when it was given a running kernel (it does not
-    own it); :meth:`Kernel.close_clients` stops them after each run, so no sockets or heartbeat
-    threads pile up over the runs of a shared kernel.
+    own it); :meth:`Kernel.close_clients` stops them after the run, before the kernel exits.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -80,10 +58,10 @@ class _TrackingKernelManager(AsyncKernelManager):
 
 
 def warm_code(modules: tuple[str, ...]) -> str:
-    """Code that imports ``modules`` and saves the kernel's state, binding no name for the user."""
+    """Code that imports ``modules``, binding no name for the user."""
     lines = ["import importlib as _importlib"]
     lines += [f"_importlib.import_module({name!r})" for name in modules]
-    lines += ["_importlib.import_module('chinabrief.pipeline.kernel_state').save()", "del _importlib"]
+    lines += ["del _importlib"]
     return "\n".join(lines) + "\n"
 
 
@@ -98,7 +76,6 @@ class Kernel:
 
     def __init__(self, km: AsyncKernelManager) -> None:
         self.km = km
-        self.runs = 0  # notebook runs started in this kernel
         self.released = False  # asked to exit (see release)
         self.stopped = False  # shut down (see shutdown)
         self._pending_what = ""  # what the pending request does, for error messages
@@ -159,7 +136,7 @@ class Kernel:
         return bool(run_sync(self.km.is_alive)())
 
     def wait(self, timeout: float) -> dict:
-        """Wait until the last silent request (warm-up or reset) has been answered; return its reply.
+        """Wait until the warm-up request has been answered; return its reply.
 
         A warm-up import that fails is ignored here: the notebook's own import cell raises the
         same error, in a cell, with a traceback.
@@ -191,21 +168,6 @@ class Kernel:
                 self._pending = None
                 content = reply["content"]
         return content
-
-    def reset(self, timeout: float) -> None:
-        """Clear what the previous notebook run left in the kernel (see :data:`RESET_CODE`).
-
-        Raises
-        ------
-        StageFailedError
-            If the reset fails: the kernel must then not be reused.
-        """
-        self.wait(timeout)
-        self._pending = self._client.execute(RESET_CODE, silent=True, store_history=False)
-        self._pending_what = "resetting it between runs"
-        reply = self.wait(timeout)
-        if reply.get("status") != "ok":
-            raise StageFailedError(f"could not reset the kernel: {reply.get('ename')}: {reply.get('evalue')}")
 
     def close_clients(self) -> None:
         """Stop the clients papermill created for the last run (see :class:`_TrackingKernelManager`)."""

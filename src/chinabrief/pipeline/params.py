@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..exceptions import ParameterError
+from .stages import STAGES
 
 Window = tuple[int, int]
 
@@ -100,10 +101,6 @@ class Params(BaseModel):
         return v
 
 
-#: The price plausibility parameters (stage 02 receives them all).
-PRICE_RULES = ["check_positive_close", "check_ohlc_order", "bad_print_factor", "source_disagreement_pct",
-               "source_disagreement_from", "price_check_allow"]
-
 #: Make variable → parameter. make exports each one's raw text (``$(value VAR)``) in the
 #: environment as ``CHINABRIEF_MAKE_<VAR>``; no shell and no make expansion ever sees it.
 MAKE_VARIABLES: dict[str, str] = {
@@ -111,22 +108,6 @@ MAKE_VARIABLES: dict[str, str] = {
     "MINING_MONTH": "mining_month", "CUTOFF_HOUR": "cutoff_hour_utc", "EVENTS": "focus_events",
 }
 MAKE_ENV_PREFIX = "CHINABRIEF_MAKE_"
-
-#: Which parameters each stage's notebook receives (its ``parameters`` cell names exactly these).
-STAGE_PARAMS: dict[str, list[str]] = {
-    "ingest": ["snapshot", "source", "tokens", "include_extended"],
-    "prepare": ["tokens", "include_extended", "source_priority", "cutoff_hour_utc", *PRICE_RULES],
-    "token_reactions": [
-        "tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs",
-        "event_windows", "models", "exclude_event_days", "focus_events", "cutoff_hour_utc", "highlight_events",
-    ],
-    "event_brief": [
-        "event_id", "tokens", "include_extended", "benchmark", "estimation_window",
-        "min_estimation_obs", "event_windows", "exclude_event_days", "cutoff_hour_utc",
-    ],
-    "mining_share": ["mining_month"],
-}
-
 
 def describe() -> str:
     """Return the valid parameter names with their types and descriptions, one a line."""
@@ -312,10 +293,10 @@ def load(params_file: Path, overrides: list[str] | None = None,
 
 def for_stage(params: Params, stage: str) -> dict[str, Any]:
     """Return the JSON-ready parameters one stage's notebook receives."""
-    if stage not in STAGE_PARAMS:
-        raise ParameterError(f"unknown stage {stage!r}; stages: {', '.join(STAGE_PARAMS)}")
+    if stage not in STAGES:
+        raise ParameterError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
     dumped = json.loads(params.model_dump_json())
-    return {name: dumped[name] for name in STAGE_PARAMS[stage]}
+    return {name: dumped[name] for name in STAGES[stage].parameters}
 
 
 #: The parameters that name events of the catalogue (checked by :func:`check_focus_events`).
