@@ -16,9 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import fileio, provenance, publish
-from ..data import world_shapes
-from ..data import cbeci, prepare
 from ..config import Paths
+from ..data import cbeci, prepare, world_shapes
 from ..exceptions import InputFormatError
 from ..text import Markdown, md_escape
 

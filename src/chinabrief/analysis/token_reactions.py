@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..data import prepare
-from . import price_reactions, token_event_study
 from ..config import Paths
-from .eventstudy import EventStudyResult
+from ..data import prepare
 from ..exceptions import ParameterError
 from ..text import Markdown, fmt_number, window_label
+from . import price_reactions, token_event_study
+from .eventstudy import EventStudyResult
 
 STAGE = "03_token_reactions"
 CLAIMS_FILE = "seed_article_claims.csv"
