@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from chinabrief.eventstudy import fit_models, prepare_event_study, window_cars
-from chinabrief.eventstudy.multiple import add_qvalues, bh_qvalues
-from chinabrief.eventstudy.premium import (
+from chinabrief.analysis.eventstudy import fit_models, prepare_event_study, window_cars
+from chinabrief.analysis.eventstudy.multiple import add_qvalues, bh_qvalues
+from chinabrief.analysis.eventstudy.premium import (
     block_placebo,
     difference_series,
     event_premium,
@@ -21,7 +21,7 @@ from chinabrief.eventstudy.premium import (
     premium_regression,
     window_sums,
 )
-from chinabrief.eventstudy.sameday import MIXED_CATEGORY, merge_same_day_events
+from chinabrief.analysis.eventstudy.sameday import MIXED_CATEGORY, merge_same_day_events
 
 
 # --------------------------------------------------------------------------- synthetic panel
@@ -141,7 +141,7 @@ def test_absorbed_fixed_effects_equal_the_statsmodels_dummy_regression():
 
 
 def test_distinct_draws_are_distinct_and_uniform():
-    from chinabrief.eventstudy.premium import _distinct_draws
+    from chinabrief.analysis.eventstudy.premium import _distinct_draws
 
     picks = _distinct_draws(np.random.default_rng(0), 50, 6, 20000)
     assert all(len(set(row)) == 6 for row in picks[:2000])

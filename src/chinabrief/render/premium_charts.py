@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import china_premium
-from .text import Markdown
+from ..analysis import china_premium
+from ..text import Markdown
 from .figures import new_figure, set_alt
-from .text import window_label
+from ..text import window_label
 
 WINDOWS = [(0, 0), (-1, 1), (0, 3)]
 COLOURS = ["#8fb3dc", "#1f5fa8", "#0b2f5c"]

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .. import china_premium
-from .text import Markdown
+from ..analysis import china_premium
+from ..text import Markdown
 from .tables import table
-from .text import fmt_number, fmt_p, window_label
+from ..text import fmt_number, fmt_p, window_label
 
 
 def _pp(value: float) -> str:
@@ -75,7 +75,7 @@ def control_list(r) -> Styler:
 
 
 def merged_events(frame: pd.DataFrame) -> Styler:
-    """The days on which several events are one observation (``token_study.merged_table``)."""
+    """The days on which several events are one observation (``token_event_study.merged_table``)."""
     shown = frame.rename(columns={"day0": "day 0", "n_merged": "events merged"})
     return table(shown, name="merged-events", caption="Events that share a day 0 count once (one observation)")
 

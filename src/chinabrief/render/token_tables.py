@@ -1,21 +1,21 @@
-"""The token briefs' tables (pandas Stylers), from a :class:`~chinabrief.token_reactions.TokenReactions`
-or an :class:`~chinabrief.event_reaction.EventReaction`."""
+"""The token briefs' tables (pandas Stylers), from a :class:`~chinabrief.analysis.token_reactions.TokenReactions`
+or an :class:`~chinabrief.analysis.event_reaction.EventReaction`."""
 from __future__ import annotations
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .. import token_study
-from ..token_reactions import MODEL_NAMES, TEST_NAMES, TokenReactions, highlight_caption
+from ..analysis import token_event_study
+from ..analysis.token_reactions import MODEL_NAMES, TEST_NAMES, TokenReactions, highlight_caption
+from ..text import fmt_number, fmt_p, signed_int, stars, window_label
 from .tables import table
-from .text import fmt_number, fmt_p, signed_int, stars, window_label
 
 
-def event_car_frame(result, event_id: str, model: str = token_study.HEADLINE_MODEL) -> pd.DataFrame:
+def event_car_frame(result, event_id: str, model: str = token_event_study.HEADLINE_MODEL) -> pd.DataFrame:
     """One event's CARs: token rows × window columns, "CAR% stars" cells (stars from the BH q-value of the
     token's t-test, over every token-event of the model and window)."""
     car = result.car
-    sel = car[car["event_id"].eq(token_study.observation_id(result, event_id)) & car["model"].eq(model)].copy()
+    sel = car[car["event_id"].eq(token_event_study.observation_id(result, event_id)) & car["model"].eq(model)].copy()
     sel["window"] = [window_label(a, b, "CAR") for a, b in zip(sel["window_start"], sel["window_end"])]
     sel["cell"] = [f"{fmt_number(c * 100, '{:+.2f}')}{stars(q)}" for c, q in zip(sel["car"], sel["q"])]
     wide = sel.pivot(index="token", columns="window", values="cell")
@@ -38,7 +38,7 @@ def categories(r: TokenReactions) -> Styler:
         columns={"n_events": "events", "n_tokens": "N", "caar": "CAAR %", "ci_low": "CI low", "ci_high": "CI high",
                  **{k: f"p {v}" for k, v in TEST_NAMES.items()}})
     return table(shown, name="categories",
-                 caption=f"CAAR[−1,+1] by category ({MODEL_NAMES[token_study.HEADLINE_MODEL]}, vs {r.benchmark})",
+                 caption=f"CAAR[−1,+1] by category ({MODEL_NAMES[token_event_study.HEADLINE_MODEL]}, vs {r.benchmark})",
                  formats={"CAAR %": "{:+.2f}", "CI low": "{:+.2f}", "CI high": "{:+.2f}",
                           **{f"p {v}": fmt_p for v in TEST_NAMES.values()}})
 
@@ -67,7 +67,7 @@ def highlights(r: TokenReactions) -> Styler:
 def intraday(r: TokenReactions) -> Styler:
     """Hourly abnormal returns after each focus event with a known time, grouped by event."""
     rows = []
-    for (event_id, label, when), part in r.intraday.groupby(["event_id", "label", "announced"], sort=False):
+    for (_event_id, label, when), part in r.intraday.groupby(["event_id", "label", "announced"], sort=False):
         wide = part.pivot(index="token", columns="horizon_h", values="ar") * 100
         wide.columns = [f"AR +{h}h %" for h in wide.columns]
         wide = wide.reindex([t for t in r.tokens if t in wide.index]).reset_index()
@@ -104,9 +104,9 @@ def exclusions(result, catalogue: pd.DataFrame, name: str = "exclusions", event_
     """Token-events left out of a model or window, with the reason."""
     excl = result.exclusions
     if event_id is not None:
-        excl = excl[excl["event_id"].eq(token_study.observation_id(result, event_id))]
+        excl = excl[excl["event_id"].eq(token_event_study.observation_id(result, event_id))]
     excl = excl.join(catalogue.set_index("event_id")[["day0"]], on="event_id")
-    excl["label"] = excl["event_id"].map(token_study.observation_labels(result, catalogue))
+    excl["label"] = excl["event_id"].map(token_event_study.observation_labels(result, catalogue))
     excl = excl.sort_values(["day0", "token"]).drop_duplicates(["event_id", "token", "reason"])
     excl["reason"] = excl["reason"].str.replace(r"\((-?\d+), (-?\d+)\)", r"[\1,+\2]", regex=True)
     frame = excl[["day0", "label", "token", "model", "reason"]].rename(columns={"day0": "day 0", "label": "event"})
@@ -116,7 +116,7 @@ def exclusions(result, catalogue: pd.DataFrame, name: str = "exclusions", event_
 def daily_abnormal(result, event_id: str, tokens: list[str]) -> Styler:
     """One event's daily abnormal returns (%), by day relative to day 0."""
     ar = result.abnormal_returns
-    ar = ar[ar["event_id"].eq(token_study.observation_id(result, event_id)) & ar["model"].eq(token_study.HEADLINE_MODEL)]
+    ar = ar[ar["event_id"].eq(token_event_study.observation_id(result, event_id)) & ar["model"].eq(token_event_study.HEADLINE_MODEL)]
     wide = ar.pivot(index="rel_day", columns="token", values="ar") * 100
     wide = wide[[t for t in tokens if t in wide.columns]]
     wide.index = wide.index.astype(int)
@@ -140,8 +140,8 @@ def event_intraday(r) -> Styler:
 
 def beside_control(r) -> Styler:
     """One event's token CARs[−1,+1] beside the control group's average (an :class:`EventReaction`)."""
-    from ..event_reaction import beside_control as frame_of
-    from .text import Markdown
+    from ..analysis.event_reaction import beside_control as frame_of
+    from ..text import Markdown
 
     if r.control is None:
         return Markdown.paragraph("No control group in the data (data/processed/universe_groups.csv is missing), "
