@@ -41,7 +41,9 @@ class Params(BaseModel):
     source: Literal["snapshot", "live"] = Field("snapshot", description="where ingestion reads from")
     tokens: list[str] = Field(default_factory=lambda: list(CORE_TOKENS), description="tokens studied")
     include_extended: bool = Field(False, description="add the China-linked 'extended' tier of data/universe.csv")
-    benchmark: Literal["BTC", "ETH", "EW"] = Field("BTC", description="market benchmark")
+    benchmark: Literal["BTC", "ETH", "EW", "MKT_EW", "MKT_TW"] = Field(
+        "BTC", description="market benchmark: BTC, ETH, EW (the other studied tokens), MKT_EW / MKT_TW (the control "
+                           "group's index, equal- or turnover-weighted)")
     source_priority: list[Literal["binance_spot", "bybit_perp", "unattributed", "coingecko"]] = Field(
         default_factory=lambda: ["binance_spot", "bybit_perp", "unattributed", "coingecko"],
         description="daily price sources, most trusted first",

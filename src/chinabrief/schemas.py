@@ -34,6 +34,7 @@ FILES: dict[str, str] = {
     "mining_cross_check": "mining_cross_check.csv",
     "price_checks": "price_checks.csv",
     "universe_groups": "universe_groups.csv",
+    "market_index": "market_index.parquet",
 }
 DICTIONARY_FILE = "data_dictionary.csv"
 
@@ -349,6 +350,19 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
             },
             name="universe_groups",
             description="every snapshot token's final group and the control rule's outcome", **strict,
+        ),
+        "market_index": pa.DataFrameSchema(
+            {
+                "date": _date(as_of, "UTC day the return ends on"),
+                "index": pa.Column(str, pa.Check.isin(["MKT_EW", "MKT_TW"]),
+                                   description="MKT_EW (equal-weighted) or MKT_TW (turnover-weighted) control-group index"),
+                "ret": pa.Column(float, pa.Check.gt(-1), description="the index's simple daily return"),
+                "level": pa.Column(float, pa.Check.gt(0), description="index level, 100 before the first return"),
+                "n_tokens": pa.Column(int, pa.Check.ge(1), description="control tokens held that day"),
+            },
+            checks=[_increasing_within("index", "date")],
+            unique=["index", "date"], name="market_index",
+            description="'crypto market ex-China': the control group's daily index (market_index.py)", **strict,
         ),
     }
     return schemas

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import fileio, provenance, publish, reactions
+from . import fileio, market_index, provenance, publish, reactions
 from .config import Paths
+from .exceptions import ParameterError
 from .eventstudy import EventStudyResult, run_event_study
 
 #: The model the briefs lead with; every model is computed and written.
@@ -34,7 +35,7 @@ def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estim
     the regrouped events; per-event briefs do not need it).
     """
     events = tables["events"][["event_id", "day0", "category"]]
-    returns = reactions.wide_returns(tables["returns"])
+    returns = reactions.wide_returns(benchmark_returns(tables, benchmark))
     settings = dict(benchmark=benchmark, models=models, estimation_window=tuple(estimation_window),
                     min_estimation_obs=min_estimation_obs, event_windows=[tuple(w) for w in event_windows],
                     exclude_event_days=exclude_event_days)
@@ -48,6 +49,25 @@ def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estim
                      "category_groups": CATEGORY_GROUPS,
                      "exclusions": result.exclusions.astype(str).to_dict(orient="records")}
     return result
+
+
+def benchmark_returns(tables: dict, benchmark: str) -> pd.DataFrame:
+    """The long returns, plus the market index's as a column named after it when it is the benchmark.
+
+    Raises
+    ------
+    ParameterError
+        When the benchmark is a market index the snapshot cannot build (no control tokens, as in v1).
+    """
+    returns = tables["returns"][["date", "token", "ret"]]
+    if benchmark not in market_index.INDEXES:
+        return returns
+    index = tables.get("market_index")
+    index = index[index["index"].eq(benchmark)] if index is not None else None
+    if index is None or index.empty:
+        raise ParameterError(f"benchmark {benchmark}: data/processed/market_index.parquet has no {benchmark} returns "
+                             "(the snapshot has no control tokens; use BTC, ETH or EW, or the v2 snapshot)")
+    return pd.concat([returns, market_index.as_returns(index)], ignore_index=True)
 
 
 def write(paths: Paths, result: EventStudyResult, made_from: dict | None = None) -> list[str]:
