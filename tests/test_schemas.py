@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from chinabrief import events, prepare, price_checks, prices, schemas, universe
+from chinabrief import events, market_index, prepare, price_checks, prices, schemas, universe
 from chinabrief.config import Paths
 from chinabrief.exceptions import InputFormatError
 
@@ -113,6 +113,8 @@ def test_every_valid_synthetic_table_passes(tmp_path):
         "mining_provinces": p.mining_provinces, "mining_cross_check": p.mining_cross_check,
         "price_checks": price_checks.empty(),
         "universe_groups": universe_groups(p),
+        "market_index": market_index.build(p.returns, p.prices_daily.assign(volume_usd=1.0), ["AAA", "BBB"],
+                                           min_constituents=1),
     }
     assert set(tables) == set(schemas.FILES)
     for name, frame in tables.items():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import events, fileio, manifest, market_index, mining, price_checks, prices, provenance, publish, universe
+from . import close_hours, events, fileio, manifest, market_index, mining, price_checks, prices, provenance, publish, universe
 from .config import Paths
 from .exceptions import MissingInputError, ParameterError
 
@@ -52,6 +52,8 @@ class Prepared:
     universe_groups: pd.DataFrame | None = None
     #: The control group's daily index, equal- and turnover-weighted (:mod:`chinabrief.market_index`).
     market_index: pd.DataFrame | None = None
+    #: Each daily source's measured close hour (:mod:`chinabrief.close_hours`).
+    source_close_hours: pd.DataFrame | None = None
 
 
 def latest_date(*columns: pd.Series) -> pd.Timestamp | None:
@@ -133,6 +135,7 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         agreement=prices.agreement(all_daily, studied),
         universe_groups=groups,
         market_index=index,
+        source_close_hours=close_hours.measure(all_daily, all_hourly),
         gaps=prices.gaps(daily),
         events=catalogue,
         mining_countries=countries,
@@ -175,6 +178,8 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
                                 else universe.empty_groups()),
         "market_index.parquet": (prepared.market_index if prepared.market_index is not None
                                  else market_index.empty()),
+        "source_close_hours.csv": (prepared.source_close_hours if prepared.source_close_hours is not None
+                                   else close_hours.empty()),
     }
     as_of = prepared.as_of
     if as_of is None:  # built by hand: the price tables' own end
@@ -199,7 +204,7 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
 PROCESSED_CSV = {"source_choice": ["start", "end"], "price_source_agreement": ["max_diff_date"],
                  "price_gaps": ["gap_start", "gap_end"], "events": ["date", "day0"],
                  "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": [],
-                 "universe_groups": ["first_date"]}
+                 "universe_groups": ["first_date"], "source_close_hours": []}
 
 
 def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import fileio, market_index, provenance, publish, reactions
+from . import close_hours, events as event_rules, fileio, market_index, provenance, publish, reactions
 from .config import Paths
 from .exceptions import ParameterError
 from .eventstudy import EventStudyResult, run_event_study
@@ -36,19 +36,51 @@ def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estim
     """
     events = tables["events"][["event_id", "day0", "category"]]
     returns = reactions.wide_returns(benchmark_returns(tables, benchmark))
+    shifts = day0_shifts(tables, tokens, cutoff_hour_utc)
     settings = dict(benchmark=benchmark, models=models, estimation_window=tuple(estimation_window),
                     min_estimation_obs=min_estimation_obs, event_windows=[tuple(w) for w in event_windows],
-                    exclude_event_days=exclude_event_days)
+                    exclude_event_days=exclude_event_days, day0_shift=shifts)
     result = run_event_study(returns, events, tokens, **settings)
     if pool_categories:
         grouped = events.assign(category=events["category"].map(CATEGORY_GROUPS))
         pooled = run_event_study(returns, grouped, tokens, **settings)
         extra = pooled.caar[pooled.caar["scope"].eq("talks & agreements")]
         result.caar = pd.concat([result.caar, extra], ignore_index=True)
+    moved = shifts[shifts.ne(0)].stack() if shifts is not None else pd.Series(dtype="int64")
     result.params = {**result.params, "cutoff_hour_utc": cutoff_hour_utc,
+                     "day0_shifts": [{"event_id": e, "token": t, "days": int(d)} for (e, t), d in moved.items()],
                      "category_groups": CATEGORY_GROUPS,
                      "exclusions": result.exclusions.astype(str).to_dict(orient="records")}
     return result
+
+
+def token_sources(prices_daily: pd.DataFrame, tokens: list[str], days: pd.Series) -> pd.DataFrame:
+    """The source serving each token on each day (index: the days' positions; columns tokens).
+
+    A day the token has no price takes the source serving it most often.
+    """
+    chosen = prices_daily[prices_daily["token"].isin(tokens)]
+    wide = chosen.pivot_table(index="date", columns="token", values="source", aggfunc="first")
+    picked = wide.reindex(pd.DatetimeIndex(days)).reindex(columns=tokens)
+    usual = chosen.groupby("token")["source"].agg(lambda s: s.mode().iloc[0])
+    return picked.fillna(usual).set_axis(days.index)
+
+
+def day0_shifts(tables: dict, tokens: list[str], cutoff_hour_utc: int) -> pd.DataFrame | None:
+    """Per event and token: days by which the token's day 0 follows the event's (its source's close hour).
+
+    The offset of a token's source on the event's date comes from ``source_close_hours``
+    (:mod:`chinabrief.close_hours`); None without that table or any shift.
+    """
+    hours = tables.get("source_close_hours")
+    if hours is None or hours.empty or not len(tokens):
+        return None
+    catalogue = tables["events"]
+    sources = token_sources(tables["prices_daily"], list(tokens), catalogue["date"])
+    offsets = close_hours.offsets(hours, sources, catalogue["date"])
+    offsets.index = catalogue["event_id"].to_numpy()
+    shifts = event_rules.day0_shifts(catalogue, cutoff_hour_utc, offsets)
+    return shifts if shifts.to_numpy().any() else None
 
 
 def benchmark_returns(tables: dict, benchmark: str) -> pd.DataFrame:
