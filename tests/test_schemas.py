@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from chinabrief import events, market_index, prepare, price_checks, prices, schemas, universe
+from chinabrief import close_hours, events, market_index, prepare, price_checks, prices, schemas, universe
 from chinabrief.config import Paths
 from chinabrief.exceptions import InputFormatError
 
@@ -115,6 +115,9 @@ def test_every_valid_synthetic_table_passes(tmp_path):
         "universe_groups": universe_groups(p),
         "market_index": market_index.build(p.returns, p.prices_daily.assign(volume_usd=1.0), ["AAA", "BBB"],
                                            min_constituents=1),
+        "source_close_hours": close_hours.measure(
+            p.prices_daily.assign(source="bybit_perp"),
+            p.prices_hourly.assign(token="BTC") if not p.prices_hourly.empty else p.prices_hourly, reference=("BTC",)),
     }
     assert set(tables) == set(schemas.FILES)
     for name, frame in tables.items():
