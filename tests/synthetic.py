@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chinabrief.data import close_hours, market_index, universe
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS = ["AAA", "BBB", "CCC"]
 #: Synthetic tokens 'without China ties' (the control group of the China premium).
@@ -76,6 +78,9 @@ def make_project(root: Path, seed: int = 7) -> Path:
     pd.DataFrame(columns=["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct",
                           "max_abs_diff_pct", "max_diff_date"]).to_csv(processed / "price_source_agreement.csv", index=False)
     pd.DataFrame(columns=["token", "gap_start", "gap_end", "days_missing"]).to_csv(processed / "price_gaps.csv", index=False)
+    market_index.empty().to_parquet(processed / "market_index.parquet")  # no control group here
+    universe.empty_groups().to_csv(processed / "universe_groups.csv", index=False)
+    close_hours.empty().to_csv(processed / "source_close_hours.csv", index=False)
     rows = []
     for event_id, date, time, category, label in EVENTS:
         hour = float(time[:2]) if time else np.nan

@@ -85,11 +85,11 @@ def test_headline_known_answer(q):
 
 def test_findings_known_answer(q):
     assert dq.findings_text(q) == [
-        "Since 2032-02-01, 2 of 3 tokens rely on the medium-trust unattributed source: CCC on all 482 days it has "
-        "(no other source covers it) and BBB on 122 days from 2033-03-01.",
+        "Since 2032-02-01, 2 of 3 tokens rely on the medium-trust unattributed source: alone (no other source covers "
+        "it), CCC on all 482 days it has; beside other sources, BBB on 122 days from 2033-03-01.",
         "Since 2032-02-01, CCC misses 4 days in 2 gaps (the longest 3 days, 2032-09-10 to 2032-09-12); "
         "every other token has none.",
-        "CCC ends on 2033-05-31, before the other tokens (2033-06-30).",
+        "CCC ends on 2033-05-31, before the other 2 tokens (2033-06-30).",
         "Hourly closes cover 1 of 3 tokens, to 2033-01-02 23:00 UTC; none for BBB and CCC.",
         "The two CCAF download formats agree exactly on 30 country-month shares (2 months).",
         "2 raw files (2.0 MB) imported and verified against the snapshot's checksums; 3 processed tables written, "
@@ -133,7 +133,9 @@ def test_quality_tables_escape_data_and_are_stable(q):
     assert len(re.findall(r"background-color", quality_tables.events(q).to_html())) >= 1  # the moved day 0
     for render in (quality_tables.daily_coverage, quality_tables.hourly_coverage, quality_tables.events_by_category):
         assert 'id="T_' in render(q).to_html()
-    assert "–" in quality_tables.hourly_coverage(q).to_html()  # no hourly closes: no first hour
+    hourly = quality_tables.hourly_coverage(q).to_html()
+    assert ">AAA<" in hourly and ">BBB<" not in hourly  # tokens without hourly closes are named in the note
+    assert "BBB and CCC" in repr(dq.hourly_note(q))
     assert "T_sources" in data_tables.source_choice(q.sources).to_html()
 
 

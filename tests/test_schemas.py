@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from chinabrief.data import close_hours, market_index
 from chinabrief.config import Paths
 from chinabrief.data import event_catalogue, prepare, price_checks, price_series, schemas, universe
 from chinabrief.exceptions import InputFormatError
@@ -113,6 +114,11 @@ def test_every_valid_synthetic_table_passes(tmp_path):
         "mining_provinces": p.mining_provinces, "mining_cross_check": p.mining_cross_check,
         "price_checks": price_checks.empty(),
         "universe_groups": universe_groups(p),
+        "market_index": market_index.build(p.returns, p.prices_daily.assign(volume_usd=1.0), ["AAA", "BBB"],
+                                           min_constituents=1),
+        "source_close_hours": close_hours.measure(
+            p.prices_daily.assign(source="bybit_perp"),
+            p.prices_hourly.assign(token="BTC") if not p.prices_hourly.empty else p.prices_hourly, reference=("BTC",)),
     }
     assert set(tables) == set(schemas.FILES)
     for name, frame in tables.items():

@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..config import Paths
 from ..data import event_catalogue as catalogue_rules
-from . import price_reactions
+from ..data import market_index
+from . import price_reactions, token_event_study
 from .eventstudy import fit_models, prepare_event_study, window_cars
 from .eventstudy.premium import (
     REGRESSION_KEYS,
@@ -167,6 +168,21 @@ def study_groups(groups: pd.DataFrame, returns: pd.DataFrame, benchmark: str) ->
     return part
 
 
+def returns_with_indexes(tables: dict, benchmarks) -> pd.DataFrame:
+    """Wide returns with a column for each market index among ``benchmarks`` (``MKT_EW``, ``MKT_TW``) that the data have."""
+    parts = [tables["returns"][["date", "token", "ret"]]]
+    index = tables.get("market_index")
+    for name in dict.fromkeys(benchmarks):
+        if name in market_index.INDEXES and index is not None and index["index"].eq(name).any():
+            parts.append(market_index.as_returns(index[index["index"].eq(name)]))
+    return price_reactions.wide_returns(pd.concat(parts, ignore_index=True))
+
+
+def shifts_for(tables: dict, tokens: list[str], catalogue: pd.DataFrame, cutoff_hour_utc: int) -> pd.DataFrame | None:
+    """The tokens' day-0 shifts (their sources' close hours) for ``catalogue`` under ``cutoff_hour_utc``."""
+    return token_event_study.day0_shifts({**tables, "events": catalogue}, tokens, cutoff_hour_utc)
+
+
 def observations_for(catalogue: pd.DataFrame, cutoff_hour_utc: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The catalogue as observations (same-day events merged); day 0 re-assigned for another cutoff hour."""
     events = catalogue
@@ -184,13 +200,17 @@ def _scope_members(observations: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def universe_cars(returns, observations, groups, *, benchmark, models, event_windows, estimation_window,
-                  min_estimation_obs, exclusion_window) -> pd.DataFrame:
-    """CARs of every China-linked and control token for every observation, model and window (fast path)."""
+                  min_estimation_obs, exclusion_window, day0_shift: pd.DataFrame | None = None) -> pd.DataFrame:
+    """CARs of every China-linked and control token for every observation, model and window (fast path).
+
+    ``day0_shift``: per event and token, the days by which a token's day 0 follows the event's (its
+    source closes its day at another hour; :func:`chinabrief.analysis.token_event_study.day0_shifts`).
+    """
     tokens = groups["token"].tolist()
     china = groups["group"].eq(CHINA).to_numpy()
     prepared = prepare_event_study(returns, observations, tokens, benchmark, tuple(estimation_window),
                                    [tuple(w) for w in event_windows], exclusion_window is not None,
-                                   exclusion_window or (0, 0))
+                                   exclusion_window=exclusion_window or (0, 0), day0_shift=day0_shift)
     fitted = fit_models(prepared, models)
     n_events, n_tokens = len(observations), len(tokens)
     e_pos = np.repeat(np.arange(n_events), n_tokens)
@@ -323,7 +343,7 @@ def robustness_settings(base: dict, grid: dict) -> list[tuple[str, str, dict]]:
 
 
 def robustness(returns, catalogue, groups, base: dict, grid: dict, baseline_car: pd.DataFrame | None = None,
-               baseline_observations: pd.DataFrame | None = None) -> pd.DataFrame:
+               baseline_observations: pd.DataFrame | None = None, tables: dict | None = None) -> pd.DataFrame:
     """Regression (a) for escalations and de-escalations under each variation of :func:`robustness_settings`.
 
     Runs that share every engine setting but the model or window are computed once.
@@ -344,12 +364,16 @@ def robustness(returns, catalogue, groups, base: dict, grid: dict, baseline_car:
                 car, observations = baseline_car, baseline_observations
             else:
                 bench_groups = groups[groups["token"].ne(s["benchmark"])]
+                shifts = None
+                if tables is not None:
+                    moved = catalogue_rules.assign_day0(catalogue, s["cutoff_hour_utc"])
+                    shifts = shifts_for(tables, bench_groups["token"].tolist(), moved, s["cutoff_hour_utc"])
                 # a run that is not the baseline's changes one engine setting: base model and window only
                 car = universe_cars(returns, observations, bench_groups, benchmark=s["benchmark"],
                                     models=[s["model"]], event_windows=[tuple(s["window"])],
                                     estimation_window=s["estimation_window"],
                                     min_estimation_obs=s["min_estimation_obs"],
-                                    exclusion_window=EXCLUSIONS[s["exclusion"]])
+                                    exclusion_window=EXCLUSIONS[s["exclusion"]], day0_shift=shifts)
             cache[key] = (car, observations)
         car, observations = cache[key]
         window = tuple(s["window"])
@@ -386,11 +410,13 @@ def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_wind
     -------
     ChinaPremium
     """
-    returns = price_reactions.wide_returns(tables["returns"])
-    if benchmark not in returns.columns:
-        raise ValueError(f"premium benchmark {benchmark!r} has no returns in data/processed/returns.parquet")
+    returns = returns_with_indexes(tables, [benchmark, *(grid or {}).get("benchmarks", [])])
     groups = study_groups(groups, returns, benchmark)
+    if benchmark not in returns.columns:
+        raise ValueError(f"premium benchmark {benchmark!r} has no returns in data/processed (returns.parquet, "
+                         "market_index.parquet)")
     catalogue = tables["events"]
+    shifts = shifts_for(tables, groups["token"].tolist(), catalogue, cutoff_hour_utc)
     observations, members = observations_for(catalogue)
     windows = [tuple(w) for w in event_windows]
     exclusion = "day0" if exclude_event_days else "none"
@@ -398,7 +424,8 @@ def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_wind
     run_windows = list(dict.fromkeys([*windows, *[tuple(w) for w in (grid or {}).get("windows", [])], BASE_WINDOW]))
     car = universe_cars(returns, observations, groups, benchmark=benchmark, models=run_models,
                         event_windows=run_windows, estimation_window=estimation_window,
-                        min_estimation_obs=min_estimation_obs, exclusion_window=EXCLUSIONS[exclusion])
+                        min_estimation_obs=min_estimation_obs, exclusion_window=EXCLUSIONS[exclusion],
+                        day0_shift=shifts)
     by_event = []
     for (model, start, end), part in car.groupby(["model", "window_start", "window_end"], sort=False):
         by_event.append(event_premium(part).assign(model=model, window_start=start, window_end=end))
@@ -423,13 +450,14 @@ def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_wind
                                     "min_estimation_obs": min_estimation_obs, "exclusion": exclusion,
                                     "cutoff_hour_utc": cutoff_hour_utc, "placebo_draws": placebo_draws,
                                     "seed": seed, "block_min_shift": block_min_shift, "min_tokens": min_tokens,
+                                    "day0_shifts": int((shifts.to_numpy() != 0).sum()) if shifts is not None else 0,
                                     "difference_market_model": dict(difference.attrs)})
     if grid is not None:
         base = {"benchmark": benchmark, "model": BASE_MODEL, "window": BASE_WINDOW, "cutoff_hour_utc": cutoff_hour_utc,
                 "estimation_window": tuple(estimation_window), "min_estimation_obs": min_estimation_obs,
                 "exclusion": exclusion}
         result.robustness = robustness(returns, catalogue, groups, base, grid, baseline_car=car,
-                                       baseline_observations=observations)
+                                       baseline_observations=observations, tables=tables)
         result.settings["robustness_grid"] = grid
     return result
 

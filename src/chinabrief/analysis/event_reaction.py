@@ -108,26 +108,28 @@ def compute(P: Paths, *, event_id, tokens, include_extended, benchmark, estimati
         r.intraday = price_reactions.intraday_reaction(tables["prices_hourly"], list(tokens), benchmark, r.announced)
     r.control = control_cars(P, tables, observed_as, benchmark=benchmark, estimation_window=estimation_window,
                              min_estimation_obs=min_estimation_obs, event_windows=event_windows,
-                             exclude_event_days=exclude_event_days, exclude_tokens=tokens)
+                             exclude_event_days=exclude_event_days, exclude_tokens=tokens,
+                             cutoff_hour_utc=cutoff_hour_utc)
     return r
 
 
 def control_cars(P: Paths, tables: dict, observation: str, *, benchmark, estimation_window, min_estimation_obs,
-                 event_windows, exclude_event_days, exclude_tokens) -> pd.DataFrame | None:
+                 event_windows, exclude_event_days, exclude_tokens, cutoff_hour_utc) -> pd.DataFrame | None:
     """The control group's CARs (market model, same benchmark) of one observation; None without a control group."""
     groups = china_premium.load_groups(P)
     if groups is None:
         return None
-    returns = price_reactions.wide_returns(tables["returns"])
+    returns = china_premium.returns_with_indexes(tables, [benchmark])
     control = groups[groups["group"].eq(china_premium.CONTROL) & groups["token"].isin(returns.columns)
                      & groups["token"].ne(benchmark) & ~groups["token"].isin(list(exclude_tokens))]
     if control.empty or benchmark not in returns.columns:
         return None
     observations, _ = china_premium.observations_for(tables["events"])
+    shifts = token_event_study.day0_shifts(tables, control["token"].tolist(), cutoff_hour_utc)
     car = china_premium.universe_cars(returns, observations, control.assign(group=china_premium.CONTROL),
                                       benchmark=benchmark, models=[MODEL], event_windows=event_windows,
                                       estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
-                                      exclusion_window=(0, 0) if exclude_event_days else None)
+                                      exclusion_window=(0, 0) if exclude_event_days else None, day0_shift=shifts)
     return car[car["event_id"].eq(observation)][["token", "window_start", "window_end", "car"]].reset_index(drop=True)
 
 

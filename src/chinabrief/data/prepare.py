@@ -9,7 +9,7 @@ import pandas as pd
 from .. import fileio, provenance, publish
 from ..config import Paths
 from ..exceptions import MissingInputError, ParameterError
-from . import cbeci, event_catalogue, manifest, price_checks, price_series, universe
+from . import cbeci, close_hours, event_catalogue, manifest, market_index, price_checks, price_series, universe
 
 
 def universe_tokens(paths: Paths, tokens: list[str], include_extended: bool) -> list[str]:
@@ -51,6 +51,10 @@ class Prepared:
     parameters: dict | None = None
     #: Every snapshot token's final group and the control rule's outcome (:mod:`chinabrief.universe`).
     universe_groups: pd.DataFrame | None = None
+    #: The control group's daily index, equal- and turnover-weighted (:mod:`chinabrief.market_index`).
+    market_index: pd.DataFrame | None = None
+    #: Each daily source's measured close hour (:mod:`chinabrief.close_hours`).
+    source_close_hours: pd.DataFrame | None = None
 
 
 def latest_date(*columns: pd.Series) -> pd.Timestamp | None:
@@ -108,6 +112,7 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     daily, daily_origin = _split(chosen)
     hourly, hourly_origin = _split(all_hourly[all_hourly["token"].isin(studied)].reset_index(drop=True))
     returns = price_series.daily_returns(daily)
+    index = market_index.build(returns, daily, groups.loc[groups["group"].eq("control"), "token"].tolist())
     keyed = pd.concat([daily[["token", "date"]], daily_origin], axis=1)  # a return is traced to its day's close
     returns_origin = returns[["token", "date"]].merge(keyed, on=["token", "date"], how="left")[daily_origin.columns]
     by_kind = {e.kind: paths.raw / e.path for e in entries}
@@ -130,6 +135,8 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         source_choice=price_series.source_segments(daily),
         agreement=price_series.agreement(all_daily, studied),
         universe_groups=groups,
+        market_index=index,
+        source_close_hours=close_hours.measure(all_daily, all_hourly),
         gaps=price_series.gaps(daily),
         events=catalogue,
         mining_countries=countries,
@@ -170,6 +177,10 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
         "price_checks.csv": prepared.price_checks if prepared.price_checks is not None else price_checks.empty(),
         "universe_groups.csv": (prepared.universe_groups if prepared.universe_groups is not None
                                 else universe.empty_groups()),
+        "market_index.parquet": (prepared.market_index if prepared.market_index is not None
+                                 else market_index.empty()),
+        "source_close_hours.csv": (prepared.source_close_hours if prepared.source_close_hours is not None
+                                   else close_hours.empty()),
     }
     as_of = prepared.as_of
     if as_of is None:  # built by hand: the price tables' own end
@@ -193,7 +204,8 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
 #: The processed CSV tables the analysis stages read, with their date columns.
 PROCESSED_CSV = {"source_choice": ["start", "end"], "price_source_agreement": ["max_diff_date"],
                  "price_gaps": ["gap_start", "gap_end"], "events": ["date", "day0"],
-                 "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": []}
+                 "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": [],
+                 "universe_groups": ["first_date"], "source_close_hours": []}
 
 
 def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
@@ -214,7 +226,7 @@ def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
     """
     publish.settle(paths)  # a complete set only (see publish.py)
     out = paths.processed
-    needed = [out / f"{name}.parquet" for name in ("prices_daily", "prices_hourly", "returns")]
+    needed = [out / f"{name}.parquet" for name in ("prices_daily", "prices_hourly", "returns", "market_index")]
     needed += [out / f"{name}.csv" for name in PROCESSED_CSV]
     missing = [paths.relative(f) for f in needed if not f.is_file()]
     if missing:
@@ -228,6 +240,7 @@ def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
         "prices_daily": pd.read_parquet(out / "prices_daily.parquet"),
         "prices_hourly": pd.read_parquet(out / "prices_hourly.parquet"),
         "returns": pd.read_parquet(out / "returns.parquet"),
+        "market_index": pd.read_parquet(out / "market_index.parquet"),
     }
     for name, cols in PROCESSED_CSV.items():
         tables[name] = pd.read_csv(out / f"{name}.csv", parse_dates=cols, keep_default_na=True)

@@ -174,12 +174,13 @@ def token_of_file(kind: str, path: Path, contracts: dict[str, Contract] | None =
     return path.stem.upper().removesuffix("USDT"), 1
 
 
-def _finish_daily(frame: pd.DataFrame, token: str, source: str, path: Path) -> pd.DataFrame:
+def _finish_daily(frame: pd.DataFrame, token: str, source: str, path: Path, deduplicated: bool = False) -> pd.DataFrame:
     frame = frame.assign(token=token, source=source)
     for col in DAILY_COLUMNS:
         if col not in frame.columns:
             frame[col] = np.nan
-    frame = one_row_per(frame, "date", path, [c for c in ("open", "high", "low", "close") if frame[c].notna().any()])
+    if not deduplicated:  # the Bybit reader has already kept one row per date
+        frame = one_row_per(frame, "date", path, [c for c in ("open", "high", "low", "close") if frame[c].notna().any()])
     return frame[DAILY_COLUMNS + PROVENANCE_COLUMNS].sort_values("date").reset_index(drop=True)
 
 
@@ -216,7 +217,7 @@ def read_bybit_daily(path: Path, known: set[str] | None = None,
     frame["volume_usd"] = frame["turnover"]
     if contract.multiplier != 1:
         frame[["open", "high", "low", "close"]] = frame[["open", "high", "low", "close"]] / contract.multiplier
-    return _finish_daily(frame, contract.token, "bybit_perp", path)
+    return _finish_daily(frame, contract.token, "bybit_perp", path, deduplicated=True)
 
 
 def read_coingecko_export(path: Path, known: set[str] | None = None) -> pd.DataFrame:
@@ -355,22 +356,25 @@ def agreement(all_daily: pd.DataFrame, tokens: list[str]) -> pd.DataFrame:
         token, source_a, source_b, days_compared, median_abs_diff_pct, max_abs_diff_pct,
         max_diff_date — differences relative to source_a's close, in percent.
     """
-    rows = []
     frame = all_daily[all_daily["token"].isin(tokens)]
     wide = frame.pivot_table(index=["token", "date"], columns="source", values="close", aggfunc="first")
     sources = list(wide.columns)
-    for token, part in wide.groupby(level="token"):
-        for i, a in enumerate(sources):
-            for b in sources[i + 1:]:
-                both = part[[a, b]].dropna()
-                if both.empty:
-                    continue
-                diff = (both[b] / both[a] - 1.0).abs() * 100.0
-                rows.append({
-                    "token": token, "source_a": a, "source_b": b, "days_compared": len(both),
-                    "median_abs_diff_pct": float(diff.median()), "max_abs_diff_pct": float(diff.max()),
-                    "max_diff_date": diff.idxmax()[1],
-                })
+    parts = []
+    for i, a in enumerate(sources):  # vectorised over tokens: one pass per pair of sources
+        for j, b in enumerate(sources[i + 1:], start=i + 1):
+            both = wide[[a, b]].dropna()
+            if both.empty:
+                continue
+            diff = (both[b] / both[a] - 1.0).abs() * 100.0
+            by_token = diff.groupby(level="token", sort=True)
+            worst = by_token.idxmax()
+            parts.append(pd.DataFrame({
+                "token": by_token.size().index, "source_a": a, "source_b": b,
+                "days_compared": by_token.size().to_numpy(), "median_abs_diff_pct": by_token.median().to_numpy(),
+                "max_abs_diff_pct": by_token.max().to_numpy(), "max_diff_date": [w[1] for w in worst.to_numpy()],
+                "_pair": i * len(sources) + j}))
+    rows = (pd.concat(parts, ignore_index=True).sort_values(["token", "_pair"], kind="stable")
+            .drop(columns="_pair").to_dict(orient="records") if parts else [])
     cols = ["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct", "max_abs_diff_pct", "max_diff_date"]
     if not rows:  # typed, so an empty table still has the columns' types
         types = ["str", "str", "str", "int64", "float64", "float64", all_daily["date"].dtype]

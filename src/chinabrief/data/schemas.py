@@ -35,6 +35,8 @@ FILES: dict[str, str] = {
     "mining_cross_check": "mining_cross_check.csv",
     "price_checks": "price_checks.csv",
     "universe_groups": "universe_groups.csv",
+    "market_index": "market_index.parquet",
+    "source_close_hours": "source_close_hours.csv",
 }
 DICTIONARY_FILE = "data_dictionary.csv"
 
@@ -350,6 +352,39 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
             },
             name="universe_groups",
             description="every snapshot token's final group and the control rule's outcome", **strict,
+        ),
+        "market_index": pa.DataFrameSchema(
+            {
+                "date": _date(as_of, "UTC day the return ends on"),
+                "index": pa.Column(str, pa.Check.isin(["MKT_EW", "MKT_TW"]),
+                                   description="MKT_EW (equal-weighted) or MKT_TW (turnover-weighted) control-group index"),
+                "ret": pa.Column(float, pa.Check.gt(-1), description="the index's simple daily return"),
+                "level": pa.Column(float, pa.Check.gt(0), description="index level, 100 before the first return"),
+                "n_tokens": pa.Column(int, pa.Check.ge(1), description="control tokens held that day"),
+            },
+            checks=[_increasing_within("index", "date")],
+            unique=["index", "date"], name="market_index",
+            description="'crypto market ex-China': the control group's daily index (market_index.py)", **strict,
+        ),
+        "source_close_hours": pa.DataFrameSchema(
+            {
+                "source": _source("daily source measured"),
+                "token": pa.Column(str, description="reference token, or BTC+ETH for both pooled"),
+                "period": pa.Column(str, pa.Check.isin(["all days", "EU winter time", "EU summer time"]),
+                                    description="days compared: all, or those in/out of European summer time"),
+                "close_hour_utc": pa.Column(int, pa.Check.in_range(0, 23),
+                                            description="UTC hour at which the source's day ends (0 = midnight)"),
+                "offset_hours": pa.Column(int, pa.Check.in_range(-12, 12),
+                                          description="hours by which the day ends after (+) or before (−) UTC midnight"),
+                "median_abs_diff_pct": pa.Column(float, pa.Check.ge(0),
+                                                 description="median |daily close / hourly close − 1| at that hour, percent"),
+                "midnight_median_abs_diff_pct": pa.Column(float, pa.Check.ge(0),
+                                                          description="the same against the UTC-midnight hourly close"),
+                "days_compared": pa.Column(int, pa.Check.ge(1), description="days with both closes"),
+            },
+            unique=["source", "token", "period"], name="source_close_hours",
+            description="each daily source's close hour, measured against Binance hourly closes (close_hours.py)",
+            **strict,
         ),
     }
     return schemas

@@ -43,7 +43,9 @@ class Params(BaseModel):
     source: Literal["snapshot", "live"] = Field("snapshot", description="where ingestion reads from")
     tokens: list[str] = Field(default_factory=lambda: list(CORE_TOKENS), description="tokens studied")
     include_extended: bool = Field(False, description="add the China-linked 'extended' tier of data/universe.csv")
-    benchmark: Literal["BTC", "ETH", "EW"] = Field("BTC", description="market benchmark")
+    benchmark: Literal["BTC", "ETH", "EW", "MKT_EW", "MKT_TW"] = Field(
+        "BTC", description="market benchmark: BTC, ETH, EW (the other studied tokens), MKT_EW / MKT_TW (the control "
+                           "group's index, equal- or turnover-weighted)")
     source_priority: list[Literal["binance_spot", "bybit_perp", "unattributed", "coingecko"]] = Field(
         ["binance_spot", "bybit_perp", "unattributed", "coingecko"],  # pydantic copies a mutable default
         description="daily price sources, most trusted first",
@@ -85,14 +87,16 @@ class Params(BaseModel):
 
     # --- the China premium (src/chinabrief/china_premium.py): China-linked tokens versus the control
     # group of the universe (data/processed/universe_groups.csv), its placebos and robustness grid
-    premium_benchmark: str = Field("BTC", pattern=r"^[A-Z0-9_]+$",
-                                   description="benchmark of the China-premium comparison (a column of the returns)")
+    premium_benchmark: str = Field(
+        "MKT_EW", pattern=r"^[A-Z0-9_]+$",
+        description="benchmark of the China-premium comparison: a token of the returns (BTC, ETH) or a market index "
+                    "(MKT_EW, MKT_TW: the control group's, ex-China)")
     premium_placebo_draws: int = Field(2000, ge=100, description="random non-event date sets of the placebo (seeded)")
     premium_seed: int = Field(20250409, ge=0, description="seed of the placebo draws (same seed, same bytes)")
     premium_block_min_shift: int = Field(
         10, ge=1, description="the block placebo shifts all of a category's dates by at least this many days")
     premium_min_tokens: int = Field(3, ge=1, description="fewest tokens in each leg of the difference portfolio on a day")
-    robustness_benchmarks: list[str] = Field(default_factory=lambda: ["BTC", "ETH"],
+    robustness_benchmarks: list[str] = Field(default_factory=lambda: ["MKT_EW", "BTC", "ETH"],
                                              description="benchmarks of the robustness table")
     robustness_models: list[Literal["market_adjusted", "market_model"]] = Field(
         default_factory=lambda: ["market_model", "market_adjusted"], description="models of the robustness table")
