@@ -178,9 +178,19 @@ def returns_with_indexes(tables: dict, benchmarks) -> pd.DataFrame:
     return price_reactions.wide_returns(pd.concat(parts, ignore_index=True))
 
 
+_SHIFTS: dict = {}
+
+
 def shifts_for(tables: dict, tokens: list[str], catalogue: pd.DataFrame, cutoff_hour_utc: int) -> pd.DataFrame | None:
-    """The tokens' day-0 shifts (their sources' close hours) for ``catalogue`` under ``cutoff_hour_utc``."""
-    return token_event_study.day0_shifts({**tables, "events": catalogue}, tokens, cutoff_hour_utc)
+    """The tokens' day-0 shifts (their sources' close hours) for ``catalogue`` under ``cutoff_hour_utc``.
+
+    Remembered per tables, tokens and cutoff hour (the robustness runs ask again for the same ones).
+    """
+    key = (id(tables), tuple(tokens), cutoff_hour_utc, tuple(pd.to_datetime(catalogue["day0"]).astype("int64")))
+    if key not in _SHIFTS:
+        _SHIFTS.clear()  # one build's tables at a time
+        _SHIFTS[key] = token_event_study.day0_shifts({**tables, "events": catalogue}, tokens, cutoff_hour_utc)
+    return _SHIFTS[key]
 
 
 def observations_for(catalogue: pd.DataFrame, cutoff_hour_utc: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -367,7 +377,7 @@ def robustness(returns, catalogue, groups, base: dict, grid: dict, baseline_car:
                 shifts = None
                 if tables is not None:
                     moved = catalogue_rules.assign_day0(catalogue, s["cutoff_hour_utc"])
-                    shifts = shifts_for(tables, bench_groups["token"].tolist(), moved, s["cutoff_hour_utc"])
+                    shifts = shifts_for(tables, groups["token"].tolist(), moved, s["cutoff_hour_utc"])
                 # a run that is not the baseline's changes one engine setting: base model and window only
                 car = universe_cars(returns, observations, bench_groups, benchmark=s["benchmark"],
                                     models=[s["model"]], event_windows=[tuple(s["window"])],

@@ -115,11 +115,14 @@ def token_sources(prices_daily: pd.DataFrame, tokens: list[str], days: pd.Series
 
     A day the token has no price takes the source serving it most often.
     """
-    chosen = prices_daily[prices_daily["token"].isin(tokens)]
-    wide = chosen.pivot_table(index="date", columns="token", values="source", aggfunc="first")
+    chosen = prices_daily.loc[prices_daily["token"].isin(tokens), ["date", "token", "source"]]
+    on_days = chosen[chosen["date"].isin(pd.DatetimeIndex(days))].drop_duplicates(["date", "token"])
+    wide = on_days.pivot(index="date", columns="token", values="source")
     picked = wide.reindex(pd.DatetimeIndex(days)).reindex(columns=tokens)
-    usual = chosen.groupby("token")["source"].agg(lambda s: s.mode().iloc[0])
-    return picked.fillna(usual).set_axis(days.index)
+    # the most frequent source (ties: the first by name, as Series.mode)
+    counts = chosen.groupby(["token", "source"], observed=True).size().rename("n").reset_index()
+    usual = counts.sort_values(["token", "n", "source"], ascending=[True, False, True]).drop_duplicates("token")
+    return picked.fillna(usual.set_index("token")["source"]).set_axis(days.index)
 
 
 def day0_shifts(tables: dict, tokens: list[str], cutoff_hour_utc: int) -> pd.DataFrame | None:

@@ -124,8 +124,11 @@ def day0_shifts(catalogue: pd.DataFrame, cutoff_hour_utc: int, token_offsets: pd
         Same shape as ``token_offsets``, whole days (0 where the token's day 0 is the event's).
     """
     cat = catalogue.set_index("event_id").loc[token_offsets.index]
-    out = {}
-    for token in token_offsets.columns:
-        own = day0_for_close(cat.reset_index(), cutoff_hour_utc, token_offsets[token].to_numpy())
-        out[token] = (own.to_numpy() - cat["day0"].to_numpy()) // np.timedelta64(1, "D")
-    return pd.DataFrame(out, index=token_offsets.index).astype("int64")
+    # day0_for_close for every token at once (one (event, token) array; the same rule)
+    hours = cat["hour_utc"].to_numpy(dtype=float)[:, None]
+    date = cat["date"].to_numpy().astype("datetime64[h]").astype(np.int64)[:, None]
+    offsets = np.nan_to_num(token_offsets.to_numpy(dtype=float))  # an unknown offset: the UTC day
+    moved = np.floor((date + hours - offsets + (24 - cutoff_hour_utc)) / 24.0)
+    own = np.where(np.isnan(hours), date // 24, moved)
+    day0 = cat["day0"].to_numpy().astype("datetime64[D]").astype(np.int64)[:, None]
+    return pd.DataFrame((own - day0).astype("int64"), index=token_offsets.index, columns=token_offsets.columns)
