@@ -107,3 +107,19 @@ def test_a_fractional_shift_is_an_error():
     ev = pd.DataFrame({"event_id": ["e"], "day0": [pd.Timestamp("2025-05-01")], "category": ["escalation"]})
     with pytest.raises(ValueError, match="whole days"):
         run_event_study(returns, ev, ["A"], day0_shift=pd.DataFrame({"A": [0.5]}, index=["e"]))
+
+
+@pytest.mark.parametrize("cutoff", [18, 20, 22])
+def test_day0_shifts_for_every_token_follow_day0_for_close(cutoff):
+    """The (event, token) shifts equal the one-token rule applied token by token (SYNTHETIC catalogue)."""
+    rng = np.random.default_rng(cutoff)
+    cat = pd.DataFrame({"event_id": [f"e{i}" for i in range(40)],
+                        "date": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, 40), unit="D"),
+                        "hour_utc": np.where(rng.random(40) < 0.3, np.nan, rng.integers(0, 24, 40) + rng.choice([0, 0.5], 40))})
+    cat = events.assign_day0(cat, cutoff)
+    offsets = pd.DataFrame(rng.choice([0, -2, -1, 1, 2], (40, 4)), index=cat["event_id"], columns=list("ABCD"))
+    shifts = events.day0_shifts(cat, cutoff, offsets)
+    for token in offsets.columns:
+        own = events.day0_for_close(cat, cutoff, offsets[token].to_numpy())
+        expected = (own.to_numpy() - cat["day0"].to_numpy()) // np.timedelta64(1, "D")
+        assert shifts[token].tolist() == expected.tolist()
