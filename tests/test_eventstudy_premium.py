@@ -23,7 +23,6 @@ from chinabrief.analysis.eventstudy.premium import (
 )
 from chinabrief.analysis.eventstudy.sameday import MIXED_CATEGORY, merge_same_day_events
 
-
 # --------------------------------------------------------------------------- synthetic panel
 
 
@@ -183,7 +182,7 @@ def test_placebo_finds_a_planted_difference_and_is_seeded():
 
 def test_placebo_p_is_uniform_without_an_effect():
     """Under the null (iid abnormal returns, random event dates) the placebo p is close to uniform."""
-    ps, blocks = [], []
+    ps = []
     for seed in range(300):
         rng = np.random.default_rng(seed)
         ar = rng.normal(0, 0.01, 500)

@@ -99,7 +99,8 @@ class Params(BaseModel):
     robustness_benchmarks: list[str] = Field(default_factory=lambda: ["MKT_EW", "BTC", "ETH"],
                                              description="benchmarks of the robustness table")
     robustness_models: list[Literal["market_adjusted", "market_model"]] = Field(
-        default_factory=lambda: ["market_model", "market_adjusted"], description="models of the robustness table")
+        default_factory=lambda: ["market_model", "market_adjusted"],  # type: ignore[arg-type]
+        description="models of the robustness table")
     robustness_windows: list[Window] = Field(default_factory=lambda: [(0, 0), (-1, 1), (0, 3)],
                                              description="CAR windows of the robustness table")
     robustness_cutoff_hours: list[int] = Field(default_factory=lambda: [18, 20, 22],
@@ -107,7 +108,7 @@ class Params(BaseModel):
     robustness_estimation_days: list[int] = Field(default_factory=lambda: [60, 110, 250],
                                                   description="estimation-window lengths (days) of the robustness table")
     robustness_exclusions: list[Literal["day0", "window", "none"]] = Field(
-        default_factory=lambda: ["day0", "window", "none"],
+        default_factory=lambda: ["day0", "window", "none"],  # type: ignore[arg-type]
         description="what of other events estimation leaves out: their day 0, their days -1..+1, or nothing")
 
     @field_validator("robustness_cutoff_hours")

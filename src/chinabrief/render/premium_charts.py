@@ -5,15 +5,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..analysis import china_premium
-from ..text import Markdown
+from ..text import Markdown, window_label
 from .figures import new_figure, set_alt
-from ..text import window_label
 
 WINDOWS = [(0, 0), (-1, 1), (0, 3)]
 COLOURS = ["#8fb3dc", "#1f5fa8", "#0b2f5c"]
 
 
-def by_category(r) -> Figure:
+def by_category(r) -> Figure | Markdown:
     """The premium by category with 95% confidence intervals (clustered), three windows."""
     if r.premium is None:
         return missing(r)
@@ -31,8 +30,8 @@ def by_category(r) -> Figure:
         high = np.array([r["ci_high"] for r in rows]) * 100
         offset = ((len(windows) - 1) / 2 - i) * 0.22  # the first window on top, as in the legend
         ax.errorbar(est, y + offset, xerr=[est - low, high - est], fmt="o", color=COLOURS[i % len(COLOURS)],
-                    capsize=3, label=window_label(*window, "CAR"))
-        alt.append(f"{window_label(*window, 'CAR')}: " + ", ".join(f"{s} {e:+.2f} pp" for s, e in zip(scopes, est)))
+                    capsize=3, label=window_label(window[0], window[1], "CAR"))
+        alt.append(f"{window_label(window[0], window[1], 'CAR')}: " + ", ".join(f"{s} {e:+.2f} pp" for s, e in zip(scopes, est)))
     ax.axvline(0, color="#1d2430", linewidth=0.8)
     ax.set_yticks(y, [china_premium.SCOPE_WORDS[s] for s in scopes])
     ax.set_xlabel("China-linked minus control CAR (percentage points), 95% CI clustered by overlapping events")
@@ -42,7 +41,7 @@ def by_category(r) -> Figure:
 
 
 def placebo(r, model: str = china_premium.BASE_MODEL,
-            window=china_premium.BASE_WINDOW) -> Figure:
+            window=china_premium.BASE_WINDOW) -> Figure | Markdown:
     """The placebo distributions with the observed value marked, one panel per category."""
     if r.premium is None:
         return missing(r)
@@ -67,7 +66,7 @@ def placebo(r, model: str = china_premium.BASE_MODEL,
             ax.axvline(result.observed * 100, color="#c0392b", linewidth=1.6, label="observed")
         ax.set_title(f"{china_premium.SCOPE_WORDS[scope]} (p {result.p:.3f} / {result.p_block:.3f})", fontsize=9)
         ax.set_yticks([])
-        ax.set_xlabel(f"mean {window_label(*window, 'CAR')} of the difference (pp)", fontsize=8)
+        ax.set_xlabel(f"mean {window_label(window[0], window[1], 'CAR')} of the difference (pp)", fontsize=8)
         alt.append(f"{scope}: observed {result.observed * 100:+.2f} pp, random-date p {result.p:.3f}, "
                    f"block p {result.p_block:.3f}")
     np.atleast_1d(axes)[0].legend(loc="upper left", fontsize=7, frameon=False)

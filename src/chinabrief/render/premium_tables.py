@@ -6,16 +6,15 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..analysis import china_premium
-from ..text import Markdown
+from ..text import Markdown, fmt_number, fmt_p, window_label
 from .tables import table
-from ..text import fmt_number, fmt_p, window_label
 
 
 def _pp(value: float) -> str:
     return fmt_number(value * 100, "{:+.2f}")
 
 
-def by_category(r, window=china_premium.BASE_WINDOW) -> Styler:
+def by_category(r, window=china_premium.BASE_WINDOW) -> Styler | Markdown:
     """The premium by category: estimate, CI, clustered p, block and random-date placebo p."""
     if r.premium is None:
         return missing(r)
@@ -30,14 +29,14 @@ def by_category(r, window=china_premium.BASE_WINDOW) -> Styler:
         "difference portfolio pp": [r["diff_car"] * 100 for r in rows],
         "p block placebo": [r["block_p"] for r in rows], "p random dates": [r["placebo_p"] for r in rows],
     })
-    return table(frame, name="premium", caption=f"China premium, {window_label(*window, 'CAR')}: China-linked minus "
+    return table(frame, name="premium", caption=f"China premium, {window_label(window[0], window[1], 'CAR')}: China-linked minus "
                                                 f"control (market model, vs {p.benchmark}; percentage points)",
                  formats={"premium pp": "{:+.2f}", "CI low": "{:+.2f}", "CI high": "{:+.2f}",
                           "difference portfolio pp": "{:+.2f}", "p clustered": fmt_p, "p block placebo": fmt_p,
                           "p random dates": fmt_p})
 
 
-def robustness(r) -> Styler:
+def robustness(r) -> Styler | Markdown:
     """The premium for escalations and de-escalations under one changed setting at a time."""
     if r.premium is None:
         return missing(r)
@@ -48,21 +47,21 @@ def robustness(r) -> Styler:
     order = list(dict.fromkeys(zip(rob["dimension"], rob["setting"])))
     wide = wide.reindex(order)
     frame = pd.DataFrame({"changed": [d for d, _ in order], "setting": [s for _, s in order]})
-    formats = {}
-    for scope in china_premium.ROBUSTNESS_SCOPES:
-        def column(name):
-            return wide[(name, scope)].to_numpy(dtype=float) if (name, scope) in wide.columns else np.full(len(wide), np.nan)
+    formats: dict = {}
+    def column(name: str, scope: str) -> np.ndarray:
+        return wide[(name, scope)].to_numpy(dtype=float) if (name, scope) in wide.columns else np.full(len(wide), np.nan)
 
-        frame[f"{scope} pp"] = column("estimate") * 100
-        frame[f"{scope} p"] = column("p")
-        frame[f"{scope} days"] = np.nan_to_num(column("n_events")).astype(int)
+    for scope in china_premium.ROBUSTNESS_SCOPES:
+        frame[f"{scope} pp"] = column("estimate", scope) * 100
+        frame[f"{scope} p"] = column("p", scope)
+        frame[f"{scope} days"] = np.nan_to_num(column("n_events", scope)).astype(int)
         formats |= {f"{scope} pp": "{:+.2f}", f"{scope} p": fmt_p}
     frame["changed"] = frame["changed"].where(~frame["changed"].duplicated(), "")
     return table(frame, name="robustness", formats=formats,
                  caption="China premium CAR (pp) and clustered p, one setting changed at a time from the baseline")
 
 
-def control_list(r) -> Styler:
+def control_list(r) -> Styler | Markdown:
     """The control group (and the China-linked tokens) with what stage 02 recorded about them."""
     if r.premium is None:
         return missing(r)

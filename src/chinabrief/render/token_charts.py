@@ -7,9 +7,9 @@ from matplotlib.figure import Figure
 
 from ..analysis import token_event_study
 from ..analysis.token_reactions import TokenReactions
+from ..text import stars
 from . import charts
 from .figures import set_alt
-from ..text import stars
 
 LABEL_WIDTH = 58
 
