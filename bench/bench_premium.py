@@ -49,7 +49,7 @@ def copy_of(ref: str | None, name: str) -> Path:
     dest = WORKDIR / name
     shutil.rmtree(dest, ignore_errors=True)
     if ref is None:
-        from chinabrief.verify import copy_checkout
+        from chinabrief.pipeline.verify import copy_checkout
 
         copy_checkout(ROOT, dest)
     else:
