@@ -72,14 +72,17 @@ def make_project(root: Path, seed: int = 7) -> Path:
     returns.reset_index(drop=True).to_parquet(processed / "returns.parquet")
     pd.DataFrame({"token": [BENCHMARK, *TOKENS, *CONTROLS], "source": "synthetic_daily", "start": START, "end": END,
                   "days": len(days)}).to_csv(processed / "source_choice.csv", index=False)
-    pd.DataFrame({"token": [BENCHMARK, *TOKENS, *CONTROLS],
-                  "group": ["benchmark"] + ["china_linked"] * len(TOKENS) + ["control"] * len(CONTROLS),
-                  "reason": "synthetic"}).to_csv(processed / "universe_groups.csv", index=False)
+    groups = pd.DataFrame({"token": [BENCHMARK, *TOKENS, *CONTROLS],
+                           "group": ["benchmark"] + ["china_linked"] * len(TOKENS) + ["control"] * len(CONTROLS),
+                           "reason": "synthetic"})
+    groups.reindex(columns=universe.empty_groups().columns).fillna({"reason": "synthetic"}).to_csv(
+        processed / "universe_groups.csv", index=False)
     pd.DataFrame(columns=["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct",
                           "max_abs_diff_pct", "max_diff_date"]).to_csv(processed / "price_source_agreement.csv", index=False)
     pd.DataFrame(columns=["token", "gap_start", "gap_end", "days_missing"]).to_csv(processed / "price_gaps.csv", index=False)
-    market_index.empty().to_parquet(processed / "market_index.parquet")  # no control group here
-    universe.empty_groups().to_csv(processed / "universe_groups.csv", index=False)
+    # the control group's index (the China premium's default benchmark), volume-free: equal weights
+    market_index.build(returns, prices.assign(volume_usd=1.0), CONTROLS, min_constituents=3).to_parquet(
+        processed / "market_index.parquet")
     close_hours.empty().to_csv(processed / "source_close_hours.csv", index=False)
     rows = []
     for event_id, date, time, category, label in EVENTS:

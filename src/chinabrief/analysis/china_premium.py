@@ -323,8 +323,11 @@ def robustness_settings(base: dict, grid: dict) -> list[tuple[str, str, dict]]:
     -------
     list of (dimension, setting label, settings)
     """
-    out = [("baseline", "baseline", dict(base))]
     base_days = base["estimation_window"][1] - base["estimation_window"][0] + 1
+    label = (f"{base['benchmark']}, {base['model'].replace('_', ' ')}, "
+             f"[{base['window'][0]:+d},{base['window'][1]:+d}]".replace("+0", "0")
+             + f", {base['cutoff_hour_utc']:02d}:00 UTC, {base_days} days, excludes {EXCLUSION_NAMES[base['exclusion']]}")
+    out = [("baseline", label, dict(base))]
 
     def vary(dimension, label, **changes):
         out.append((dimension, label, {**base, **changes}))
@@ -510,6 +513,14 @@ def _p(value: float) -> str:
     return "n/a" if not np.isfinite(value) else ("<0.001" if value < 0.001 else f"{value:.3f}")
 
 
+def benchmark_words(benchmark: str) -> str:
+    """The benchmark as a reader reads it (a market index is named for what it holds)."""
+    weighting = market_index.INDEXES.get(benchmark)
+    if weighting is None:
+        return benchmark
+    return f"{benchmark}, the market ex-China (the control tokens, {weighting}-weighted)"
+
+
 def honest_p(row: pd.Series) -> float:
     """The p-value the headline quotes: the least favourable of the clustered regression and the block placebo.
 
@@ -559,4 +570,16 @@ def findings_text(r: ChinaPremium, window=BASE_WINDOW) -> list[str]:
             f"clusters): the China-linked tokens' CAR[−1,+1] was {verdict(row)}: "
             f"{_pp(row['estimate'])} (95% CI {_pp(row['ci_low'])} to {_pp(row['ci_high'])}); p = {_p(row['p'])} "
             f"clustered, {_p(row['block_p'])} shifting all dates together, {_p(row['placebo_p'])} against random dates.")
+    rob = r.robustness
+    if not rob.empty:
+        varied = rob[~rob["baseline"].astype(bool)]
+        hits = varied[varied["p"] < 0.05]
+        if hits.empty:
+            out.append(f"None of the {len(varied)} robustness variations (one setting changed at a time, escalations and "
+                       "de-escalations) gives a clustered p below 0.05.")
+        else:
+            listed = "; ".join(f"{SCOPE_WORDS[row['scope']]} with {row['dimension']} {row['setting']}: "
+                               f"{_pp(row['estimate'])}, p = {_p(row['p'])}" for _, row in hits.iterrows())
+            out.append(f"{len(hits)} of the {len(varied)} robustness variations {'gives' if len(hits) == 1 else 'give'} a clustered p below 0.05 ({listed}); "
+                       "with this many variations, one or two would by chance.")
     return out

@@ -377,9 +377,10 @@ def premium_findings(r: TokenReactions) -> Markdown:
     if r.premium is None:
         return Markdown.paragraph(f"Not measured: {r.premium_missing}")
     p = r.premium
-    lead = (f"{len(p.china)} China-linked tokens against {len(p.control)} control tokens, versus {p.benchmark}; "
-            f"{len(p.observations)} event days: {int(p.members['n_merged'].gt(1).sum())} catalogue events share "
-            f"{int(p.observations['n_merged'].gt(1).sum())} days 0 and count once per day.")
+    lead = (f"{len(p.china)} China-linked tokens against {len(p.control)} control tokens, versus "
+            f"{china_premium.benchmark_words(p.benchmark)}; {len(p.observations)} event days "
+            f"({int(p.members['n_merged'].gt(1).sum())} catalogue events fall on "
+            f"{int(p.observations['n_merged'].gt(1).sum())} shared days 0 and count once per day).")
     return Markdown.bullets([lead, *china_premium.findings_text(p)])
 
 
