@@ -232,6 +232,8 @@ def strongest(result: EventStudyResult, catalogue: pd.DataFrame, n: int = 10, mo
     """The ``n`` token–event CARs with the largest |t|."""
     car = result.car
     sel = car[car["model"].eq(model) & car["window_start"].eq(window[0]) & car["window_end"].eq(window[1])].copy()
+    if "q" not in sel.columns:  # a CAR table from elsewhere: the q-values of this model and window
+        sel = add_qvalues(sel, CAR_FAMILY)
     sel = sel.reindex(sel["t"].abs().sort_values(ascending=False).index).head(n)
     labels = catalogue.set_index("event_id")[["day0", "category"]]
     sel = sel.join(labels, on="event_id")
