@@ -550,7 +550,8 @@ def headline_text(r: ChinaPremium, window=BASE_WINDOW) -> str:
     size = _pp(abs(row["estimate"])).lstrip("+")
     side = "higher" if row["estimate"] > 0 else "lower"
     base = (f"Is it China? On escalations, China-linked tokens' CAR[−1,+1] was {size} {side} than that of "
-            f"{len(r.control)} similar tokens without China ties (vs {r.benchmark}, market model; p = {_p(p)} "
+            f"{len(r.control)} similar tokens without China ties (vs "
+            f"{'the market ex-China, ' if r.benchmark in market_index.INDEXES else ''}{r.benchmark}, market model; p = {_p(p)} "
             "allowing for the clustering of the event dates)")
     if np.isfinite(p) and p < 0.05:
         return base + ": a China-specific reaction beyond the crypto market's."
