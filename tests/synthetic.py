@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chinabrief import close_hours, market_index, universe
+from chinabrief.data import close_hours, market_index, universe
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS = ["AAA", "BBB", "CCC"]

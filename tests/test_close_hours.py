@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chinabrief import close_hours, events
-from chinabrief.eventstudy import run_event_study
+from chinabrief.analysis.eventstudy import run_event_study
+from chinabrief.data import close_hours
+from chinabrief.data import event_catalogue as events
 
 HOURS = pd.date_range("2024-01-01", "2024-12-31 23:00", freq="h")
 

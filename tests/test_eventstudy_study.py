@@ -1,4 +1,4 @@
-"""Tests of the event-study orchestration (chinabrief.eventstudy.study) and windows."""
+"""Tests of the event-study orchestration (chinabrief.analysis.eventstudy.study) and windows."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from chinabrief.eventstudy import (
+from chinabrief.analysis.eventstudy import (
     ABNORMAL_RETURN_COLUMNS,
     CAAR_COLUMNS,
     CAAR_TESTS,
@@ -22,7 +22,7 @@ from chinabrief.eventstudy import (
     prepare_event_study,
     run_event_study,
 )
-from chinabrief.eventstudy import tests as st
+from chinabrief.analysis.eventstudy import significance as st
 
 TOKENS = ["TRX", "NEO", "VET", "CFX", "OKB"]
 
@@ -300,7 +300,10 @@ def test_exclude_event_days_removes_other_event_days_from_estimation():
     assert n_est(kept, "e2") == 110 and n_est(dropped, "e2") == 109  # 2025-02-01 dropped
     assert n_est(kept, "e3") == 110 and n_est(dropped, "e3") == 109  # 2025-02-01 again
     assert n_est(dropped, "e1") == 110 and n_est(dropped, "e4") == 110  # no other event day inside
-    neo_e2 = lambda t: t[(t.event_id == "e2") & (t.token == "NEO") & (t.window_end == 0)]["car"].iloc[0]
+
+    def neo_e2(t):
+        return t[(t.event_id == "e2") & (t.token == "NEO") & (t.window_end == 0)]["car"].iloc[0]
+
     assert neo_e2(kept) != neo_e2(dropped)
 
 

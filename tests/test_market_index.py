@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chinabrief import market_index, token_study
+from chinabrief.analysis import token_event_study as token_study
+from chinabrief.data import market_index
 from chinabrief.exceptions import ParameterError
 
 DAYS = pd.date_range("2025-01-01", periods=60, freq="D")

@@ -1,4 +1,4 @@
-"""Tests of chinabrief.token_reactions and chinabrief.event_reaction: claim verdicts, facts and
+"""Tests of chinabrief.analysis.token_reactions and chinabrief.analysis.event_reaction: claim verdicts, facts and
 sentences with known answers, and the token brief run on a made-up project (no seed specifics)."""
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 import synthetic
-from chinabrief import event_reaction, export, runner, token_reactions
+from chinabrief.analysis import event_reaction, token_reactions
 from chinabrief.config import Paths
+from chinabrief.pipeline import export, runner
 
 SEED_MARKERS = ["TRX", "NEO", "VET", "CFX", "OKB", "2025-05-07", "2025-05-06", "2025-05-12", "2025-06-13",
                 "Geneva", "Jan–Nov 2025", "five tokens", "Wednesday"]

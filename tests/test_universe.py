@@ -11,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief import prices, universe, verify
+from chinabrief.data import price_series as prices
+from chinabrief.data import universe
+from chinabrief.pipeline import verify
 from chinabrief.exceptions import InputFormatError
 from conftest import ROOT, SNAPSHOT_V1, SNAPSHOT_V2, make
 

@@ -94,8 +94,13 @@ class Paths:
         return self.reports / "notebooks"
 
     @property
+    def package(self) -> Path:
+        """The package's source folder (``src/chinabrief``), whose files the stages depend on."""
+        return self.root / "src" / "chinabrief"
+
+    @property
     def build(self) -> Path:
-        """Build bookkeeping (stage parameter files, stamps); git-ignored."""
+        """Build bookkeeping (stage parameter files, product manifests, status records); git-ignored."""
         return self.root / "build"
 
     def resolve(self, path: str | Path) -> Path:

@@ -3,7 +3,7 @@
 A process is identified by its PID *and* its start time (from ``/proc/<pid>/stat`` where that
 exists), so a PID the system has recycled is not mistaken for the process that wrote it. The
 publication transactions (:mod:`chinabrief.publish`) and the kernel connection files
-(:mod:`chinabrief.kernels`) use the same identity to tell a live writer from a dead one.
+(:mod:`chinabrief.pipeline.kernels`) use the same identity to tell a live writer from a dead one.
 
 The build lock is ``build/lock``: a small JSON file naming the ``make`` process that holds it
 (PID, start time, command line). ``make`` takes it first, before it writes the parameter files
@@ -68,13 +68,13 @@ class Holder:
     command: str = ""
 
     @classmethod
-    def of(cls, pid: int | None = None) -> "Holder":
+    def of(cls, pid: int | None = None) -> Holder:
         """The identity of process ``pid`` (this process by default)."""
         pid = os.getpid() if pid is None else pid
         return cls(pid, start_time(pid), command_of(pid))
 
     @classmethod
-    def parse(cls, text: str) -> "Holder | None":
+    def parse(cls, text: str) -> Holder | None:
         """Read a holder written by :meth:`dumps`; None for an empty or unreadable text."""
         try:
             data = json.loads(text)
@@ -157,7 +157,7 @@ def acquire(build: Path, pid: int) -> Holder:
 def ancestors(pid: int | None = None) -> list[int]:
     """``pid`` (this process by default) and its ancestors' PIDs, nearest first."""
     out = []
-    current = os.getpid() if pid is None else pid
+    current: int | None = os.getpid() if pid is None else pid
     while current and current not in out:
         out.append(current)
         current = parent_of(current)

@@ -1,4 +1,4 @@
-"""The tables of the data-quality brief, from a :class:`~chinabrief.data_quality.DataQuality`.
+"""The tables of the data-quality brief, from a :class:`~chinabrief.analysis.data_quality.DataQuality`.
 
 The "Data and provenance" tables every brief shares are in :mod:`chinabrief.render.data_tables`.
 """
@@ -7,10 +7,10 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .. import close_hours as close_hour_rules
-from .. import data_quality
-from ..data_quality import DataQuality
-from ..events import CATEGORIES
+from ..analysis import data_quality
+from ..analysis.data_quality import DataQuality
+from ..data import close_hours as close_hour_rules
+from ..data.event_catalogue import CATEGORIES
 from .tables import table
 
 
@@ -82,7 +82,7 @@ def events(q: DataQuality) -> Styler:
 
 def price_checks(q: DataQuality) -> Styler:
     """The allowed price findings by rule: how many, which tokens, first and last day."""
-    from ..price_checks import summary
+    from ..data.price_checks import summary
 
     return table(summary(q.price_checks), name="price-checks", caption="Implausible prices the parameters allow")
 
