@@ -78,7 +78,7 @@ def _cmd_params(args) -> None:
                 stale.append(f"{args.dir}/{stage}.json")
         else:
             _write_if_changed(target, text)
-    rules = build_graph.makefile(p, values.focus_events, args.dir)
+    rules = build_graph.makefile(p, values.focus_events, args.dir, keep_cache=not dry_run)
     if dry_run:  # the stage files stay as they are; make is told which would change
         forced = [p.relative(products.manifest_path(p, key)) for key in out_of_date]
         _write_if_changed(p.resolve(args.plan), "# plan of a dry run (make -n); no stage file was written\n"

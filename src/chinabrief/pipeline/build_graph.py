@@ -27,8 +27,13 @@ def targets(paths: Paths, focus_events: list[str]) -> dict[str, list[str]]:
             for name, stage in STAGES.items()}
 
 
-def makefile(paths: Paths, focus_events: list[str], params_dir: str) -> str:
-    """The make fragment: variables and prerequisites of every run (no recipes)."""
+def makefile(paths: Paths, focus_events: list[str], params_dir: str, keep_cache: bool = True) -> str:
+    """The make fragment: variables and prerequisites of every run (no recipes).
+
+    ``keep_cache``: write back the imports cache (a dry run writes nothing but its plan).
+    """
+    cache = paths.build / "params" / "imports.json"
+    depends.load_cache(cache)
     all_targets = targets(paths, focus_events)
     lines = [HEADER, f"FOCUS_EVENTS := {' '.join(focus_events)}"]
     for name, stage in STAGES.items():
@@ -41,4 +46,6 @@ def makefile(paths: Paths, focus_events: list[str], params_dir: str) -> str:
         lines.append(f"{' '.join(all_targets[name])}: {' '.join(prerequisites)}" if all_targets[name] else "")
     lines.append("STAGE_TARGETS := " + " ".join(t for ts in all_targets.values() for t in ts))
     lines.append("INDEX_SOURCES := " + " ".join(paths.relative(p) for p in depends.index_sources(paths.package)))
+    if keep_cache:
+        depends.save_cache(cache)
     return "\n".join(line for line in lines if line) + "\n"
