@@ -8,9 +8,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from chinabrief.data import close_hours, market_index, universe
 from chinabrief.config import Paths
-from chinabrief.data import event_catalogue, prepare, price_checks, price_series, schemas
+from chinabrief.data import (
+    close_hours,
+    event_catalogue,
+    market_index,
+    prepare,
+    price_checks,
+    price_series,
+    schemas,
+    universe,
+)
 from chinabrief.exceptions import InputFormatError
 
 AS_OF = pd.Timestamp("2025-01-05")

@@ -5,7 +5,6 @@ against rules (every price file has exactly one group), never against today's co
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,8 +12,8 @@ import pytest
 
 from chinabrief.data import price_series as prices
 from chinabrief.data import universe
-from chinabrief.pipeline import verify
 from chinabrief.exceptions import InputFormatError
+from chinabrief.pipeline import verify
 from conftest import ROOT, SNAPSHOT_V1, SNAPSHOT_V2, make
 
 UNIVERSE = ROOT / "data" / "universe.csv"

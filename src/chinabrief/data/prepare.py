@@ -98,7 +98,7 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     wanted = universe_tokens(paths, tokens, include_extended)
     all_daily, all_hourly = price_series.read_all(paths.raw, entries, set(table["symbol"]), universe.bybit_contracts(table))
     catalogue = event_catalogue.assign_day0(event_catalogue.load_catalogue(paths.events), cutoff_hour_utc)
-    rule = universe.ControlRule(tuple(estimation_window), min_estimation_obs)
+    rule = universe.ControlRule((int(estimation_window[0]), int(estimation_window[1])), min_estimation_obs)
     served = sorted(all_daily.loc[all_daily["source"].isin(source_priority), "token"].unique())
     all_chosen = price_series.choose_sources(all_daily, served, source_priority)
     groups = universe.assign_groups(table, all_daily, price_series.daily_returns(all_chosen), catalogue["day0"], rule)
