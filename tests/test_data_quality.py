@@ -143,3 +143,33 @@ def test_a_table_shown_in_a_kernel_has_a_stable_plain_text_form(q):
     from chinabrief.render import tables
 
     assert tables.plain_text(quality_tables.events(q)) == "<table T_events: 3 rows × 7 columns>"
+
+
+def test_universe_and_close_hour_sentences_known_answer(q):
+    """Synthetic groups and close hours (made up): the sentences and tables follow them."""
+    groups = pd.DataFrame({
+        "token": ["AAA", "BBB", "CCC", "DDD", "EEE"], "group": ["benchmark", "china_linked", "control", "excluded",
+                                                                 "excluded"],
+        "china_tier": ["", "core", "", "", ""], "kind": ["layer1", "layer1", "defi", "meme", "layer1"],
+        "name": "synthetic", "reason": ["r", "r", "r", "r", "China ties unclear: synthetic"], "source": "s",
+        "first_date": pd.Timestamp("2031-01-01"), "history_days": [110, 110, 110, 110, 110],
+        "median_turnover_usd": [1e9, 1e6, 2e6, 1e6, 1e6],
+        "rule_outcome": ["benchmark: not subject to the control rule", "China-linked: not subject to the control rule",
+                         "control: passes kind, history and liquidity", "kind meme: not in the control group",
+                         "excluded by the universe table: China ties unclear: synthetic"]})
+    q.groups = groups
+    text = repr(dq.universe_note(q))
+    assert text.startswith("5 tokens are in the snapshot: 1 benchmark, 1 China-linked, 1 in the control group and "
+                           "2 excluded.")
+    assert dq.exclusions(q).set_index("reason")["tokens"].to_dict() == {"China ties unclear": 1, "kind meme": 1}
+    assert q.control == ["CCC"]
+    q.close_hours = pd.DataFrame({
+        "source": ["spot_x"] * 3 + ["unattributed"] * 3, "token": "BTC+ETH",
+        "period": ["all days", "EU winter time", "EU summer time"] * 2, "close_hour_utc": [0, 0, 0, 22, 23, 22],
+        "offset_hours": [0, 0, 0, -2, -1, -2], "median_abs_diff_pct": 0.01, "midnight_median_abs_diff_pct": 0.3,
+        "days_compared": 100})
+    note = repr(dq.close_hours_note(q))
+    assert "The daily source spot_x ends the day at midnight UTC" in note
+    assert "unattributed ends it at 23:00 UTC in European winter time and 22:00 UTC in summer time" in note
+    assert "less than 3 hours before that close" in note  # cutoff 21
+    assert ">unattributed<" in quality_tables.close_hours(q).to_html()

@@ -68,7 +68,7 @@ class DataQuality:
     ignored : pandas.DataFrame
         Files in the snapshot that ingestion did not import (not listed in its ``SHA256SUMS``).
     groups : pandas.DataFrame
-        Every snapshot token's final group (``universe_groups.csv``, :mod:`chinabrief.universe`).
+        Every snapshot token's final group (``universe_groups.csv``, :mod:`chinabrief.data.universe`).
     rule : ControlRule or None
         The control rule the groups were made with.
     index : pandas.DataFrame
@@ -463,7 +463,7 @@ def universe_note(q: DataQuality) -> Markdown:
     if g.empty:
         return Markdown.paragraph("No universe groups were computed for these tables.")
     counts = g["group"].value_counts()
-    text = (f"{_plural(len(g), 'token')} are in the snapshot: {counts.get('benchmark', 0)} benchmarks, "
+    text = (f"{_plural(len(g), 'token')} are in the snapshot: {_plural(int(counts.get('benchmark', 0)), 'benchmark')}, "
             f"{counts.get('china_linked', 0)} China-linked, {counts.get('control', 0)} in the control group and "
             f"{counts.get('excluded', 0)} excluded.")
     if q.rule is not None:

@@ -129,7 +129,7 @@ def day0_shifts(tables: dict, tokens: list[str], cutoff_hour_utc: int) -> pd.Dat
     """Per event and token: days by which the token's day 0 follows the event's (its source's close hour).
 
     The offset of a token's source on the event's date comes from ``source_close_hours``
-    (:mod:`chinabrief.close_hours`); None without that table or any shift.
+    (:mod:`chinabrief.data.close_hours`); None without that table or any shift.
     """
     hours = tables.get("source_close_hours")
     if hours is None or hours.empty or not len(tokens):

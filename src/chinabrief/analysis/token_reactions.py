@@ -454,7 +454,7 @@ def source_caveat(r: TokenReactions, since: pd.Timestamp) -> Markdown:
 def out_of_step_note(r: TokenReactions, since: pd.Timestamp) -> Markdown:
     """Which studied tokens' days end at another hour than the benchmark's, and what the day-0 rule did.
 
-    The close hours are measured in stage 02 (``source_close_hours.csv``, :mod:`chinabrief.close_hours`);
+    The close hours are measured in stage 02 (``source_close_hours.csv``, :mod:`chinabrief.data.close_hours`);
     the shifts are the event study's (``params.json``: ``day0_shifts``).
     """
     hours = r.tables.get("source_close_hours")

@@ -9,7 +9,7 @@ and ``offset_hours`` = *k* − 24: the hours by which the source's day ends befo
 after UTC midnight. Days are also split by European summer time (Europe/Berlin), since a source
 that closes at central European midnight closes at 23:00 UTC in winter and 22:00 UTC in summer.
 
-:func:`offsets` gives the offset that applies to a source on a date; :func:`chinabrief.events.day0_for_close`
+:func:`offsets` gives the offset that applies to a source on a date; :func:`chinabrief.data.event_catalogue.day0_for_close`
 turns it into each token's day 0.
 """
 from __future__ import annotations

@@ -116,7 +116,7 @@ def day0_shifts(catalogue: pd.DataFrame, cutoff_hour_utc: int, token_offsets: pd
         The cutoff of the UTC rule.
     token_offsets : pandas.DataFrame
         Index ``event_id``, columns tokens: the hours by which the token's source ends its day
-        around the event after UTC midnight (:func:`chinabrief.close_hours.offset_for`).
+        around the event after UTC midnight (:func:`chinabrief.data.close_hours.offset_for`).
 
     Returns
     -------

@@ -40,7 +40,7 @@ def build(returns: pd.DataFrame, prices_daily: pd.DataFrame, constituents: list[
     Parameters
     ----------
     returns : pandas.DataFrame
-        ``date, token, ret`` (:func:`chinabrief.prices.daily_returns`).
+        ``date, token, ret`` (:func:`chinabrief.data.price_series.daily_returns`).
     prices_daily : pandas.DataFrame
         ``date, token, volume_usd``: the daily turnover (USD) that sets the weights.
     constituents : list of str

@@ -49,11 +49,11 @@ class Prepared:
     as_of: pd.Timestamp | None = None
     #: The parameters the tables were made from (recorded beside them, see :mod:`chinabrief.provenance`).
     parameters: dict | None = None
-    #: Every snapshot token's final group and the control rule's outcome (:mod:`chinabrief.universe`).
+    #: Every snapshot token's final group and the control rule's outcome (:mod:`chinabrief.data.universe`).
     universe_groups: pd.DataFrame | None = None
-    #: The control group's daily index, equal- and turnover-weighted (:mod:`chinabrief.market_index`).
+    #: The control group's daily index, equal- and turnover-weighted (:mod:`chinabrief.data.market_index`).
     market_index: pd.DataFrame | None = None
-    #: Each daily source's measured close hour (:mod:`chinabrief.close_hours`).
+    #: Each daily source's measured close hour (:mod:`chinabrief.data.close_hours`).
     source_close_hours: pd.DataFrame | None = None
 
 
@@ -82,7 +82,7 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         The stage's parameters (see ``params.yaml``).
     estimation_window, min_estimation_obs
         The event study's estimation window: the control rule's history test
-        (:class:`chinabrief.universe.ControlRule`).
+        (:class:`chinabrief.data.universe.ControlRule`).
     price_rules : dict, optional
         The price plausibility parameters (:class:`chinabrief.data.price_checks.Rules`); defaults
         when omitted.
@@ -99,7 +99,7 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     all_daily, all_hourly = price_series.read_all(paths.raw, entries, set(table["symbol"]), universe.bybit_contracts(table))
     catalogue = event_catalogue.assign_day0(event_catalogue.load_catalogue(paths.events), cutoff_hour_utc)
     rule = universe.ControlRule((int(estimation_window[0]), int(estimation_window[1])), min_estimation_obs)
-    served = sorted(set(all_daily.loc[all_daily["source"].isin(source_priority), "token"]))
+    served = sorted(all_daily.loc[all_daily["source"].isin(source_priority), "token"].unique())
     all_chosen = price_series.choose_sources(all_daily, served, source_priority)
     groups = universe.assign_groups(table, all_daily, price_series.daily_returns(all_chosen), catalogue["day0"], rule)
     studied = wanted + [t for t in groups.loc[groups["group"].isin(["china_linked", "control"]), "token"]

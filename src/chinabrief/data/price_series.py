@@ -128,7 +128,12 @@ def one_row_per(frame: pd.DataFrame, key: str, path: Path, values: list[str]) ->
 
 def _numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> pd.DataFrame:
     """Convert ``columns`` to float; name the file, column and rows of any non-numeric value."""
+    converted_all = {}
     for col in columns:
+        if pd.api.types.is_float_dtype(frame[col].dtype):  # parsed as numbers already: nothing to check
+            if frame[col].dtype != "float64":
+                converted_all[col] = frame[col].astype("float64")
+            continue
         converted = pd.to_numeric(frame[col], errors="coerce")
         bad = converted.isna() & frame[col].notna()
         if bad.any():
@@ -137,8 +142,8 @@ def _numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> pd.DataFram
                 f"{path}: column '{col}' has non-numeric value(s) {frame.loc[bad, col].head(3).tolist()} "
                 f"at line(s) {rows} (rule: numeric)"
             )
-        frame[col] = converted.astype("float64")
-    return frame
+        converted_all[col] = converted.astype("float64")
+    return frame.assign(**converted_all) if converted_all else frame
 
 
 def _token_from_symbol(symbol: str, path: Path, known: set[str] | None) -> str:
@@ -175,10 +180,8 @@ def token_of_file(kind: str, path: Path, contracts: dict[str, Contract] | None =
 
 
 def _finish_daily(frame: pd.DataFrame, token: str, source: str, path: Path, deduplicated: bool = False) -> pd.DataFrame:
-    frame = frame.assign(token=token, source=source)
-    for col in DAILY_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = np.nan
+    added = {col: np.nan for col in DAILY_COLUMNS if col not in frame.columns and col not in ("token", "source")}
+    frame = frame.assign(token=token, source=source, **added)
     if not deduplicated:  # the Bybit reader has already kept one row per date
         frame = one_row_per(frame, "date", path, [c for c in ("open", "high", "low", "close") if frame[c].notna().any()])
     return frame[DAILY_COLUMNS + PROVENANCE_COLUMNS].sort_values("date").reset_index(drop=True)
@@ -203,7 +206,7 @@ def read_bybit_daily(path: Path, known: set[str] | None = None,
                      contracts: dict[str, Contract] | None = None) -> pd.DataFrame:
     """Read a Bybit USDT-perpetual daily file; drop the open last candle and exact duplicates.
 
-    With ``contracts`` (:func:`chinabrief.universe.bybit_contracts`) the token and multiplier
+    With ``contracts`` (:func:`chinabrief.data.universe.bybit_contracts`) the token and multiplier
     come from the universe, and open, high, low and close are divided by the multiplier (prices
     per token); ``volume_usd`` is the USDT turnover, unchanged.
     """
@@ -317,7 +320,7 @@ def choose_sources(all_daily: pd.DataFrame, tokens: list[str], priority: list[st
     """
     rank = {name: i for i, name in enumerate(priority)}
     candidates = all_daily[all_daily["token"].isin(tokens) & all_daily["source"].isin(rank)].copy()
-    missing = sorted(set(tokens) - set(candidates["token"]))
+    missing = sorted(set(tokens) - set(candidates["token"].unique()))
     if missing:
         raise InputFormatError(
             f"no daily prices for {missing} from sources {priority} (rule: every selected token needs a source)"

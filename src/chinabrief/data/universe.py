@@ -165,7 +165,7 @@ def assign_groups(universe: pd.DataFrame, all_daily: pd.DataFrame, returns: pd.D
     universe : pandas.DataFrame
         ``data/universe.csv`` (:func:`load`).
     all_daily : pandas.DataFrame
-        Daily rows of every source (:func:`chinabrief.prices.read_all`): the tokens found here
+        Daily rows of every source (:func:`chinabrief.data.price_series.read_all`): the tokens found here
         are the snapshot's tokens; Bybit rows give the turnover.
     returns : pandas.DataFrame
         Daily returns (``date, token, ret``) of the chosen prices of those tokens.
@@ -184,7 +184,7 @@ def assign_groups(universe: pd.DataFrame, all_daily: pd.DataFrame, returns: pd.D
     InputFormatError
         When a snapshot token is not in the universe.
     """
-    found = sorted(set(all_daily["token"]))
+    found = sorted(all_daily["token"].unique())
     unknown = sorted(set(found) - set(universe["symbol"]))
     if unknown:
         raise InputFormatError(f"data/universe.csv: no row for snapshot token(s) {unknown} "
