@@ -167,13 +167,11 @@ endif
 FORCE:
 
 # --- stages -------------------------------------------------------------------------------
-# The prerequisites of every run come from params.mk (above); these two rules are the recipes.
-# One target per run and a fresh kernel each: under `make -jN` the event briefs run side by side.
-# --changed $?: when only the notebook is newer and its code cells are unchanged (a markdown edit),
-# the runner carries the last run's outputs over instead of running it (src/chinabrief/pipeline/reuse.py).
-$(PRODUCTS)/event_brief-%.json:
-	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json --event-id $* --changed $?
-
+# The prerequisites of every run come from params.mk (above), and so does the grouped rule of the
+# per-event briefs (one command: each brief in a fresh kernel, the next one started meanwhile).
+# This is the recipe of the other stages. --changed $?: when only the notebook is newer and its code
+# cells are unchanged (a markdown edit), the runner carries the last run's outputs over instead of
+# running it (src/chinabrief/pipeline/reuse.py).
 $(PRODUCTS)/%.json:
 	@$(RUN) $* --params $(PARAMS_DIR)/$*.json --changed $?
 

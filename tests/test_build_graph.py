@@ -23,8 +23,9 @@ def rules(tmp_path: Path, focus: list[str]) -> dict[str, list[str]]:
     variables = dict(re.findall(r"^(\w+) := ?(.*)$", text, re.M))
     out = {}
     for line in text.splitlines():
-        if ":" in line and ":=" not in line and not line.startswith("#"):
+        if ":" in line and ":=" not in line and not line.startswith(("#", "\t")):
             targets, prerequisites = line.split(":", 1)
+            targets = targets.removesuffix(" &")  # a grouped target
             expanded = re.sub(r"\$\((\w+)\)", lambda m: variables[m.group(1)], prerequisites).split()
             for target in targets.split():
                 out[target] = expanded
@@ -59,3 +60,13 @@ def test_the_stage_list_and_the_variables(tmp_path):
     text = build_graph.makefile(Paths(tmp_path), ["e1"], "build/params")
     assert "FOCUS_EVENTS := e1" in text.splitlines()
     assert re.search(r"^STAGE_TARGETS := build/products/ingest.json .*build/products/event_brief-e1.json$", text, re.M)
+
+
+def test_the_event_briefs_are_one_grouped_target_with_one_command(tmp_path):
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    text = build_graph.makefile(Paths(tmp_path), ["e1", "e2"], "build/params")
+    grouped = [line for line in text.splitlines() if " &: " in line]
+    assert len(grouped) == 1 and grouped[0].startswith("build/products/event_brief-e1.json build/products/event_brief-e2.json &: ")
+    recipe = text.splitlines()[text.splitlines().index(grouped[0]) + 1]
+    assert recipe == ("\t@$(RUN) event_brief --params build/params/event_brief.json --event-id e1 --event-id e2 "
+                      "--unless-newer-than $^")

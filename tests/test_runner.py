@@ -127,7 +127,8 @@ def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_kernels_exit_when_their_runners_are_killed(tmp_path):
-    """make sends SIGTERM to the runners of two parallel jobs; their kernels must not live on."""
+    """make sends SIGTERM to the runners of two parallel jobs; their kernels (the running ones and
+    the next ones, started meanwhile) must not live on."""
     import signal
     import subprocess
     import sys
@@ -138,7 +139,7 @@ def test_kernels_exit_when_their_runners_are_killed(tmp_path):
                                     "time.sleep(60)")
     (tmp_path / "params.json").write_text(json.dumps({"parameters": {}, "cell_timeout": 120}))
     runners = [subprocess.Popen([sys.executable, "-m", "chinabrief", "run", "event_brief", "--params", "params.json",
-                                 "--event-id", event_id], cwd=tmp_path,
+                                 "--event-id", event_id, "--event-id", f"{event_id}2"], cwd=tmp_path,
                                 env={**os.environ, "CHINABRIEF_ROOT": str(tmp_path)},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for event_id in "ab"]
     files = [paths.notebooks / "pids-a", paths.notebooks / "pids-b"]
@@ -237,7 +238,7 @@ def test_a_successful_run_publishes_its_product_manifest(tmp_path):
     from chinabrief import fileio
 
     paths = event_project(tmp_path, "print(event_id)")
-    run(paths, "event_brief", {}, event_id="a", cell_timeout=60)
+    run(paths, "event_brief", {}, event_ids=["a"], cell_timeout=60)
     manifest = json.loads((tmp_path / "build/products/event_brief-a.json").read_text())
     assert manifest["key"] == "event_brief-a"
     assert sorted(manifest["files"]) == ["build/status/event_brief-a.json", "reports/events/a.html",
@@ -250,14 +251,48 @@ def test_a_successful_run_publishes_its_product_manifest(tmp_path):
 
 def test_a_failed_run_writes_no_manifest_and_keeps_the_last_one(tmp_path):
     paths = event_project(tmp_path, "print(event_id)")
-    run(paths, "event_brief", {}, event_id="a", cell_timeout=60)
+    run(paths, "event_brief", {}, event_ids=["a"], cell_timeout=60)
     before = (tmp_path / "build/products/event_brief-a.json").read_bytes()
     nb = nbformat.read(tmp_path / "notebooks/05_event_brief.ipynb", as_version=4)
     nb.cells.append(new_code_cell("raise RuntimeError('broken')"))
     nbformat.write(nb, tmp_path / "notebooks/05_event_brief.ipynb")
     with pytest.raises(StageFailedError, match="broken"):
-        run(paths, "event_brief", {}, event_id="a", cell_timeout=60)
+        run(paths, "event_brief", {}, event_ids=["a"], cell_timeout=60)
     assert (tmp_path / "build/products/event_brief-a.json").read_bytes() == before
     with pytest.raises(StageFailedError, match="broken"):
-        run(paths, "event_brief", {}, event_id="b", cell_timeout=60)
+        run(paths, "event_brief", {}, event_ids=["b"], cell_timeout=60)
     assert not (tmp_path / "build/products/event_brief-b.json").exists()
+
+
+def test_several_events_run_one_after_another_each_in_a_fresh_kernel(tmp_path):
+    paths = event_project(tmp_path, "import os\nseen = globals().get('seen', [])\nprint(event_id, os.getpid(), len(seen))")
+    records = run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60)
+    assert [r["key"] for r in records] == ["event_brief-a", "event_brief-b", "event_brief-c"]
+    printed = [stdout_of(executed(tmp_path, e)).split() for e in "abc"]
+    assert [p[0] for p in printed] == ["a", "b", "c"]
+    assert len({p[1] for p in printed}) == 3  # three kernel processes
+    assert [f.name for f in (tmp_path / "build/kernels").iterdir()] == []  # the next-started ones are gone too
+
+
+def test_one_failing_event_does_not_stop_the_others(tmp_path):
+    paths = event_project(tmp_path, "if event_id == 'b':\n    raise ValueError('b is broken')")
+    with pytest.raises(StageFailedError, match="b is broken"):
+        run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60)
+    assert status(tmp_path, "a")["status"] == "ok" and status(tmp_path, "c")["status"] == "ok"
+    assert status(tmp_path, "b")["status"] == "failed"
+
+
+def test_stale_applies_makes_rule_to_each_events_manifest(tmp_path):
+    from chinabrief.pipeline import products
+    from chinabrief.pipeline.runner import stale
+
+    paths = event_project(tmp_path)
+    prerequisite = tmp_path / "prereq"
+    prerequisite.write_text("x")
+    os.utime(prerequisite, (2000, 2000))
+    for event_id, when in (("old", 1000), ("same", 2000), ("new", 3000)):
+        manifest = products.manifest_path(paths, f"event_brief-{event_id}")
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        manifest.write_text("{}")
+        os.utime(manifest, (when, when))
+    assert stale(paths, "event_brief", ["old", "same", "new", "missing"], ["prereq"]) == ["old", "same", "missing"]

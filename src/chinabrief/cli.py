@@ -114,13 +114,18 @@ def _cmd_run(args) -> int:
     _interrupt_on_signals()
     p = paths()
     stage_file = runner.load_stage_params(p.resolve(args.params))
-    if args.changed:
-        record = runner.republish(p, args.stage, stage_file["parameters"], args.changed, event_id=args.event_id)
+    event_ids = args.event_id
+    if event_ids and args.unless_newer_than:
+        event_ids = runner.stale(p, args.stage, event_ids, args.unless_newer_than)
+        if not event_ids:
+            return 0
+    if args.changed and not event_ids:
+        record = runner.republish(p, args.stage, stage_file["parameters"], args.changed)
         if record is not None:
             runner.echo(record)
             return 0
     try:
-        runner.run(p, args.stage, stage_file["parameters"], event_id=args.event_id,
+        runner.run(p, args.stage, stage_file["parameters"], event_ids=event_ids,
                    cell_timeout=stage_file["cell_timeout"])
     except ChinaBriefError:
         from .pipeline import index
@@ -180,7 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("run", help="execute one stage's notebook in a fresh kernel and publish its products")
     cmd.add_argument("stage", choices=list(STAGES))
     cmd.add_argument("--params", required=True, help="stage parameter file (from `params`)")
-    cmd.add_argument("--event-id", default=None, help="per-event briefs: the event id")
+    cmd.add_argument("--event-id", action="append", default=[],
+                     help="per-event briefs: an event id (repeat for several: each in a fresh kernel, the next "
+                          "started while one runs)")
+    cmd.add_argument("--unless-newer-than", nargs="+", default=[], metavar="FILE",
+                     help="skip event ids whose product manifest is newer than every FILE (make's rule)")
     cmd.add_argument("--changed", nargs="*", default=[], metavar="FILE",
                      help="the prerequisites newer than the brief (make's $?): when that is only the notebook "
                           "and its code cells are unchanged, the last run's outputs are carried over")

@@ -4,7 +4,9 @@
 includes: for every run (a stage, or one per focus event) its target, the product manifest
 ``build/products/<key>.json``, with its prerequisites: the manifests of the stages before it, its
 notebook, its parameter file, the package files it imports (:mod:`chinabrief.pipeline.depends`)
-and its declared inputs. The recipes are two pattern rules in the Makefile.
+and its declared inputs. A stage run once per event is one grouped target with its command (the
+runner runs the stale events in one process); the other stages' recipe is a pattern rule in the
+Makefile.
 """
 from __future__ import annotations
 
@@ -43,6 +45,13 @@ def makefile(paths: Paths, focus_events: list[str], params_dir: str, keep_cache:
         upstream = [t for before in stage.after for t in all_targets[before]]
         lines.append(f"SRC_{name} := " + " ".join(sources))
         prerequisites = [*upstream, paths.relative(notebook), f"{params_dir}/{name}.json", f"$(SRC_{name})", *inputs]
+        if stage.per_event and all_targets[name]:
+            # one grouped target and one command for all events: the runner runs the stale ones one
+            # after another, starting each next run's kernel while the current one runs
+            ids = " ".join(f"--event-id {e}" for e in focus_events)
+            lines.append(f"{' '.join(all_targets[name])} &: {' '.join(prerequisites)}")
+            lines.append(f"\t@$(RUN) {name} --params {params_dir}/{name}.json {ids} --unless-newer-than $^")
+            continue
         lines.append(f"{' '.join(all_targets[name])}: {' '.join(prerequisites)}" if all_targets[name] else "")
     lines.append("STAGE_TARGETS := " + " ".join(t for ts in all_targets.values() for t in ts))
     lines.append("INDEX_SOURCES := " + " ".join(paths.relative(p) for p in depends.index_sources(paths.package)))

@@ -9,10 +9,12 @@ the executed notebook it links to and the data it was built from; the failed exe
 and its rendering go to ``reports/failed/`` (the failure page links the notebook beside it), and
 the message says which notebook and cell failed.
 
-:func:`run` is what ``python -m chinabrief run`` calls, once per make target: every run gets a
-fresh kernel, started before papermill and nbconvert are imported so that it boots on the other
-core meanwhile (:mod:`chinabrief.pipeline.kernels`). make does the parallelism (``make -jN``
-runs the per-event briefs side by side, one target each).
+:func:`run` is what ``python -m chinabrief run`` calls: every run gets a fresh kernel, started
+before papermill and nbconvert are imported so that it boots on the other core meanwhile
+(:mod:`chinabrief.pipeline.kernels`). The per-event briefs are one make target and one command:
+their runs follow one another in this process, each in its own fresh kernel, the next one started
+while the current one runs (measured in ``make bench`` against one target per brief and against
+the earlier shared kernel). make runs the stages in parallel (``make -jN``).
 """
 
 from __future__ import annotations
@@ -59,7 +61,13 @@ def start_kernel(paths: Paths, stage: Stage) -> Kernel:
 
 
 def run_stage(
-    paths: Paths, stage_name: str, parameters: dict, *, event_id: str | None = None, cell_timeout: int = 600
+    paths: Paths,
+    stage_name: str,
+    parameters: dict,
+    *,
+    event_id: str | None = None,
+    cell_timeout: int = 600,
+    kernel: Kernel | None = None,
 ) -> dict:
     """Execute one stage's notebook in a fresh kernel and publish its products.
 
@@ -75,6 +83,9 @@ def run_stage(
         For per-event briefs.
     cell_timeout : int
         Seconds a cell may run before the stage fails.
+    kernel : Kernel, optional
+        A fresh kernel started for this run (:func:`start_kernel`); by default one is started.
+        Either way it runs this notebook only and is shut down at the end.
 
     Returns
     -------
@@ -87,7 +98,8 @@ def run_stage(
         When a cell fails, times out or the kernel dies; the previous brief is left in place.
     """
     stage = STAGES[stage_name]
-    kernel = start_kernel(paths, stage)
+    if kernel is None:
+        kernel = start_kernel(paths, stage)
     interrupted = True
     try:
         record = _execute(paths, stage, parameters, event_id, cell_timeout, kernel)
@@ -368,10 +380,36 @@ def echo(record: dict) -> None:
     print(f"[chinabrief] {record['key']}: ok in {record['seconds']:.1f} s{target}{reused}", flush=True)
 
 
+def stale(paths: Paths, stage_name: str, event_ids: list[str], prerequisites: list[str]) -> list[str]:
+    """The event ids whose product manifest is missing or older than a prerequisite (make's rule).
+
+    The per-event runs are one grouped make target, built by one command (so that one process can
+    start the next run's kernel while the current one runs); this keeps that command from re-running
+    the events that are up to date.
+    """
+    stage = STAGES[stage_name]
+    newest = max((paths.resolve(p).stat().st_mtime for p in prerequisites), default=0.0)
+    out = []
+    for event_id in event_ids:
+        manifest = products.manifest_path(paths, stage.key(event_id))
+        if not manifest.is_file() or manifest.stat().st_mtime <= newest:
+            out.append(event_id)
+    return out
+
+
 def run(
-    paths: Paths, stage_name: str, parameters: dict, *, event_id: str | None = None, cell_timeout: int = 600
-) -> dict:
-    """Run one stage (or one event's brief) in a fresh kernel and print its one line.
+    paths: Paths,
+    stage_name: str,
+    parameters: dict,
+    *,
+    event_ids: list[str] | None = None,
+    cell_timeout: int = 600,
+) -> list[dict]:
+    """Run a stage, or its runs for ``event_ids`` one after another, each in a fresh kernel.
+
+    For several runs, the next run's kernel is started (and imports the notebook's modules) while
+    the current run executes, so it is ready when its turn comes; no kernel runs two notebooks.
+    Each finished run prints its one line.
 
     Parameters
     ----------
@@ -381,24 +419,50 @@ def run(
         A key of :data:`chinabrief.pipeline.stages.STAGES`.
     parameters : dict
         Validated parameters for this stage.
-    event_id : str, optional
-        For per-event briefs: the event.
+    event_ids : list of str, optional
+        For per-event briefs: one run per id, in this order.
     cell_timeout : int
         Seconds a cell may run before the run fails.
 
     Returns
     -------
-    dict
-        The status record.
+    list of dict
+        The status records of the runs.
 
     Raises
     ------
     StageFailedError
-        When the run fails (the message names the notebook and the cell).
+        After every run has been tried, if any failed (the message lists each failure).
     """
     locks.check(paths.build)  # a runner started beside a running build stops here
     publish.recover(paths)  # complete or discard what a killed run left (see publish.py)
     kernels.sweep(connection_dir(paths))  # connection files of killed runners
-    record = run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout)
-    echo(record)
-    return record
+    stage = STAGES[stage_name]
+    ids: list[str | None] = list(dict.fromkeys(event_ids)) if event_ids else [None]  # each id once
+    records, errors = [], []
+    upcoming: Kernel | None = None
+    try:
+        for n, event_id in enumerate(ids):
+            try:
+                kernel = upcoming if upcoming is not None else start_kernel(paths, stage)
+            except StageFailedError as exc:
+                errors.append(f"stage '{stage.key(event_id)}' failed: {exc}")
+                upcoming = None
+                continue
+            # the next run's kernel boots (on the other core) while this one runs
+            upcoming = start_kernel(paths, stage) if n + 1 < len(ids) else None
+            try:
+                record = run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout,
+                                   kernel=kernel)
+                echo(record)
+                records.append(record)
+            except StageFailedError as exc:
+                errors.append(str(exc))
+    finally:
+        if upcoming is not None:  # interrupted, or a start that failed after it
+            upcoming.shutdown(now=True)
+    if len(errors) == 1:
+        raise StageFailedError(errors[0])
+    if errors:
+        raise StageFailedError(f"{len(errors)} of {len(ids)} runs failed:\n  " + "\n  ".join(errors))
+    return records
