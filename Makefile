@@ -41,11 +41,16 @@ SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py price_checks.py events.p
   render/quality_tables.py) $(wildcard $(PKG)/schemas.py) $(SRC_RENDER)
 SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py reactions.py manifest.py events.py token_study.py plots.py) \
   $(wildcard $(PKG)/eventstudy/*.py) $(SRC_RENDER)
-SRC_TOKENS := $(SRC_ANALYSIS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
+SRC_CLAIMS := $(addprefix $(PKG)/,claims.py claim_checks.py)
+SRC_TOKENS := $(SRC_ANALYSIS) $(SRC_CLAIMS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
 SRC_EVENT := $(SRC_TOKENS) $(PKG)/event_reaction.py
-SRC_MINING := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
+SRC_MINING := $(SRC_CLAIMS) $(addprefix $(PKG)/,prepare.py price_checks.py prices.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
   $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
   data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
+SRC_ARTICLE := $(SRC_CLAIMS) $(addprefix $(PKG)/,article_check.py prepare.py price_checks.py prices.py manifest.py mining.py plots.py \
+  render/claim_tables.py render/claim_charts.py) $(SRC_RENDER) $(wildcard data/reference/*.csv)
+# The article the token and mining briefs check (params.mk: CLAIMS_ARTICLE); only its file is theirs.
+CLAIMS_FILE = $(if $(CLAIMS_ARTICLE),data/articles/$(CLAIMS_ARTICLE).yaml)
 
 ##@ Main
 
@@ -177,11 +182,11 @@ $(STAMPS)/prepare: $(STAMPS)/ingest notebooks/02_prepare.ipynb $(PARAMS_DIR)/pre
 # --changed $?: when only the notebook is newer and its code cells are unchanged (a markdown edit),
 # the runner carries the last run's outputs over instead of running it (src/chinabrief/reuse.py).
 reports/token-reactions.html: $(STAMPS)/prepare notebooks/03_token_reactions.ipynb \
-  $(PARAMS_DIR)/token_reactions.json $(SRC_COMMON) $(SRC_TOKENS) $(wildcard data/reference/*.csv)
+  $(PARAMS_DIR)/token_reactions.json $(SRC_COMMON) $(SRC_TOKENS) $(wildcard data/reference/*.csv) $(CLAIMS_FILE)
 	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json --changed $?
 
 reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
-  $(PARAMS_DIR)/mining_share.json $(SRC_COMMON) $(SRC_MINING)
+  $(PARAMS_DIR)/mining_share.json $(SRC_COMMON) $(SRC_MINING) $(CLAIMS_FILE)
 	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json --changed $?
 
 # The per-event briefs are one notebook run once per event: one grouped target, one command, one
@@ -198,7 +203,15 @@ $(EVENT_BRIEFS) &: $(STAMPS)/prepare notebooks/05_event_brief.ipynb \
 	  --unless-newer-than $^
 endif
 
-BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS)
+# The article briefs: one notebook run once per claims file of data/articles/ (the article id is
+# the file name), one target each, so adding or editing a file re-runs only its brief (and the
+# index). File names are checked to be plain ids by `chinabrief params` before any recipe runs.
+ARTICLE_BRIEFS := $(patsubst data/articles/%.yaml,reports/articles/%.html,$(wildcard data/articles/*.yaml))
+reports/articles/%.html: data/articles/%.yaml $(STAMPS)/prepare notebooks/06_article_check.ipynb \
+  $(PARAMS_DIR)/article_check.json $(SRC_COMMON) $(SRC_ARTICLE)
+	@$(RUN) article_check --params $(PARAMS_DIR)/article_check.json --article-id $*
+
+BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS) $(ARTICLE_BRIEFS)
 # Each stage publishes its products as one set (src/chinabrief/publish.py); make must never
 # delete one on Ctrl-C (it would, for a target whose mtime changed during the recipe).
 .PRECIOUS: $(BRIEFS) $(STAMPS)/ingest $(STAMPS)/prepare
@@ -207,4 +220,4 @@ BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS)
 # longer in focus_events (brief, notebook, record, card).
 reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(PKG)/templates/index.html.j2 $(SRC_COMMON) \
   $(PARAMS_DIR)/params.mk
-	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS)
+	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS) --articles $(ARTICLES)

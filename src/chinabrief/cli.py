@@ -14,7 +14,7 @@ from .exceptions import ChinaBriefError
 #: The signal that interrupted the command (see :func:`_interrupt_on_signals`).
 _interrupted_by: list[int] = []
 
-STAGE_NAMES = ["ingest", "prepare", "token_reactions", "mining_share", "event_brief"]
+STAGE_NAMES = ["ingest", "prepare", "token_reactions", "mining_share", "event_brief", "article_check"]
 
 
 def _write_if_changed(target, text: str) -> None:
@@ -39,6 +39,8 @@ def _cmd_params(args) -> None:
     values = params.load(p.params, args.set, os.environ)
     params.check_tokens(values, p.universe)
     params.check_focus_events(values, p.events)
+    articles = params.check_articles(values, p.root / "data" / "articles", p.universe,
+                                     p.processed / "prices_daily.parquet")
     for event_id in values.focus_events:  # they go into params.mk, which make reads: plain names only
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", event_id):
             raise params.ParameterError(f"focus_events: {event_id!r} is not a plain event id (letters, digits, . _ -)")
@@ -64,7 +66,8 @@ def _cmd_params(args) -> None:
                 stale.append(f"{args.dir}/{stage}.json")
         else:
             _write_if_changed(target, text)
-    events = f"FOCUS_EVENTS := {' '.join(values.focus_events)}\n"
+    events = f"FOCUS_EVENTS := {' '.join(values.focus_events)}\nARTICLES := {' '.join(articles)}\n"
+    events += f"CLAIMS_ARTICLE := {values.claims_article}\n"
     if args.plan:  # a dry run: the stage files stay as they are; make is told which would change
         _write_if_changed(p.resolve(args.plan), "# plan of a dry run (make -n); no stage file was written\n"
                           + events + "".join(f"{name}: FORCE ;\n" for name in stale))
@@ -98,6 +101,13 @@ def _cmd_run(args) -> int:
     p = paths()
     stage_file = runner.load_stage_params(p.resolve(args.params))
     event_ids = args.event_id
+    if args.stage == "article_check":  # the claims files against the data, before any kernel starts
+        from . import claims
+
+        universe = claims.read_universe(p.universe)
+        span = claims.price_span(p.processed / "prices_daily.parquet")
+        for article_id in event_ids or [stage_file["parameters"]["article_id"]]:
+            claims.check_dates(claims.find_article(p.root / "data" / "articles", article_id, universe, p.root), *span)
     if event_ids and args.unless_newer_than:
         event_ids = runner.stale(p, args.stage, event_ids, args.unless_newer_than)
         if not event_ids:
@@ -127,7 +137,7 @@ def _cmd_index(args) -> None:
     from .config import paths
 
     p = paths()
-    print(f"[chinabrief] index: {p.relative(index.build(p, events=args.events))}", flush=True)
+    print(f"[chinabrief] index: {p.relative(index.build(p, events=args.events, articles=args.articles))}", flush=True)
 
 
 def _cmd_lock(args) -> None:
@@ -173,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--params", required=True, help="stage parameter file (from `params`)")
     cmd.add_argument("--event-id", action="append", default=[],
                      help="per-event briefs: an event id (repeat for several; they share one kernel per job)")
+    cmd.add_argument("--article-id", action="append", dest="event_id",
+                     help="per-article briefs: an article id (a file data/articles/<id>.yaml)")
     cmd.add_argument("--unless-newer-than", nargs="+", default=[], metavar="FILE",
                      help="skip event ids whose brief is newer than every FILE (make's rule)")
     cmd.add_argument("--changed", nargs="*", default=[], metavar="FILE",
@@ -191,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("index", help="write reports/index.html and reports/run.json")
     cmd.add_argument("--events", nargs="*", default=None, metavar="EVENT_ID",
                      help="the current focus events: other events' briefs, notebooks and records are removed")
+    cmd.add_argument("--articles", nargs="*", default=None, metavar="ARTICLE_ID",
+                     help="the current articles (data/articles/*.yaml): other articles' briefs are removed")
     cmd.set_defaults(func=_cmd_index)
 
     cmd = sub.add_parser("lock", help="take the checkout's build lock (build/lock) for a make process")

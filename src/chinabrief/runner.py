@@ -45,6 +45,9 @@ class Stage:
     title: str
     #: What the notebook imports, imported while the kernel waits for the runner (see kernels.py).
     warm: tuple[str, ...] = ()
+    #: For a stage run once per item (event, article): the parameter that names the item; the
+    #: brief's path holds it as ``{item_param}``.
+    item_param: str = "event_id"
 
     def key(self, event_id: str | None = None) -> str:
         """Identifier of one run (the stage, or stage and event for per-event briefs)."""
@@ -57,12 +60,12 @@ class Stage:
     def brief_path(self, event_id: str | None = None) -> str | None:
         if self.brief is None:
             return None
-        return self.brief.format(event_id=event_id) if event_id else self.brief
+        return self.brief.format(**{self.item_param: event_id}) if event_id else self.brief
 
     @property
     def per_event(self) -> bool:
-        """Run once per event (in a shared kernel); such a stage writes no data files."""
-        return bool(self.brief and "{event_id}" in self.brief)
+        """Run once per item (event, article); such a stage writes no data files."""
+        return bool(self.brief and "{" + self.item_param + "}" in self.brief)
 
 
 STAGES: dict[str, Stage] = {
@@ -82,6 +85,9 @@ STAGES: dict[str, Stage] = {
         Stage("event_brief", "05_event_brief.ipynb", "events/{event_id}.html", "Event brief",
               ("chinabrief.event_reaction", "chinabrief.data_sources", "chinabrief.render.token_charts",
                "chinabrief.render.token_tables", "chinabrief.render.data_tables")),
+        Stage("article_check", "06_article_check.ipynb", "articles/{article_id}.html", "Article check",
+              ("chinabrief.article_check", "chinabrief.render.claim_tables", "chinabrief.render.claim_charts"),
+              item_param="article_id"),
     ]
 }
 
@@ -189,7 +195,7 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
 
     key = stage.key(event_id)
     if event_id:
-        parameters = {**parameters, "event_id": event_id}
+        parameters = {**parameters, stage.item_param: event_id}
     source = paths.notebooks / stage.notebook
     executed = paths.executed / stage.executed_name(event_id)
     scratch = transaction.folder / "scratch" / stage.executed_name(event_id)
@@ -199,7 +205,9 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
     failed_notebook = paths.reports / "failed" / executed.name
     record = {"stage": stage.name, "key": key, "notebook": paths.relative(executed),
               "brief": f"reports/{brief_rel}" if brief_rel else None, "title": stage.title,
-              "event_id": event_id}
+              "event_id": event_id if stage.item_param == "event_id" else None}
+    if event_id and stage.item_param != "event_id":
+        record[stage.item_param] = event_id
     started = time.monotonic()
     error = None
     kernel.runs += 1
@@ -305,7 +313,7 @@ def republish(paths: Paths, stage_name: str, parameters: dict, changed: list[str
     from . import export, reuse
 
     stage = STAGES[stage_name]
-    if stage.name == "event_brief":
+    if stage.per_event:
         return None  # one notebook, many briefs: make's $? does not say which brief is stale
     source = paths.notebooks / stage.notebook
     executed = paths.executed / stage.executed_name()
