@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import claims, mining, prepare
-from .claim_checks import VERDICTS, ArticleCheck, ClaimData, Tolerances, check_article
+from .claim_checks import ArticleCheck, ClaimData, Tolerances, check_article
 from .config import Paths
 from .render.text import Markdown, md_escape
 
@@ -188,11 +188,6 @@ def mining_claim_ids(r: ArticleBrief) -> list[str]:
     return out
 
 
-def verdict_vocabulary() -> list[str]:
-    """The verdicts, in the order the brief counts them."""
-    return list(VERDICTS)
-
-
 def coverage_text(r: ArticleBrief) -> Markdown:
     """What the price data covers for the claimed tokens: daily and hourly spans."""
     tokens = sorted({t for c in r.article.price_claims() for t in [*c.tokens, *([c.benchmark] if c.benchmark else [])]})
@@ -213,5 +208,6 @@ def claim_of(r: ArticleBrief, claim_id: str) -> claims.Claim:
     return next(c for c in r.article.claims if c.id == claim_id)
 
 
-def as_timestamp(value) -> pd.Timestamp:
-    return pd.Timestamp(value)
+def sources_text(r: ArticleBrief) -> Markdown:
+    """The files the brief read."""
+    return Markdown.bullets(f"{k}: {v}" for k, v in r.sources.items())
