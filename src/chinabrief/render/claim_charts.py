@@ -36,7 +36,7 @@ def _changes(r, claim, token: str) -> tuple[pd.Series, str]:
     lag_days = 7 if claim.period == "7d" else 1
     full = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D")) if not s.empty else s
     change = (full / full.shift(lag_days) - 1) * 100
-    change.index = change.index + pd.Timedelta(days=1)  # a UTC day's change ends at its close
+    change.index = change.index + pd.Timedelta(hours=12)  # drawn in the middle of the UTC day it describes
     lo = day - pd.Timedelta(days=DAILY_WINDOW[0])
     return change[change.index >= lo].dropna(), "daily"
 
@@ -77,17 +77,18 @@ def price_claims(r) -> Figure | Markdown:
                                       f"{' and '.join(sorted(kinds)) or 'no'} closes"), loc="left", fontsize=10)
         ax.set_ylabel("%")
         ax.legend(fontsize=8, loc="best", ncol=3)
-        for label in ax.get_xticklabels():
-            label.set_rotation(0)
-        ax.xaxis.set_major_formatter(_date_formatter())
+        _day_axis(ax)
     fig.tight_layout()
     return set_alt(fig, "Price changes around each price claim's day with the claimed range shaded: " + "; ".join(ids))
 
 
-def _date_formatter():
+def _day_axis(ax) -> None:
+    """One tick per UTC day, labelled month-day, at midnight."""
     import matplotlib.dates as mdates
 
-    return mdates.DateFormatter("%m-%d")
+    ax.xaxis.set_major_locator(mdates.DayLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    ax.set_xlabel("UTC; hourly changes drawn at the close they end at, daily ones mid-day", fontsize=8)
 
 
 def mining_claims(r) -> Figure | Markdown:
