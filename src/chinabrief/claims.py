@@ -62,7 +62,7 @@ class ArticleMeta(BaseModel):
     id: str = Field(pattern=SLUG)
     title: str
     outlet: str
-    published: dt.datetime | dt.date
+    published: dt.date | dt.datetime
     url: str = Field(pattern=r"^https?://\S+$")
 
 
@@ -81,7 +81,7 @@ class Claim(BaseModel):
     range_pct: tuple[float, float] | None = None
     value_pct: float | None = None
     period: Literal["1h", "24h", "7d", "day"] | None = None
-    as_of: dt.datetime | dt.date | None = None
+    as_of: dt.date | dt.datetime | None = None
     source_named: str | None = None
     # mining claims
     country: str | None = None
