@@ -112,7 +112,7 @@ def test_each_bad_file_names_file_line_claim_and_field(tmp_path, what, body, par
 def test_a_date_outside_the_data_is_an_error_naming_claim_and_field(tmp_path):
     article = claims.load_article(write(tmp_path, GOOD), UNIVERSE, shown_as="data/articles/a.yaml")
     claims.check_dates(article, dt.date(2023, 1, 1), dt.date(2024, 12, 31))  # inside: no error
-    with pytest.raises(ClaimsFileError, match=r"data/articles/a.yaml: claim 'up': field 'as_of': 2024-01-02 is "
+    with pytest.raises(ClaimsFileError, match=r"data/articles/a.yaml, line 14: claim 'up': field 'as_of': 2024-01-02 is "
                                               r"outside the price data \(2024-02-01 to 2024-12-31\)"):
         claims.check_dates(article, dt.date(2024, 2, 1), dt.date(2024, 12, 31))
     claims.check_dates(article, None, None)  # no price data yet: the article stage checks again

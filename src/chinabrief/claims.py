@@ -172,6 +172,8 @@ class Article(BaseModel):
     claims: list[Claim]
     #: The file it was read from, relative to the project root (set by :func:`load_article`).
     source_file: str = ""
+    #: Claim id → field → line of the file (set by :func:`load_article`, for messages).
+    lines: dict[str, dict[str, int]] = Field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
@@ -282,6 +284,7 @@ def load_article(path: Path, universe: list[str] | None = None, shown_as: str | 
         raise ClaimsFileError(f"{name}: 'claims' must be a non-empty list")
     claims: list[Claim] = []
     seen: dict[str, int] = {}
+    claim_lines: dict[str, dict[str, int]] = {}
     for i, item in enumerate(raw["claims"]):
         line, keys = lines.get(i, (None, {}))
         claim_id = str(item.get("id")) if isinstance(item, dict) and item.get("id") is not None else f"#{i + 1}"
@@ -314,7 +317,8 @@ def load_article(path: Path, universe: list[str] | None = None, shown_as: str | 
                     raise ClaimsFileError(f"{_where(name, keys.get(field, line), claim.id, field)}: "
                                           f"not in the token universe data/universe.csv: {missing}")
         claims.append(claim)
-    return Article(article=meta, claims=claims, source_file=name)
+        claim_lines[claim.id] = {"": line or 0, **keys}
+    return Article(article=meta, claims=claims, source_file=name, lines=claim_lines)
 
 
 def article_files(folder: Path) -> list[Path]:
@@ -369,7 +373,8 @@ def check_dates(article: Article, first_day: dt.date | None, last_day: dt.date |
     for claim in article.price_claims():
         day = claim.as_of_day
         if day is not None and not first_day <= day <= last_day:
-            raise ClaimsFileError(f"{_where(article.source_file, None, claim.id, 'as_of')}: {day} is outside the "
+            line = article.lines.get(claim.id, {}).get("as_of")
+            raise ClaimsFileError(f"{_where(article.source_file, line, claim.id, 'as_of')}: {day} is outside the "
                                   f"price data ({first_day} to {last_day})")
 
 
