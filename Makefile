@@ -1,8 +1,11 @@
 # China Crypto Brief — the build graph. `make` (or `make help`) lists the targets.
 #
-# Stages are file targets with their real prerequisites (notebook, the src modules it imports,
-# its parameters, its inputs), so a second `make report` with nothing changed runs no notebook,
-# and a change re-runs only the stages that depend on it. `make -n report` shows the plan.
+# Each stage's target is its product manifest, build/products/<key>.json: the files its last
+# successful run published, with their checksums (src/chinabrief/pipeline/products.py). Its
+# prerequisites (the notebook, the package modules it imports, its parameters, its inputs, the
+# stages before it) are generated from the one list of stages, src/chinabrief/pipeline/stages.py,
+# and the notebooks' imports into build/params/params.mk: none is listed here by hand. A deleted
+# or edited product marks its stage out of date. `make -n report` shows the plan.
 
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -13,14 +16,14 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 RUN := $(PY) -m chinabrief run
 PKG := src/chinabrief
-STAMPS := build/stamps
+PRODUCTS := build/products
 PARAMS_DIR := build/params
 
 # Parameter overrides from the command line, e.g. `make report TOKENS=TRX,NEO BENCHMARK=ETH`.
 # Any other parameter: `make report PARAMS="min_estimation_obs=90 cutoff_hour_utc=21"`.
 # No shell and no make expansion ever sees their values: each one's raw text ($(value), so even
 # `$(shell ...)` stays text) is exported to the runner as CHINABRIEF_MAKE_<NAME> and read by
-# `python -m chinabrief params`, which validates it (src/chinabrief/params.py). No recipe names
+# `python -m chinabrief params`, which validates it (src/chinabrief/pipeline/params.py). No recipe names
 # them. SNAPSHOT, when not given, is params.yaml's `snapshot:`.
 PARAM_VARS := SNAPSHOT SOURCE TOKENS BENCHMARK MINING_MONTH CUTOFF_HOUR EVENTS PARAMS
 $(foreach v,$(PARAM_VARS),$(eval export CHINABRIEF_MAKE_$(v) := $$(value $(v))))
@@ -29,28 +32,6 @@ unexport $(PARAM_VARS)
 
 # `make -n` (also -q, -t) runs no stage and rewrites no stage parameter file (see plan.mk below).
 DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS)))$(findstring t,$(firstword -$(MAKEFLAGS))),yes)
-
-# --- what each stage imports (a change to any of these re-runs the stage) -------------------
-SRC_COMMON := $(addprefix $(PKG)/,__init__.py __main__.py cli.py config.py params.py exceptions.py \
-  fileio.py publish.py locks.py runner.py kernels.py kernel_state.py assets.py export.py plots.py render/text.py render/figures.py render/tables.py styles/brief.css styles/brief.mplstyle \
-  templates/brief/index.html.j2 templates/brief/conf.json)
-SRC_RENDER := $(addprefix $(PKG)/render/,__init__.py text.py tables.py figures.py data_tables.py) \
-  $(PKG)/data_sources.py
-SRC_INGEST := $(addprefix $(PKG)/,ingest.py manifest.py render/ingest_tables.py) $(wildcard $(PKG)/sources/*.py)
-SRC_PREPARE := $(addprefix $(PKG)/,prepare.py prices.py price_checks.py events.py mining.py data_quality.py manifest.py \
-  render/quality_tables.py) $(wildcard $(PKG)/schemas.py) $(SRC_RENDER)
-SRC_ANALYSIS := $(addprefix $(PKG)/,prepare.py price_checks.py prices.py reactions.py manifest.py events.py token_study.py plots.py) \
-  $(wildcard $(PKG)/eventstudy/*.py) $(SRC_RENDER)
-SRC_CLAIMS := $(addprefix $(PKG)/,claims.py claim_checks.py)
-SRC_TOKENS := $(SRC_ANALYSIS) $(SRC_CLAIMS) $(addprefix $(PKG)/,token_reactions.py render/token_tables.py render/token_charts.py)
-SRC_EVENT := $(SRC_TOKENS) $(PKG)/event_reaction.py
-SRC_MINING := $(SRC_CLAIMS) $(addprefix $(PKG)/,prepare.py price_checks.py prices.py manifest.py mining.py mining_share.py maps.py plots.py sources/ccaf.py) \
-  $(addprefix $(PKG)/render/,mining_charts.py mining_tables.py) $(SRC_RENDER) \
-  data/external/naturalearth_110m_countries.geojson $(wildcard data/reference/*.csv)
-SRC_ARTICLE := $(SRC_CLAIMS) $(addprefix $(PKG)/,article_check.py prepare.py price_checks.py prices.py manifest.py mining.py plots.py \
-  render/claim_tables.py render/claim_charts.py) $(SRC_RENDER) $(wildcard data/reference/*.csv)
-# The article the token and mining briefs check (params.mk: CLAIMS_ARTICLE); only its file is theirs.
-CLAIMS_FILE = $(if $(CLAIMS_ARTICLE),data/articles/$(CLAIMS_ARTICLE).yaml)
 
 ##@ Main
 
@@ -68,7 +49,7 @@ test: $(INSTALLED) ## Run the test suite (sets up .venv first)
 	$(PY) -m pytest
 
 .PHONY: data
-data: $(STAMPS)/prepare ## Import the data and build data/processed (SOURCE=live fetches the APIs)
+data: $(PRODUCTS)/prepare.json ## Import the data and build data/processed (SOURCE=live fetches the APIs)
 
 .PHONY: lab
 lab: $(INSTALLED) ## JupyterLab at the repository root, notebooks/ open, on the project's kernel (LAB_ARGS=...)
@@ -102,7 +83,7 @@ distclean: clean ## Also remove .venv
 # --- environment --------------------------------------------------------------------------
 # The project's Jupyter kernel, in the venv: JupyterLab (`make lab`) runs the notebooks on it, and
 # the committed notebooks name it. `make report` runs them on the interpreter running the build,
-# the same .venv/bin/python (see src/chinabrief/kernels.py).
+# the same .venv/bin/python (see src/chinabrief/pipeline/kernels.py).
 KERNEL := chinabrief
 KERNEL_DISPLAY := China Crypto Brief (.venv)
 # JupyterLab refuses to start as root (as in a container) unless told; expanded only by `make lab`.
@@ -111,7 +92,7 @@ LAB_AS_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbstripout as the git filter of *.ipynb (.gitattributes): what git stores of a notebook saved
 # in JupyterLab has no outputs, no execution counts, and none of Lab's or papermill's run metadata
 # (below); cell tags, the cell metadata the brief template reads, cell ids and the kernelspec stay.
-NBSTRIPOUT := "$(abspath $(PY))" -m chinabrief.strip_outputs --keep-id
+NBSTRIPOUT := "$(abspath $(PY))" -m chinabrief.pipeline.strip_outputs --keep-id
 NBSTRIPOUT_EXTRA_KEYS := metadata.papermill cell.metadata.papermill metadata.language_info.codemirror_mode \
   metadata.language_info.file_extension metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
   metadata.language_info.pygments_lexer metadata.language_info.version
@@ -132,7 +113,7 @@ endef
 
 # No snapshot: stop at once, before setting anything up (live runs need none; standard library only).
 $(INSTALLED): requirements.lock pyproject.toml
-	$(if $(NEEDS_PARAMS),@$(PYTHON3) src/chinabrief/precheck.py)
+	$(if $(NEEDS_PARAMS),@$(PYTHON3) src/chinabrief/pipeline/precheck.py)
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[test]'
@@ -170,54 +151,25 @@ endif
 FORCE:
 
 # --- stages -------------------------------------------------------------------------------
-$(STAMPS)/ingest: notebooks/01_ingest.ipynb $(PARAMS_DIR)/ingest.json $(SRC_COMMON) $(SRC_INGEST) data/universe.csv
-	@$(RUN) ingest --params $(PARAMS_DIR)/ingest.json
-	@mkdir -p $(@D) && touch $@
-
-$(STAMPS)/prepare: $(STAMPS)/ingest notebooks/02_prepare.ipynb $(PARAMS_DIR)/prepare.json $(SRC_COMMON) \
-  $(SRC_PREPARE) data/universe.csv data/events/us_china_trade_2025.csv
-	@$(RUN) prepare --params $(PARAMS_DIR)/prepare.json
-	@mkdir -p $(@D) && touch $@
-
+# The prerequisites of every run come from params.mk (above); these two rules are the recipes.
+# One target per run and a fresh kernel each: under `make -jN` the event briefs run side by side.
 # --changed $?: when only the notebook is newer and its code cells are unchanged (a markdown edit),
-# the runner carries the last run's outputs over instead of running it (src/chinabrief/reuse.py).
-reports/token-reactions.html: $(STAMPS)/prepare notebooks/03_token_reactions.ipynb \
-  $(PARAMS_DIR)/token_reactions.json $(SRC_COMMON) $(SRC_TOKENS) $(wildcard data/reference/*.csv) $(CLAIMS_FILE)
-	@$(RUN) token_reactions --params $(PARAMS_DIR)/token_reactions.json --changed $?
+# the runner carries the last run's outputs over instead of running it (src/chinabrief/pipeline/reuse.py).
+$(PRODUCTS)/event_brief-%.json:
+	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json --event-id $* --changed $?
 
-reports/mining-share.html: $(STAMPS)/prepare notebooks/04_mining_share.ipynb \
-  $(PARAMS_DIR)/mining_share.json $(SRC_COMMON) $(SRC_MINING) $(CLAIMS_FILE)
-	@$(RUN) mining_share --params $(PARAMS_DIR)/mining_share.json --changed $?
+# One run per claims file of data/articles/ (params.mk lists them, with each file as a prerequisite).
+$(PRODUCTS)/article_check-%.json:
+	@$(RUN) article_check --params $(PARAMS_DIR)/article_check.json --article-id $* --changed $?
 
-# The per-event briefs are one notebook run once per event: one grouped target, one command, one
-# kernel per job (reset between events; see src/chinabrief/kernels.py). Under `make -jN` the
-# command splits the events over N workers; it rebuilds only briefs older than a prerequisite.
-EVENT_BRIEFS := $(foreach e,$(FOCUS_EVENTS),reports/events/$(e).html)
-ifneq ($(EVENT_BRIEFS),)
-# Precious: on Ctrl-C make would otherwise delete group members it is not rebuilding (the briefs
-# are written atomically, so an interrupted build never leaves a half-written one).
-.PRECIOUS: $(EVENT_BRIEFS)
-$(EVENT_BRIEFS) &: $(STAMPS)/prepare notebooks/05_event_brief.ipynb \
-  $(PARAMS_DIR)/event_brief.json $(SRC_COMMON) $(SRC_EVENT)
-	@$(RUN) event_brief --params $(PARAMS_DIR)/event_brief.json $(addprefix --event-id ,$(FOCUS_EVENTS)) \
-	  --unless-newer-than $^
-endif
+$(PRODUCTS)/%.json:
+	@$(RUN) $* --params $(PARAMS_DIR)/$*.json --changed $?
 
-# The article briefs: one notebook run once per claims file of data/articles/ (the article id is
-# the file name), one target each, so adding or editing a file re-runs only its brief (and the
-# index). File names are checked to be plain ids by `chinabrief params` before any recipe runs.
-ARTICLE_BRIEFS := $(patsubst data/articles/%.yaml,reports/articles/%.html,$(wildcard data/articles/*.yaml))
-reports/articles/%.html: data/articles/%.yaml $(STAMPS)/prepare notebooks/06_article_check.ipynb \
-  $(PARAMS_DIR)/article_check.json $(SRC_COMMON) $(SRC_ARTICLE)
-	@$(RUN) article_check --params $(PARAMS_DIR)/article_check.json --article-id $*
-
-BRIEFS := reports/token-reactions.html reports/mining-share.html $(EVENT_BRIEFS) $(ARTICLE_BRIEFS)
-# Each stage publishes its products as one set (src/chinabrief/publish.py); make must never
-# delete one on Ctrl-C (it would, for a target whose mtime changed during the recipe).
-.PRECIOUS: $(BRIEFS) $(STAMPS)/ingest $(STAMPS)/prepare
+# Each run publishes its products as one set (src/chinabrief/publish.py); make must never delete
+# one on Ctrl-C (it would, for a target whose mtime changed during the recipe).
+.PRECIOUS: $(PRODUCTS)/%.json
 
 # params.mk changes with any parameter: then the index also removes the products of events no
 # longer in focus_events (brief, notebook, record, card).
-reports/index.html: $(STAMPS)/prepare $(BRIEFS) $(PKG)/index.py $(PKG)/templates/index.html.j2 $(SRC_COMMON) \
-  $(PARAMS_DIR)/params.mk
+reports/index.html: $(STAGE_TARGETS) $(INDEX_SOURCES) $(PARAMS_DIR)/params.mk
 	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS) --articles $(ARTICLES)

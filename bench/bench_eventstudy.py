@@ -25,7 +25,7 @@ import statsmodels
 import statsmodels.api as sm
 from scipy import stats
 
-from chinabrief.eventstudy import DEFAULT_EVENT_WINDOWS, run_event_study
+from chinabrief.analysis.eventstudy import DEFAULT_EVENT_WINDOWS, run_event_study
 from chinabrief.fileio import write_json
 
 SEED = 20250402

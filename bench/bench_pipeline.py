@@ -1,6 +1,6 @@
 """Benchmark of the build pipeline (Make + papermill kernels) against one plain Python process.
 
-Builds run in fresh copies of the checkout (``chinabrief.verify.copy_checkout``: tracked and
+Builds run in fresh copies of the checkout (``chinabrief.pipeline.verify.copy_checkout``: tracked and
 untracked files, ``.venv`` symlinked) under ``build/bench/``, on the real data snapshot:
 
 (a) cold build: ``make report`` in a fresh copy (venv present, no outputs);
@@ -67,7 +67,7 @@ def edit_markdown(notebook: Path) -> None:
 #: What each stage's notebook imports besides its stage's modules (``runner.STAGES[...].warm``).
 COMMON_IMPORTS = ["pandas", "matplotlib", "matplotlib.pyplot", "chinabrief.config", "chinabrief.render.figures"]
 #: What one ``python -m chinabrief run`` process imports before its stage starts.
-RUNNER_IMPORTS = ["chinabrief.cli", "chinabrief.config", "chinabrief.runner", "papermill", "nbformat", "chinabrief.export"]
+RUNNER_IMPORTS = ["chinabrief.cli", "chinabrief.config", "chinabrief.pipeline.runner", "papermill", "nbformat", "chinabrief.pipeline.export"]
 #: The edit loop: a markdown edit in this notebook, until its brief is rebuilt.
 EDIT_NOTEBOOK = "notebooks/04_mining_share.ipynb"
 STATUS_LINE = re.compile(r"^\[chinabrief\] (\S+): ok in ([\d.]+) s", re.M)
@@ -86,7 +86,7 @@ def copy_env(copy: Path) -> dict[str, str]:
 
 
 def fresh_copy(name: str) -> Path:
-    from chinabrief.verify import copy_checkout
+    from chinabrief.pipeline.verify import copy_checkout
 
     dest = WORKDIR / name
     shutil.rmtree(dest, ignore_errors=True)
@@ -144,7 +144,7 @@ def kernel_start_seconds() -> dict:
     """
     from jupyter_client.manager import KernelManager
 
-    from chinabrief.kernels import KERNEL_ARGS, KERNEL_NAME
+    from chinabrief.pipeline.kernels import KERNEL_ARGS, KERNEL_NAME
 
     starts, stops, preloaded = [], [], []
     for i in range(REPEATS):
@@ -201,7 +201,7 @@ def export_seconds(copy: Path, n_processes: int) -> dict:
     """
     import nbformat
 
-    from chinabrief import export
+    from chinabrief.pipeline import export
 
     def one(nb_path: Path) -> float:
         nb = nbformat.read(nb_path, as_version=4)
@@ -280,8 +280,8 @@ def single_process(root: Path, snapshot: str, render: bool) -> dict:
         steps[name] = round(steps.get(name, 0.0) + now - t, 3)
         t = now
 
-    from chinabrief import params as params_mod
-    from chinabrief import runner
+    from chinabrief.pipeline import params as params_mod
+    from chinabrief.pipeline import runner
     from chinabrief.config import Paths
 
     os.chdir(root / "notebooks")  # where the runner starts kernels: config.paths() finds the root from here
@@ -427,7 +427,7 @@ def main() -> None:
     kernel = kernel_start_seconds()
     print(f"[bench] kernel: start-to-ready {kernel['start_to_ready']:.2f} s, shutdown {kernel['shutdown']:.2f} s "
           f"(median of {REPEATS})", flush=True)
-    from chinabrief.runner import STAGES
+    from chinabrief.pipeline.runner import STAGES
 
     imports = {name: import_seconds(COMMON_IMPORTS + list(stage.warm), kernel["preloaded"]) for name, stage in STAGES.items()}
     print("[bench] imports (after the kernel's own modules): "
@@ -513,7 +513,7 @@ def main() -> None:
             "importing what `python -m chinabrief run` imports (it overlaps the kernel's start); kernel "
             "shutdown = the measured graceful shutdown, an upper bound since each kernel is asked to exit before "
             "the HTML export and exits meanwhile; HTML export = the executed notebooks re-exported with "
-            "chinabrief.export.to_html (one cold template load per process); index = `python -m chinabrief "
+            "chinabrief.pipeline.export.to_html (one cold template load per process); index = `python -m chinabrief "
             "index` in the built copy; make and params = the no-op build."),
         "snapshot": str(snapshot),
         "commit": commit,

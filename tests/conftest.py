@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief import verify
+from chinabrief.pipeline import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = (ROOT / ".." / "shared" / "data").resolve()

@@ -1,4 +1,4 @@
-"""Tests of chinabrief.article_check and the article briefs: the brief on a made-up project (a
+"""Tests of chinabrief.analysis.article_check and the article briefs: the brief on a made-up project (a
 ``<script>`` quote is shown as text), and adding an article in a copy of the repository builds
 only its brief and the index."""
 from __future__ import annotations
@@ -9,9 +9,10 @@ import shutil
 import pytest
 
 import synthetic
-from chinabrief import article_check, runner
-from chinabrief.claim_checks import ArticleCheck, Tolerances
-from chinabrief.claims import Article
+from chinabrief.analysis import article_check
+from chinabrief.pipeline import runner
+from chinabrief.analysis.claim_checks import ArticleCheck, Tolerances
+from chinabrief.data.claims import Article
 from chinabrief.config import Paths
 from conftest import SNAPSHOT, make
 

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from chinabrief import export
+from chinabrief.pipeline import export
 from conftest import SNAPSHOT, make
 
 pytestmark = [

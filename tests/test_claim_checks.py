@@ -1,13 +1,13 @@
-"""Tests of chinabrief.claim_checks: each claim kind with known answers on small SYNTHETIC data
+"""Tests of chinabrief.analysis.claim_checks: each claim kind with known answers on small SYNTHETIC data
 (made up here, by code), the verdict vocabulary, the tolerances and the not-checkable cases."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from chinabrief import claim_checks as cc
-from chinabrief.claim_checks import ClaimData, Tolerances
-from chinabrief.claims import Claim
+from chinabrief.analysis import claim_checks as cc
+from chinabrief.analysis.claim_checks import ClaimData, Tolerances
+from chinabrief.data.claims import Claim
 
 DAY = "2024-01-02"
 
@@ -185,7 +185,7 @@ def test_mining_rank_known_answers(claim, verdict):
 
 
 def test_every_verdict_is_in_the_vocabulary_and_counted():
-    from chinabrief.claims import Article
+    from chinabrief.data.claims import Article
 
     article = Article.model_validate({
         "article": {"id": "a", "title": "T", "outlet": "O", "published": "2024-01-02", "url": "https://x.test"},

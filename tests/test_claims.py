@@ -1,4 +1,4 @@
-"""Tests of chinabrief.claims: the claims file's schema and each bad-file case with its message
+"""Tests of chinabrief.data.claims: the claims file's schema and each bad-file case with its message
 (file, line, claim id, field), checked before any kernel starts (``chinabrief params``)."""
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief import claims, params
-from chinabrief.claims import ClaimsFileError
+from chinabrief.data import claims
+from chinabrief.pipeline import params
+from chinabrief.data.claims import ClaimsFileError
 from chinabrief.exceptions import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]

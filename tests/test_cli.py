@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief import params
+from chinabrief.pipeline import params, stages
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = 1_000_000_000  # an mtime (2001) no run can produce by rewriting a file
@@ -70,9 +70,9 @@ def test_writes_stage_files_and_params_mk(project, fake_snapshot, tmp_path):
     result = run(project, "--dir", str(out_dir), "--set", f"snapshot={fake_snapshot}", "--set", "tokens=TRX,NEO")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(
-        [f"{stage}.json" for stage in params.STAGE_PARAMS] + ["params.mk"])
+        [f"{stage}.json" for stage in stages.STAGES] + ["params.mk"])
     expected = params.load(project / "params.yaml", [f"snapshot={fake_snapshot}", "tokens=TRX,NEO"])
-    for stage in params.STAGE_PARAMS:
+    for stage in stages.STAGES:
         written = json.loads((out_dir / f"{stage}.json").read_text())
         assert written == {"parameters": params.for_stage(expected, stage), "cell_timeout": 600}
     assert json.loads((out_dir / "ingest.json").read_text())["parameters"]["tokens"] == ["TRX", "NEO"]

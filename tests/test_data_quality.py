@@ -1,4 +1,4 @@
-"""Tests of chinabrief.data_quality and its tables: known answers on a small made-up build whose
+"""Tests of chinabrief.analysis.data_quality and its tables: known answers on a small made-up build whose
 tokens, sources and dates are not the seed's, so nothing of the seed can leak into the sentences."""
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 import pandas as pd
 import pytest
 
-from chinabrief import data_quality as dq
-from chinabrief import events, prices
-from chinabrief.prepare import Prepared
+from chinabrief.analysis import data_quality as dq
+from chinabrief.data import event_catalogue, price_series
+from chinabrief.data.prepare import Prepared
 from chinabrief.render import data_tables, quality_tables
 
 SEED_SPECIFICS = ["OKB", "TRX", "NEO", "VET", "CFX", "BTC", "2024-", "2025-", "2026-", "Geneva"]
@@ -25,7 +25,7 @@ def daily(token: str, start: str, end: str, source: str, skip: tuple[str, ...] =
 @pytest.fixture()
 def prepared() -> Prepared:
     """Three made-up tokens in 2031-2033: AAA (spot), BBB (spot, then the unattributed source from
-    2033-03-01), CCC (unattributed only, two gaps, ends early); one catalogue of three events."""
+    2033-03-01), CCC (unattributed only, two gaps, ends early); one catalogue of three event_catalogue."""
     frames = [
         daily("AAA", "2031-01-01", "2033-06-30", "spot_x"),
         daily("BBB", "2031-01-01", "2033-02-28", "spot_x"),
@@ -48,8 +48,8 @@ def prepared() -> Prepared:
                               "max_diff_date": pd.to_datetime(["2031-07-04"])})
     countries = pd.DataFrame({"date": pd.to_datetime(["2030-01-01", "2030-02-01"])})
     return Prepared(
-        prices_daily=d, prices_hourly=hourly, returns=pd.DataFrame(), source_choice=prices.source_segments(d),
-        agreement=agreement, gaps=prices.gaps(d), events=events.assign_day0(catalogue, 21),
+        prices_daily=d, prices_hourly=hourly, returns=pd.DataFrame(), source_choice=price_series.source_segments(d),
+        agreement=agreement, gaps=price_series.gaps(d), events=event_catalogue.assign_day0(catalogue, 21),
         mining_countries=countries, mining_provinces=pd.DataFrame(),
         mining_cross_check=pd.DataFrame({"months_compared": [2], "rows_compared": [30], "max_abs_diff_pct": [0.0]}),
         manifest=pd.DataFrame({"path": ["a.csv", "b.csv"], "sha256": ["ab" * 32, "cd" * 32], "bytes": [1_500_000, 500_000],
@@ -116,8 +116,8 @@ def test_nothing_of_the_seed_leaks_into_the_sentences(q):
 
 def test_sentences_without_unattributed_gaps_or_early_ends(prepared):
     prepared.prices_daily = daily("AAA", "2031-01-01", "2033-06-30", "spot_x")
-    prepared.gaps = prices.gaps(prepared.prices_daily)
-    prepared.source_choice = prices.source_segments(prepared.prices_daily)
+    prepared.gaps = price_series.gaps(prepared.prices_daily)
+    prepared.source_choice = price_series.source_segments(prepared.prices_daily)
     q = dq.compute(prepared, [], tokens=["AAA"], source_priority=["spot_x"], cutoff_hour_utc=21)
     assert dq.headline_text(q) == "2 raw files verified; daily prices for 1 token to 2033-06-30. No day is missing since 2032-02-01."
     found = dq.findings_text(q)

@@ -1,4 +1,4 @@
-"""Tests of chinabrief.events: catalogue checks, the day-0 rule, and the committed catalogue.
+"""Tests of chinabrief.data.event_catalogue: catalogue checks, the day-0 rule, and the committed catalogue.
 
 Bad catalogues are small synthetic CSVs written into tmp_path.
 """
@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief import events, params
+from chinabrief.data import event_catalogue
+from chinabrief.pipeline import params
 from chinabrief.exceptions import InputFormatError
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "data" / "events" / "us_china_trade_2025.csv"
-HEADER = ",".join(events.COLUMNS)
+HEADER = ",".join(event_catalogue.COLUMNS)
 
 
 def row(event_id="2025-05-06-talks", date="2025-05-06", time="", category="talks") -> str:
@@ -29,8 +30,8 @@ def write(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
 
 
 def day0(tmp_path: Path, time: str, cutoff: int) -> str:
-    catalogue = events.load_catalogue(write(tmp_path, row(time=time)))
-    return events.assign_day0(catalogue, cutoff)["day0"].iloc[0].strftime("%Y-%m-%d")
+    catalogue = event_catalogue.load_catalogue(write(tmp_path, row(time=time)))
+    return event_catalogue.assign_day0(catalogue, cutoff)["day0"].iloc[0].strftime("%Y-%m-%d")
 
 
 # --- the day-0 rule -----------------------------------------------------------------------------
@@ -59,28 +60,28 @@ def test_cutoff_parameter_changes_the_result(tmp_path):
 
 
 def test_day0_shift_crosses_month_end(tmp_path):
-    catalogue = events.load_catalogue(write(tmp_path, row(date="2025-05-31", time="21:30")))
-    out = events.assign_day0(catalogue, 20)
+    catalogue = event_catalogue.load_catalogue(write(tmp_path, row(date="2025-05-31", time="21:30")))
+    out = event_catalogue.assign_day0(catalogue, 20)
     assert out["day0"].iloc[0] == pd.Timestamp("2025-06-01")
     assert bool(out["day0_shifted"].iloc[0]) is True
     assert out["hour_utc"].iloc[0] == 21.5
 
 
 def test_assign_day0_does_not_modify_its_input(tmp_path):
-    catalogue = events.load_catalogue(write(tmp_path, row(time="22:00")))
-    events.assign_day0(catalogue, 20)
+    catalogue = event_catalogue.load_catalogue(write(tmp_path, row(time="22:00")))
+    event_catalogue.assign_day0(catalogue, 20)
     assert "day0" not in catalogue.columns
 
 
 def test_day0_rule_text_names_the_cutoff():
-    assert "at or after 21:00 UTC" in events.day0_rule_text(21)
+    assert "at or after 21:00 UTC" in event_catalogue.day0_rule_text(21)
 
 
 # --- bad catalogues -----------------------------------------------------------------------------
 def test_duplicate_event_id(tmp_path):
     path = write(tmp_path, row(), row(date="2025-05-07"))
     with pytest.raises(InputFormatError) as info:
-        events.load_catalogue(path)
+        event_catalogue.load_catalogue(path)
     assert str(path) in str(info.value)
     assert "column 'event_id' repeats ['2025-05-06-talks']" in str(info.value)
 
@@ -88,7 +89,7 @@ def test_duplicate_event_id(tmp_path):
 def test_unknown_category_names_the_line(tmp_path):
     path = write(tmp_path, row(), row(event_id="b", category="truce"))
     with pytest.raises(InputFormatError) as info:
-        events.load_catalogue(path)
+        event_catalogue.load_catalogue(path)
     assert str(path) in str(info.value)
     assert "column 'category'" in str(info.value) and "line(s) [3]" in str(info.value)
 
@@ -96,19 +97,19 @@ def test_unknown_category_names_the_line(tmp_path):
 def test_bad_date_names_the_line(tmp_path):
     path = write(tmp_path, row(), row(event_id="b"), row(event_id="c", date="2025-13-01"))
     with pytest.raises(InputFormatError, match=r"column 'date' is not YYYY-MM-DD at line\(s\) \[4\]"):
-        events.load_catalogue(path)
+        event_catalogue.load_catalogue(path)
 
 
 def test_date_in_another_format_is_rejected(tmp_path):
     path = write(tmp_path, row(date="06/05/2025"))
     with pytest.raises(InputFormatError, match=r"column 'date' is not YYYY-MM-DD at line\(s\) \[2\]"):
-        events.load_catalogue(path)
+        event_catalogue.load_catalogue(path)
 
 
 def test_bad_time_names_the_line(tmp_path):
     path = write(tmp_path, row(time="07:00"), row(event_id="b", time="7pm"))
     with pytest.raises(InputFormatError) as info:
-        events.load_catalogue(path)
+        event_catalogue.load_catalogue(path)
     assert str(path) in str(info.value)
     assert "column 'time_utc' is not HH:MM at line(s) [3]" in str(info.value)
 
@@ -117,20 +118,20 @@ def test_missing_column(tmp_path):
     header = HEADER.replace(",verified", "")
     path = write(tmp_path, row().rsplit(",", 1)[0], header=header)
     with pytest.raises(InputFormatError, match=r"missing column\(s\) \['verified'\]"):
-        events.load_catalogue(path)
+        event_catalogue.load_catalogue(path)
 
 
 # --- the committed catalogue --------------------------------------------------------------------
 def test_committed_catalogue_loads_with_62_unique_events():
-    catalogue = events.load_catalogue(CATALOGUE)
+    catalogue = event_catalogue.load_catalogue(CATALOGUE)
     assert len(catalogue) == 62
     assert catalogue["event_id"].is_unique
-    assert set(catalogue["category"]) <= set(events.CATEGORIES)
+    assert set(catalogue["category"]) <= set(event_catalogue.CATEGORIES)
     assert catalogue["date"].between("2025-01-01", "2025-12-31").all()
 
 
 def test_committed_catalogue_has_every_default_focus_event():
-    ids = set(events.load_catalogue(CATALOGUE)["event_id"])
+    ids = set(event_catalogue.load_catalogue(CATALOGUE)["event_id"])
     missing = [e for e in params.DEFAULT_FOCUS_EVENTS if e not in ids]
     assert missing == []
     assert params.Params().event_id in ids
@@ -138,7 +139,7 @@ def test_committed_catalogue_has_every_default_focus_event():
 
 def test_geneva_announcement_at_22_utc_has_day0_on_may_7():
     # The README: the Geneva talks announcement came about 22:00 UTC on 2025-05-06.
-    catalogue = events.assign_day0(events.load_catalogue(CATALOGUE), 20).set_index("event_id")
+    catalogue = event_catalogue.assign_day0(event_catalogue.load_catalogue(CATALOGUE), 20).set_index("event_id")
     geneva = catalogue.loc["2025-05-06-geneva-talks-announced"]
     assert geneva["date"] == pd.Timestamp("2025-05-06")
     assert geneva["day0"] == pd.Timestamp("2025-05-07")

@@ -1,4 +1,4 @@
-"""Known-answer tests of the normal-return models (chinabrief.eventstudy.models).
+"""Known-answer tests of the normal-return models (chinabrief.analysis.eventstudy.models).
 
 Hand-worked example used throughout (one event, estimation window of 5 days):
 
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from chinabrief.eventstudy import models
-from chinabrief.eventstudy.models import (
+from chinabrief.analysis.eventstudy import models
+from chinabrief.analysis.eventstudy.models import (
     abnormal_returns,
     fit_constant_mean,
     fit_market_adjusted,

@@ -1,4 +1,4 @@
-"""Tests of the event-study orchestration (chinabrief.eventstudy.study) and windows."""
+"""Tests of the event-study orchestration (chinabrief.analysis.eventstudy.study) and windows."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from chinabrief.eventstudy import (
+from chinabrief.analysis.eventstudy import (
     ABNORMAL_RETURN_COLUMNS,
     CAAR_COLUMNS,
     CAAR_TESTS,
@@ -22,7 +22,7 @@ from chinabrief.eventstudy import (
     prepare_event_study,
     run_event_study,
 )
-from chinabrief.eventstudy import tests as st
+from chinabrief.analysis.eventstudy import significance as st
 
 TOKENS = ["TRX", "NEO", "VET", "CFX", "OKB"]
 

@@ -1,4 +1,4 @@
-"""Known-answer tests of the test statistics (chinabrief.eventstudy.tests)."""
+"""Known-answer tests of the test statistics (chinabrief.analysis.eventstudy.significance)."""
 from __future__ import annotations
 
 import itertools
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from chinabrief.eventstudy import tests as st
+from chinabrief.analysis.eventstudy import significance as st
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests of chinabrief.export: normalising executed notebooks and the self-contained HTML brief.
+"""Tests of chinabrief.pipeline.export: normalising executed notebooks and the self-contained HTML brief.
 
 The executed notebook is synthetic, built here with the metadata papermill and nbclient write.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from chinabrief import export
+from chinabrief.pipeline import export
 
 ROOT = Path("/home/someone/projects/chinabrief")
 

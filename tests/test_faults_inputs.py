@@ -19,9 +19,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief import fileio, manifest, mining, params, precheck, prices, schemas, verify
+from chinabrief import fileio
+from chinabrief.data import manifest, cbeci, price_series, schemas
+from chinabrief.pipeline import params, precheck, verify
 from chinabrief.exceptions import InputFormatError, OutputError, ParameterError
-from chinabrief.sources import snapshot
+from chinabrief.data.sources import snapshot
 from conftest import ROOT, SNAPSHOT, make
 
 SNAPSHOT_V2 = (ROOT / ".." / "shared" / "data-v2").resolve()
@@ -127,7 +129,7 @@ def test_precheck_reads_the_effective_snapshot(tmp_path, capsys):
 
 
 def test_make_jobs_ignores_command_line_variables():
-    from chinabrief import runner
+    from chinabrief.pipeline import runner
 
     assert runner.make_jobs(" -j2 --jobserver-auth=3,4 -- TOKENS=x\\ -j99") == 2
     assert runner.make_jobs(" -- TOKENS=x\\ -j99") == 1
@@ -379,7 +381,7 @@ def test_binance_daily_rejects_a_conflicting_duplicate_date_bad_row_first(tmp_pa
     path.write_text(binance_text([("2025-01-01", 1, 1.1, 0.9, 1.0), ("2025-01-02", 1, 1.1, 0.9, 10000.0),
                                   ("2025-01-02", 1, 1.1, 0.9, 1.05), ("2025-01-03", 1, 1.1, 0.9, 1.1)]))
     with pytest.raises(InputFormatError) as info:
-        prices.read_binance_daily(path)
+        price_series.read_binance_daily(path)
     message = str(info.value)
     assert message.startswith(f"{path}: 1 date(s) with conflicting rows (rule: one row per date")
     assert "2025-01-02 (line 3: open 1.0, high 1.1, low 0.9, close 10000.0; line 4: open 1.0, high 1.1, low 0.9, close 1.05)" in message
@@ -388,7 +390,7 @@ def test_binance_daily_rejects_a_conflicting_duplicate_date_bad_row_first(tmp_pa
 def test_identical_duplicates_are_kept_once(tmp_path):
     path = tmp_path / "TRXUSDT.csv"
     path.write_text(binance_text([("2025-01-01", 1, 1.1, 0.9, 1.0), ("2025-01-01", 1, 1.1, 0.9, 1.0)]))
-    out = prices.read_binance_daily(path)
+    out = price_series.read_binance_daily(path)
     assert out["close"].tolist() == [1.0] and out["line"].tolist() == [2]
 
 
@@ -396,15 +398,15 @@ def test_hourly_coingecko_and_unattributed_reject_conflicting_duplicates(tmp_pat
     hourly = tmp_path / "TRXUSDT_1h_close.csv"
     hourly.write_text("open_time,close\n2025-01-01 00:00:00,1.0\n2025-01-01 01:00:00,1.1\n2025-01-01 01:00:00,1.2\n")
     with pytest.raises(InputFormatError, match=r"1 timestamp\(s\) with conflicting rows .*2025-01-01 01:00 \(line 3: close 1.1; line 4: close 1.2\)"):
-        prices.read_binance_hourly(hourly)
+        price_series.read_binance_hourly(hourly)
     gecko = tmp_path / "trx-usd-max.csv"
     gecko.write_text("snapped_at,price,market_cap,total_volume\n2025-01-02 00:00:00 UTC,1.0,5,1\n2025-01-02 00:00:00 UTC,2.0,5,1\n")
     with pytest.raises(InputFormatError, match=r"trx-usd-max.csv: 1 date\(s\) with conflicting rows .*\(line 2: close 1.0; line 3: close 2.0\)"):
-        prices.read_coingecko_export(gecko)
+        price_series.read_coingecko_export(gecko)
     unattributed = tmp_path / "OKB.csv"
     unattributed.write_text("ticker,date,open,high,low,close\nOKB,2025-01-01,1,2,0.5,1.5\nOKB,2025-01-01,1,2,0.5,1.6\n")
     with pytest.raises(InputFormatError, match=r"OKB.csv: 1 date\(s\) with conflicting rows .*line 3: open 1.0, high 2.0, low 0.5, close 1.6"):
-        prices.read_unattributed(unattributed)
+        price_series.read_unattributed(unattributed)
 
 
 def test_a_date_in_another_format_names_file_and_line(tmp_path):
@@ -412,11 +414,11 @@ def test_a_date_in_another_format_names_file_and_line(tmp_path):
     path.write_text("ticker,date,open,high,low,close\nOKB,2025-01-01,1,2,0.5,1.5\nOKB,02/01/2025,1,2,0.5,1.5\n")
     with pytest.raises(InputFormatError, match=r"OKB.csv: column 'date' has value\(s\) \['02/01/2025'\] at line\(s\) \[3\] "
                                                r"that are not ISO 8601 dates"):
-        prices.read_unattributed(path)
+        price_series.read_unattributed(path)
     binance = tmp_path / "TRXUSDT.csv"
     binance.write_text(BINANCE_HEADER + "2025-01-01 00:00:00+00:00,1,1,1,1,1,0,1,1,0,0,0\nJan 2 2025,1,1,1,1,1,0,1,1,0,0,0\n")
     with pytest.raises(InputFormatError, match=r"TRXUSDT.csv: column 'open_time' .*\['Jan 2 2025'\] at line\(s\) \[3\]"):
-        prices.read_binance_daily(binance)
+        price_series.read_binance_daily(binance)
 
 
 # === 4. Errors point at the source ================================================================
@@ -435,7 +437,7 @@ def test_mining_schema_failures_name_the_ccaf_line(tmp_path):
     path = tmp_path / "ccaf_mining_countries.csv"
     path.write_text("date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S\n"
                     "2020-01-01,Mainland China,30%,1\n2020-01-01,United States,40%,1\n2020-01-01,Mainland China,30%,1\n")
-    countries, lines = mining.read_countries(path, with_lines=True)
+    countries, lines = cbeci.read_countries(path, with_lines=True)
     origin = pd.DataFrame({"file": "data/raw/mining/ccaf_mining_countries.csv", "line": lines})
     with pytest.raises(InputFormatError) as info:
         schemas.validate("mining_countries", countries, "2020-01-01", provenance=origin)
@@ -449,7 +451,7 @@ def test_an_unknown_country_names_file_line_and_column(tmp_path):
     path.write_text("date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S\n"
                     "2020-01-01,Mainland China,60%,1\n2020-01-01,Atlantis,40%,1\n")
     with pytest.raises(InputFormatError, match=rf"{path}:3: column 'country': country 'Atlantis' has no ISO-3 code"):
-        mining.read_countries(path)
+        cbeci.read_countries(path)
 
 
 def test_a_full_disk_names_the_file_being_written(tmp_path, monkeypatch):

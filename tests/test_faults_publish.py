@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief import verify
+from chinabrief.pipeline import verify
 from chinabrief.locks import Holder
 
 from conftest import ROOT, SNAPSHOT, make, make_env
@@ -27,8 +27,8 @@ SNAP = f"SNAPSHOT={SNAPSHOT}"
 FAULTS = ROOT / "tests" / "faults"
 MINING_NOTEBOOK = "notebooks/04_mining_share.ipynb"
 #: Touched to make the mining stage run again (touching its notebook alone would only re-export it:
-#: a notebook whose code is unchanged keeps its outputs, see chinabrief.reuse).
-MINING_MODULE = "src/chinabrief/mining_share.py"
+#: a notebook whose code is unchanged keeps its outputs, see chinabrief.pipeline.reuse).
+MINING_MODULE = "src/chinabrief/analysis/mining_share.py"
 
 
 def kept(sums: dict[str, str]) -> dict[str, str]:

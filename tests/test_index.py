@@ -1,4 +1,4 @@
-"""Tests of chinabrief.index: the index page from status records through its Jinja template."""
+"""Tests of chinabrief.pipeline.index: the index page from status records through its Jinja template."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief import index
+from chinabrief.pipeline import index
 from chinabrief.config import Paths
 
 EVIL = "<script>alert(1)</script>"
@@ -108,7 +108,7 @@ def test_a_brief_whose_file_is_gone_is_not_linked(project):
 
 def test_the_index_reads_no_html_and_imports_nothing_heavy():
     assert not hasattr(index, "headline")  # the old regex scraping of the briefs is gone
-    code = ("import sys, chinabrief.index\n"
+    code = ("import sys, chinabrief.pipeline.index\n"
             "print(sorted(m for m in ('pandas', 'nbconvert', 'nbformat', 'numpy') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from chinabrief.kernels import Kernel, sweep
+from chinabrief.pipeline.kernels import Kernel, sweep
 
 
 def test_connection_file_lives_in_the_given_folder_and_goes_with_the_kernel(tmp_path):

@@ -17,7 +17,7 @@ import pytest
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 
-from chinabrief import kernels
+from chinabrief.pipeline import kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "chinabrief"

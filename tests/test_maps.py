@@ -1,4 +1,4 @@
-"""Tests of chinabrief.maps: the pinned world shapes, the ISO-3 join and the shared colour scale."""
+"""Tests of chinabrief.render.maps: the pinned world shapes, the ISO-3 join and the shared colour scale."""
 from __future__ import annotations
 
 import shutil
@@ -10,7 +10,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from chinabrief import maps
+from chinabrief.data import world_shapes
+from chinabrief.render import maps
 from chinabrief.exceptions import ChecksumError, InputFormatError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +21,7 @@ FIXTURE = Path(pyogrio.__file__).parent / "tests" / "fixtures" / "naturalearth_l
 
 @pytest.fixture(scope="module")
 def world():
-    return maps.load_world(SHAPES)
+    return world_shapes.load_world(SHAPES)
 
 
 def countries_frame() -> pd.DataFrame:
@@ -37,7 +38,7 @@ def countries_frame() -> pd.DataFrame:
 
 
 def test_shipped_shapes_match_the_pinned_checksum():
-    maps.verify_world_shapes(SHAPES)
+    world_shapes.verify_world_shapes(SHAPES)
 
 
 def test_altered_shapes_are_refused(tmp_path):
@@ -46,12 +47,12 @@ def test_altered_shapes_are_refused(tmp_path):
     with open(copy, "ab") as handle:
         handle.write(b"\n")
     with pytest.raises(ChecksumError, match="does not match the pinned"):
-        maps.load_world(copy)
+        world_shapes.load_world(copy)
 
 
 def test_missing_shapes_are_a_clear_error(tmp_path):
     with pytest.raises(InputFormatError, match="missing"):
-        maps.verify_world_shapes(tmp_path / "nothing.geojson")
+        world_shapes.verify_world_shapes(tmp_path / "nothing.geojson")
 
 
 def test_world_is_projected_without_antarctica_and_codes_fixed(world):
@@ -71,20 +72,20 @@ CONVERTED_WITH = ("0.13.0", "3.12.4")
 @pytest.mark.skipif((pyogrio.__version__, pyogrio.__gdal_version_string__) != CONVERTED_WITH,
                     reason=f"pyogrio/GDAL differ from {CONVERTED_WITH}: a byte-identical rebuild is not expected")
 def test_conversion_reproduces_the_shipped_file(tmp_path):
-    assert maps.convert_natural_earth(FIXTURE, tmp_path / SHAPES.name) == maps.WORLD_SHAPES_SHA256
+    assert world_shapes.convert_natural_earth(FIXTURE, tmp_path / SHAPES.name) == world_shapes.WORLD_SHAPES_SHA256
 
 
 def test_join_on_iso3_leaves_unlisted_countries_empty(world):
-    joined = maps.join_shares(world, countries_frame(), "2022-01").set_index("iso_a3")
+    joined = world_shapes.join_shares(world, countries_frame(), "2022-01").set_index("iso_a3")
     assert joined.loc["CHN", "share_pct"] == pytest.approx(21.11)
     assert joined.loc["USA", "share_pct"] == pytest.approx(37.84)
     assert np.isnan(joined.loc["BRA", "share_pct"])
-    assert maps.unmapped_countries(world, countries_frame(), "2022-01") == []
+    assert world_shapes.unmapped_countries(world, countries_frame(), "2022-01") == []
 
 
 def test_month_outside_data_is_an_error(world):
     with pytest.raises(InputFormatError, match="2030-01"):
-        maps.join_shares(world, countries_frame(), "2030-01")
+        world_shapes.join_shares(world, countries_frame(), "2030-01")
 
 
 def test_share_classes_and_labels():

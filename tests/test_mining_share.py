@@ -1,4 +1,4 @@
-"""Tests of chinabrief.mining_share (compute, claims, sentences, written tables) and of the
+"""Tests of chinabrief.analysis.mining_share (compute, claims, sentences, written tables) and of the
 mining brief's tables and charts (chinabrief.render.mining_tables / mining_charts)."""
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief import claims, maps, mining, mining_share, params
+from chinabrief.data import world_shapes
+from chinabrief.data import cbeci
+from chinabrief.analysis import mining_share
+from chinabrief.data import claims
+from chinabrief.pipeline import params
 from chinabrief.config import Paths
 from chinabrief.exceptions import InputFormatError, MissingInputError
 from chinabrief.render import mining_charts, mining_tables
@@ -29,15 +33,15 @@ SEED_ARTICLE = params.load(ROOT / "params.yaml").claims_article
 
 def real_inputs() -> mining_share.MiningInputs:
     """The brief's inputs built from the snapshot files read in place (no processed folder needed)."""
-    countries = mining.read_countries(SNAPSHOT_MINING / "ccaf_mining_countries.csv")
-    v110 = mining.read_countries_v110(SNAPSHOT_MINING / "ccaf_mining_countries_v1.1.0_to_2021-04.csv")
+    countries = cbeci.read_countries(SNAPSHOT_MINING / "ccaf_mining_countries.csv")
+    v110 = cbeci.read_countries_v110(SNAPSHOT_MINING / "ccaf_mining_countries_v1.1.0_to_2021-04.csv")
     return mining_share.MiningInputs(
         countries=countries,
-        provinces=mining.read_provinces(SNAPSHOT_MINING / "ccaf_mining_provinces_cn.csv", countries),
-        cross_check=mining.cross_check(countries, v110),
-        figures=mining.read_published_figures(REFERENCE / mining_share.FIGURES_FILE),
+        provinces=cbeci.read_provinces(SNAPSHOT_MINING / "ccaf_mining_provinces_cn.csv", countries),
+        cross_check=cbeci.cross_check(countries, v110),
+        figures=cbeci.read_published_figures(REFERENCE / mining_share.FIGURES_FILE),
         claims=claims.find_article(ROOT / claims.ARTICLES_FOLDER, SEED_ARTICLE).mining_claims(),
-        world=maps.load_world(SHAPES),
+        world=world_shapes.load_world(SHAPES),
         sources={"Countries (processed)": "data/processed/mining_countries.parquet"},
     )
 

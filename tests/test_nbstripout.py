@@ -2,15 +2,15 @@
 installs, checked in a fresh git repository made from a copy of the checkout."""
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import make
 from nbformat.v4 import new_output
 
-from chinabrief import verify
+from chinabrief.pipeline import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What JupyterLab writes into a notebook on Run All and save (metadata from a real kernel).
@@ -31,8 +31,7 @@ def repo(tmp_path_factory) -> Path:
     git(copy, "init", "-q")
     git(copy, "add", "-A")
     git(copy, "commit", "-q", "-m", "the checkout")
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL")}
-    done = subprocess.run(["make", "git-filter"], cwd=copy, env=env, capture_output=True, text=True)
+    done = make(copy, "git-filter")  # never re-installs the shared venv from the copy
     assert done.returncode == 0, done.stdout + done.stderr
     return copy
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from chinabrief import cli, params, runner
+from chinabrief import cli
+from chinabrief.pipeline import params, runner, stages
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-STAGE_OF_NOTEBOOK = {stage.notebook: name for name, stage in runner.STAGES.items()}
+STAGE_OF_NOTEBOOK = {stage.notebook: name for name, stage in stages.STAGES.items()}
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -37,7 +38,7 @@ def assigned(source: str) -> dict[str, object]:
 def test_there_is_a_notebook_per_stage_and_a_stage_per_notebook():
     assert NOTEBOOKS, "no notebooks found"
     assert sorted(p.name for p in NOTEBOOKS) == sorted(STAGE_OF_NOTEBOOK)
-    assert set(runner.STAGES) == set(params.STAGE_PARAMS) == set(cli.STAGE_NAMES)
+    assert {stage.notebook for stage in stages.STAGES.values()} == {p.name for p in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -64,7 +65,7 @@ def test_notebook_has_exactly_one_parameters_cell(path):
 def test_parameters_cell_names_the_stage_parameters(path):
     stage = STAGE_OF_NOTEBOOK[path.name]
     values = assigned(parameters_cells(read(path))[0].source)
-    assert list(values) == params.STAGE_PARAMS[stage]
+    assert list(values) == list(stages.STAGES[stage].parameters)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -101,18 +102,22 @@ def chinabrief_imports(nb: nbformat.NotebookNode) -> set[str]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_the_kernel_warm_up_imports_what_the_notebook_imports(path):
-    """Stage.warm is imported while the runner starts; a module it misses is imported by the
-    notebook's own cell, slower. Checked in a fresh interpreter."""
+def test_every_module_the_notebook_imports_is_a_prerequisite_of_its_stage(path):
+    """The make prerequisites come from the imports: each module the notebook imports, found here
+    by importing them in a fresh interpreter, has its file among the stage's sources."""
     import subprocess
     import sys
 
-    stage = runner.STAGES[STAGE_OF_NOTEBOOK[path.name]]
+    from chinabrief.pipeline import depends
+
     wanted = chinabrief_imports(read(path))
     assert wanted, "the notebook imports nothing from chinabrief"
     code = ("import importlib, sys\n"
-            f"for m in {list(stage.warm)!r}:\n    importlib.import_module(m)\n"
-            "print(' '.join(sorted(sys.modules)))")
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                cwd=ROOT).stdout.split())
-    assert wanted <= loaded, f"not warmed: {sorted(wanted - loaded)}"
+            f"for m in {sorted(wanted)!r}:\n    importlib.import_module(m)\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('chinabrief'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=ROOT).stdout.split()
+    package = ROOT / "src" / "chinabrief"
+    sources = set(depends.stage_sources(package, path))
+    missing = [m for m in loaded if depends.module_file(package, m) not in sources]
+    assert not missing, f"imported but not a prerequisite: {missing}"

@@ -1,11 +1,11 @@
-"""Tests of chinabrief.params: override parsing, validation messages, stage parameter sets."""
+"""Tests of chinabrief.pipeline.params: override parsing, validation messages, stage parameter sets."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from chinabrief import params
+from chinabrief.pipeline import params, stages
 from chinabrief.exceptions import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,10 +119,10 @@ def test_missing_params_file_gives_defaults(tmp_path):
 
 
 # --- for_stage ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("stage", list(params.STAGE_PARAMS))
+@pytest.mark.parametrize("stage", list(stages.STAGES))
 def test_for_stage_returns_exactly_the_stage_names(stage):
     values = params.for_stage(params.Params(), stage)
-    assert list(values) == params.STAGE_PARAMS[stage]
+    assert list(values) == list(stages.STAGES[stage].parameters)
 
 
 def test_for_stage_is_json_ready():
@@ -137,7 +137,7 @@ def test_for_unknown_stage():
 
 
 def test_every_stage_parameter_is_a_parameter():
-    for names in params.STAGE_PARAMS.values():
+    for names in [list(st.parameters) for st in stages.STAGES.values()]:
         assert set(names) <= set(params.Params.model_fields)
 
 

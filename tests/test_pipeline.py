@@ -159,7 +159,7 @@ def test_one_missing_event_brief_rebuilds_only_that_brief(built):
 
 def test_event_briefs_are_one_command_in_the_plan(built):
     # -W: plan as if the module had changed, without touching it
-    plan = make(built, "-n", "-W", "src/chinabrief/event_reaction.py", "report", f"SNAPSHOT={SNAPSHOT}").stdout
+    plan = make(built, "-n", "-W", "src/chinabrief/analysis/event_reaction.py", "report", f"SNAPSHOT={SNAPSHOT}").stdout
     commands = [line for line in plan.splitlines() if "run event_brief" in line]
     assert len(commands) == 1
     assert all(f"--event-id {e}" in commands[0] for e in _focus_events(built))

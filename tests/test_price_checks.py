@@ -1,4 +1,4 @@
-"""Tests of chinabrief.price_checks: each plausibility rule, its parameter, and the real data.
+"""Tests of chinabrief.data.price_checks: each plausibility rule, its parameter, and the real data.
 
 The fault cases that break a real file and run the pipeline are in test_faults_inputs.py.
 """
@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief import params, price_checks, prices
+from chinabrief.pipeline import params, stages
+from chinabrief.data import price_checks, price_series
 from chinabrief.exceptions import InputFormatError
 from conftest import ROOT, SNAPSHOT
 
@@ -89,14 +90,14 @@ def test_same_day_disagreement_between_sources():
 def test_rules_defaults_equal_the_parameters():
     defaults = params.Params()
     rules = price_checks.Rules()
-    for name in params.PRICE_RULES:
+    for name in stages.PRICE_RULES:
         expected = getattr(defaults, name)
         assert getattr(rules, name) == (tuple(expected) if isinstance(expected, list) else expected), name
 
 
 @needs_snapshot
 def test_okb_rally_of_august_2025_passes():
-    okb = prices.read_unattributed(SNAPSHOT / "prices/unattributed_1d/OKB.csv")
+    okb = price_series.read_unattributed(SNAPSHOT / "prices/unattributed_1d/OKB.csv")
     august = okb[(okb["date"] >= "2025-08-10") & (okb["date"] <= "2025-08-16")]
     assert august["close"].max() / august["close"].min() > 2  # the rally is in the data
     assert price_checks.bad_prints(okb, params.Params().bad_print_factor).empty
@@ -104,8 +105,8 @@ def test_okb_rally_of_august_2025_passes():
 
 
 def _read_snapshot(folder: Path) -> pd.DataFrame:
-    readers = {"binance_spot_1d": prices.read_binance_daily, "bybit_usdt_perp_1d": prices.read_bybit_daily,
-               "coingecko_export": prices.read_coingecko_export, "unattributed_1d": prices.read_unattributed}
+    readers = {"binance_spot_1d": price_series.read_binance_daily, "bybit_usdt_perp_1d": price_series.read_bybit_daily,
+               "coingecko_export": price_series.read_coingecko_export, "unattributed_1d": price_series.read_unattributed}
     frames = [reader(path) for kind, reader in readers.items() for path in sorted((folder / "prices" / kind).glob("*.csv"))]
     return pd.concat(frames, ignore_index=True)
 

@@ -1,4 +1,4 @@
-"""Tests of chinabrief.prices: one reader per source (and its known defects), the source choice,
+"""Tests of chinabrief.data.price_series: one reader per source (and its known defects), the source choice,
 gaps, agreement between sources, and daily returns.
 
 Every input is a small synthetic file written into tmp_path in the source's layout; the values
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chinabrief import manifest, prices
+from chinabrief.data import manifest, price_series
 from chinabrief.exceptions import InputFormatError
 
 KNOWN = {"TRX", "NEO", "OKB", "BTC"}
@@ -60,10 +60,10 @@ def frame(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
     """Synthetic all-sources daily table from (token, day, source, close) rows."""
     out = pd.DataFrame(rows, columns=["token", "date", "source", "close"])
     out["date"] = pd.to_datetime(out["date"])
-    for col in prices.DAILY_COLUMNS:
+    for col in price_series.DAILY_COLUMNS:
         if col not in out:
             out[col] = np.nan
-    return out[prices.DAILY_COLUMNS]
+    return out[price_series.DAILY_COLUMNS]
 
 
 # --- Binance daily ------------------------------------------------------------------------------
@@ -71,10 +71,10 @@ def test_binance_daily_with_repeated_open_time_header(tmp_path):
     path = binance_file(tmp_path)
     raw = pd.read_csv(path)
     assert len(raw.columns) == 15  # the 12 kline columns and 3 empty repeats
-    kept = raw[prices.BINANCE_1D_COLUMNS]
-    assert list(kept.columns) == prices.BINANCE_1D_COLUMNS and len(kept.columns) == 12
-    out = prices.read_binance_daily(path, KNOWN)
-    assert list(out.columns) == prices.DAILY_COLUMNS + prices.PROVENANCE_COLUMNS
+    kept = raw[price_series.BINANCE_1D_COLUMNS]
+    assert list(kept.columns) == price_series.BINANCE_1D_COLUMNS and len(kept.columns) == 12
+    out = price_series.read_binance_daily(path, KNOWN)
+    assert list(out.columns) == price_series.DAILY_COLUMNS + price_series.PROVENANCE_COLUMNS
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-01", "2025-01-02", "2025-01-03"]
     assert out["close"].tolist() == [1.2, 1.25, 1.3]
     assert out["open"].tolist() == [1.0, 1.2, 1.25]
@@ -86,7 +86,7 @@ def test_binance_daily_with_repeated_open_time_header(tmp_path):
 # --- Bybit --------------------------------------------------------------------------------------
 def test_bybit_drops_the_open_last_candle(tmp_path):
     path = bybit_file(tmp_path, [("2025-01-01", 10.0), ("2025-01-02", 11.0), ("2025-01-03", 99.0)])
-    out = prices.read_bybit_daily(path, KNOWN)
+    out = price_series.read_bybit_daily(path, KNOWN)
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-01", "2025-01-02"]
     assert 99.0 not in out["close"].tolist()
     assert set(out["source"]) == {"bybit_perp"} and set(out["token"]) == {"NEO"}
@@ -96,7 +96,7 @@ def test_bybit_drops_the_open_last_candle(tmp_path):
 def test_bybit_exact_duplicate_is_deduplicated(tmp_path):
     path = bybit_file(tmp_path, [("2025-01-01", 10.0), ("2025-01-02", 11.0), ("2025-01-02", 11.0),
                                  ("2025-01-03", 12.0), ("2025-01-04", 13.0)])
-    out = prices.read_bybit_daily(path, KNOWN)
+    out = price_series.read_bybit_daily(path, KNOWN)
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-01", "2025-01-02", "2025-01-03"]
     assert out["close"].tolist() == [10.0, 11.0, 12.0]
 
@@ -105,7 +105,7 @@ def test_bybit_two_different_rows_on_one_date(tmp_path):
     path = bybit_file(tmp_path, [("2025-01-01", 10.0), ("2025-01-02", 11.0), ("2025-01-02", 11.5),
                                  ("2025-01-03", 12.0)])
     with pytest.raises(InputFormatError) as info:
-        prices.read_bybit_daily(path, KNOWN)
+        price_series.read_bybit_daily(path, KNOWN)
     assert str(path) in str(info.value)
     message = str(info.value)
     assert "NEOUSDT.csv: 1 date(s) with conflicting rows (rule: one row per date" in message
@@ -118,7 +118,7 @@ def test_coingecko_snap_of_day_d_is_the_close_of_day_d_minus_1(tmp_path):
                  "snapped_at,price,market_cap,total_volume\n"
                  "2024-03-01 00:00:00 UTC,0.12,0,5.0\n"
                  "2024-03-02 00:00:00 UTC,0.13,1300.0,6.0\n")
-    out = prices.read_coingecko_export(path, KNOWN)
+    out = price_series.read_coingecko_export(path, KNOWN)
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-02-29", "2024-03-01"]
     assert out["close"].tolist() == [0.12, 0.13]
     assert out["market_cap_usd"].isna().tolist() == [True, False]  # 0 = no market cap
@@ -130,11 +130,11 @@ def test_coingecko_snap_of_day_d_is_the_close_of_day_d_minus_1(tmp_path):
 def test_unattributed_gaps_are_kept_and_listed(tmp_path):
     days = ["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-09"]
     path = unattributed_file(tmp_path, "OKB", days, [1, 2, 3, 4, 5, 6])
-    out = prices.read_unattributed(path, KNOWN)
+    out = price_series.read_unattributed(path, KNOWN)
     assert len(out) == 6  # nothing filled in
-    chosen = prices.choose_sources(out, ["OKB"], ["unattributed"])
+    chosen = price_series.choose_sources(out, ["OKB"], ["unattributed"])
     assert len(chosen) == 6
-    gaps = prices.gaps(chosen)
+    gaps = price_series.gaps(chosen)
     assert gaps["token"].tolist() == ["OKB", "OKB"]
     assert gaps["gap_start"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-04", "2025-01-08"]
     assert gaps["gap_end"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-05", "2025-01-08"]
@@ -142,7 +142,7 @@ def test_unattributed_gaps_are_kept_and_listed(tmp_path):
 
 
 def test_no_gaps_gives_an_empty_typed_table():
-    out = prices.gaps(frame([("TRX", "2025-01-01", "s", 1.0), ("TRX", "2025-01-02", "s", 1.0)]))
+    out = price_series.gaps(frame([("TRX", "2025-01-01", "s", 1.0), ("TRX", "2025-01-02", "s", 1.0)]))
     assert out.empty and list(out.columns) == ["token", "gap_start", "gap_end", "days_missing"]
     assert str(out["gap_start"].dtype).startswith("datetime64") and out["days_missing"].dtype == "int64"
 
@@ -150,14 +150,14 @@ def test_no_gaps_gives_an_empty_typed_table():
 def test_unattributed_ticker_must_match_the_file(tmp_path):
     path = unattributed_file(tmp_path, "NEO", ["2025-01-01"], [1.0], name="OKB.csv")
     with pytest.raises(InputFormatError, match=r"OKB.csv: column 'ticker' holds \['NEO'\] at line\(s\) \[2\], expected only 'OKB'"):
-        prices.read_unattributed(path, KNOWN)
+        price_series.read_unattributed(path, KNOWN)
 
 
 # --- bad input ----------------------------------------------------------------------------------
 def test_non_numeric_value_names_file_column_and_line(tmp_path):
     path = unattributed_file(tmp_path, "OKB", ["2025-01-01", "2025-01-02", "2025-01-03"], [1.0, "abc", 3.0])
     with pytest.raises(InputFormatError) as info:
-        prices.read_unattributed(path, KNOWN)
+        price_series.read_unattributed(path, KNOWN)
     message = str(info.value)
     assert str(path) in message
     assert "column 'close'" in message and "['abc']" in message
@@ -168,28 +168,28 @@ def test_missing_column_is_named(tmp_path):
     path = write(tmp_path / "binance_spot_1h_close" / "TRXUSDT_1h_close.csv",
                  "open_time,price\n2025-01-01 00:00:00,1.0\n")
     with pytest.raises(InputFormatError) as info:
-        prices.read_binance_hourly(path, KNOWN)
+        price_series.read_binance_hourly(path, KNOWN)
     assert str(path) in str(info.value) and "missing column(s) ['close']" in str(info.value)
 
 
 def test_empty_file(tmp_path):
     path = write(tmp_path / "unattributed_1d" / "OKB.csv", "ticker,date,open,high,low,close\n")
     with pytest.raises(InputFormatError, match="no data rows"):
-        prices.read_unattributed(path, KNOWN)
+        price_series.read_unattributed(path, KNOWN)
 
 
 def test_unknown_token_names_the_file(tmp_path):
     path = binance_file(tmp_path, name="ZZZUSDT.csv")
     with pytest.raises(InputFormatError) as info:
-        prices.read_binance_daily(path, KNOWN)
+        price_series.read_binance_daily(path, KNOWN)
     assert str(path) in str(info.value) and "'ZZZ'" in str(info.value)
 
 
 def test_hourly_reader(tmp_path):
     path = write(tmp_path / "binance_spot_1h_close" / "NEOUSDT_1h_close.csv",
                  "open_time,close\n2025-01-01 01:00:00,2.5\n2025-01-01 00:00:00,2.0\n")
-    out = prices.read_binance_hourly(path, KNOWN)
-    assert list(out.columns) == prices.HOURLY_COLUMNS + prices.PROVENANCE_COLUMNS
+    out = price_series.read_binance_hourly(path, KNOWN)
+    assert list(out.columns) == price_series.HOURLY_COLUMNS + price_series.PROVENANCE_COLUMNS
     assert out["timestamp"].dt.strftime("%H:%M").tolist() == ["00:00", "01:00"]  # sorted
     assert out["close"].tolist() == [2.0, 2.5] and set(out["token"]) == {"NEO"}
 
@@ -205,7 +205,7 @@ def test_read_all_dispatches_by_manifest_kind(tmp_path):
         manifest.Entry("binance_spot_1h_close/TRXUSDT_1h_close.csv", "", 0, "binance_spot_1h_close", "test"),
         manifest.Entry("mining/x.csv", "", 0, "ccaf_mining_countries", "test"),
     ]
-    daily, hourly = prices.read_all(tmp_path, entries, KNOWN)
+    daily, hourly = price_series.read_all(tmp_path, entries, KNOWN)
     assert sorted(daily.groupby(["token", "source"]).size().items()) == [
         (("OKB", "unattributed"), 1), (("TRX", "binance_spot"), 3)]
     assert len(hourly) == 1
@@ -224,29 +224,29 @@ def overlapping() -> pd.DataFrame:
 
 
 def test_choose_sources_honours_the_priority_day_by_day():
-    chosen = prices.choose_sources(overlapping(), ["TRX"], ["binance_spot", "bybit_perp", "unattributed"])
+    chosen = price_series.choose_sources(overlapping(), ["TRX"], ["binance_spot", "bybit_perp", "unattributed"])
     assert chosen["source"].tolist() == ["binance_spot"] * 3 + ["bybit_perp"] * 2 + ["unattributed"]
     assert chosen["close"].tolist() == [101.0, 102.0, 103.0, 204.0, 205.0, 306.0]
     assert chosen["market_cap_usd"].tolist()[:2] == [1e6, 2e6]  # caps from CoinGecko on its days
     assert chosen["market_cap_usd"].iloc[2:].isna().all()
 
-    reverse = prices.choose_sources(overlapping(), ["TRX"], ["unattributed", "binance_spot"])
+    reverse = price_series.choose_sources(overlapping(), ["TRX"], ["unattributed", "binance_spot"])
     assert set(reverse["source"]) == {"unattributed"}
 
 
 def test_choose_sources_skips_sources_not_in_the_priority():
-    chosen = prices.choose_sources(overlapping(), ["TRX"], ["bybit_perp"])
+    chosen = price_series.choose_sources(overlapping(), ["TRX"], ["bybit_perp"])
     assert chosen["date"].dt.day.tolist() == [2, 3, 4, 5]
 
 
 def test_choose_sources_needs_a_source_for_every_token():
     with pytest.raises(InputFormatError, match=r"no daily prices for \['NEO'\]"):
-        prices.choose_sources(overlapping(), ["TRX", "NEO"], ["binance_spot"])
+        price_series.choose_sources(overlapping(), ["TRX", "NEO"], ["binance_spot"])
 
 
 def test_source_segments():
-    chosen = prices.choose_sources(overlapping(), ["TRX"], ["binance_spot", "bybit_perp", "unattributed"])
-    seg = prices.source_segments(chosen)
+    chosen = price_series.choose_sources(overlapping(), ["TRX"], ["binance_spot", "bybit_perp", "unattributed"])
+    seg = price_series.source_segments(chosen)
     assert seg["source"].tolist() == ["binance_spot", "bybit_perp", "unattributed"]
     assert seg["start"].dt.day.tolist() == [1, 4, 6]
     assert seg["end"].dt.day.tolist() == [3, 5, 6]
@@ -256,7 +256,7 @@ def test_source_segments():
 def test_source_segments_a_source_that_comes_back_is_a_new_segment():
     chosen = frame([("NEO", "2025-01-01", "a", 1.0), ("NEO", "2025-01-02", "b", 1.0),
                     ("NEO", "2025-01-03", "a", 1.0), ("TRX", "2025-01-01", "a", 1.0)])
-    seg = prices.source_segments(chosen)
+    seg = price_series.source_segments(chosen)
     assert list(zip(seg["token"], seg["source"], seg["days"])) == [
         ("NEO", "a", 1), ("NEO", "b", 1), ("NEO", "a", 1), ("TRX", "a", 1)]
 
@@ -267,7 +267,7 @@ def test_agreement_known_answer():
             ("TRX", "2025-01-02", "binance_spot", 200.0), ("TRX", "2025-01-02", "bybit_perp", 190.0),
             ("TRX", "2025-01-03", "binance_spot", 50.0), ("TRX", "2025-01-03", "bybit_perp", 50.0),
             ("TRX", "2025-01-04", "binance_spot", 60.0)]  # one source only: not compared
-    out = prices.agreement(frame(rows), ["TRX"])
+    out = price_series.agreement(frame(rows), ["TRX"])
     assert len(out) == 1
     row = out.iloc[0]
     assert (row["source_a"], row["source_b"], row["days_compared"]) == ("binance_spot", "bybit_perp", 3)
@@ -279,7 +279,7 @@ def test_agreement_known_answer():
 def test_agreement_skips_tokens_not_asked_for_and_pairs_without_overlap():
     rows = [("TRX", "2025-01-01", "binance_spot", 1.0), ("TRX", "2025-01-02", "bybit_perp", 1.0),
             ("NEO", "2025-01-01", "binance_spot", 1.0), ("NEO", "2025-01-01", "bybit_perp", 2.0)]
-    assert prices.agreement(frame(rows), ["TRX"]).empty
+    assert price_series.agreement(frame(rows), ["TRX"]).empty
 
 
 # --- returns ------------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def test_daily_returns_never_span_a_gap_and_flag_source_switches():
     chosen = frame([("TRX", "2025-01-01", "binance_spot", 100.0), ("TRX", "2025-01-02", "binance_spot", 110.0),
                     ("TRX", "2025-01-03", "bybit_perp", 99.0), ("TRX", "2025-01-05", "bybit_perp", 200.0),
                     ("TRX", "2025-01-06", "bybit_perp", 100.0), ("NEO", "2025-01-06", "x", 5.0)])
-    out = prices.daily_returns(chosen)
+    out = price_series.daily_returns(chosen)
     assert list(out.columns) == ["date", "token", "ret", "log_ret", "source", "source_switch"]
     assert out["token"].tolist() == ["TRX"] * 3  # NEO has a single day
     assert out["date"].dt.day.tolist() == [2, 3, 6]  # no return on the 5th (the 4th is missing)
@@ -299,4 +299,4 @@ def test_daily_returns_never_span_a_gap_and_flag_source_switches():
 
 def test_daily_returns_do_not_mix_tokens():
     chosen = frame([("AAA", "2025-01-01", "s", 1.0), ("BBB", "2025-01-02", "s", 2.0)])
-    assert prices.daily_returns(chosen).empty
+    assert price_series.daily_returns(chosen).empty

@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 
-from chinabrief import export
+from chinabrief.pipeline import export
 from chinabrief.render.tables import HIGHLIGHT_CSS, table
 
 EVIL = "<script>alert(1)</script>"

@@ -1,9 +1,9 @@
-"""Tests of chinabrief.render.text: signs, windows, p-values, and Markdown with escaped data."""
+"""Tests of chinabrief.text: signs, windows, p-values, and Markdown with escaped data."""
 from __future__ import annotations
 
 import pytest
 
-from chinabrief.render.text import Markdown, fmt_number, fmt_p, md_escape, signed_int, stars, window_label
+from chinabrief.text import Markdown, fmt_number, fmt_p, md_escape, signed_int, stars, window_label
 
 EVIL = "<script>alert(1)</script>"
 

@@ -1,11 +1,11 @@
-"""Tests of chinabrief.reuse: outputs are carried over only when nothing but markdown changed."""
+"""Tests of chinabrief.pipeline.reuse: outputs are carried over only when nothing but markdown changed."""
 from __future__ import annotations
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from chinabrief import reuse
+from chinabrief.pipeline import reuse
 
 PARAMS = {"month": "2022-01"}
 
@@ -65,7 +65,7 @@ def test_anything_else_runs_the_notebook(files, case):
     elif case == "code added":
         edit(notebook, lambda nb: nb.cells.append(new_code_cell("1 + 1")))
     elif case == "other prerequisite":
-        changed = [str(notebook), "src/chinabrief/mining.py"]
+        changed = [str(notebook), "src/chinabrief/data/cbeci.py"]
     elif case == "parameters":
         parameters = {"month": "2021-12"}
     else:

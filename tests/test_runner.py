@@ -1,5 +1,5 @@
 """The runner on tiny notebooks: success, a failing cell, a timeout and a dead kernel; per-event
-runs sharing a kernel (isolation, failures, workers); make's job count and staleness rule."""
+runs, each in a fresh kernel; the product manifest a successful run publishes."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from chinabrief.config import Paths
 from chinabrief.exceptions import StageFailedError
-from chinabrief.runner import make_jobs, run, run_stage, stale
+from chinabrief.pipeline.runner import run, run_stage
 
 
 def project(tmp_path, *sources: str) -> Paths:
@@ -61,15 +61,11 @@ def test_dead_kernel_gets_a_clear_message(tmp_path):
         run_stage(paths, "ingest", {}, cell_timeout=60)
 
 
-# --- per-event runs: one kernel per worker, reset between runs ---------------------------------
-
-WARNER = "import warnings\n\ndef warn():\n    warnings.warn('shown by a helper module')\n"
-
+# --- per-event runs: one fresh kernel each -------------------------------------------------------
 
 def event_project(tmp_path, *sources: str) -> Paths:
     """A throwaway project whose 05_event_brief notebook has an ``event_id`` parameter (synthetic)."""
     (tmp_path / "notebooks").mkdir()
-    (tmp_path / "notebooks" / "warner.py").write_text(WARNER)
     params = new_code_cell('event_id = "none"', metadata={"tags": ["parameters"]})
     nb = new_notebook(cells=[params] + [new_code_cell(src) for src in sources],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
@@ -95,135 +91,43 @@ def stderr_of(nb: dict) -> str:
                    if o.get("name") == "stderr")
 
 
-def test_runs_sharing_a_kernel_see_nothing_of_each_other(tmp_path):
-    paths = event_project(
-        tmp_path,
-        "print('left over:', 'leftover' in dir(), len(Out))\nleftover = event_id\nleftover",
-        "import warner\nwarner.warn()",
-    )
-    run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60, jobs=1)
-    for n, event_id in enumerate(["a", "b", "c"], start=1):
-        nb = executed(tmp_path, event_id)
-        assert status(tmp_path, event_id)["kernel_run"] == n  # one kernel, three runs
-        assert "left over: False 0" in stdout_of(nb)  # no variables, no Out history
-        assert "shown by a helper module" in stderr_of(nb)  # the warning is shown again in each run
-        counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
-        assert counts == [1, 2, 3, 4], counts  # each run counts from 1 (parameters, injected, two cells)
 
 
-def test_one_failing_run_does_not_stop_the_others(tmp_path):
-    paths = event_project(tmp_path, "if event_id == 'b':\n    raise ValueError('bad event b')")
-    with pytest.raises(StageFailedError, match="event_brief-b.*ValueError: bad event b"):
-        run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60, jobs=1)
-    assert [status(tmp_path, e)["status"] for e in "abc"] == ["ok", "failed", "ok"]
-    assert status(tmp_path, "c")["kernel_run"] == 1  # a kernel that saw a failure is not reused
-    assert (tmp_path / "reports/failed/event_brief-b.html").is_file()
 
 
-def test_several_failures_are_all_listed(tmp_path):
-    paths = event_project(tmp_path, "raise ValueError(f'bad event {event_id}')")
-    with pytest.raises(StageFailedError, match=r"(?s)2 of 2 runs failed.*bad event a.*bad event b"):
-        run(paths, "event_brief", {}, event_ids=["a", "b"], cell_timeout=60, jobs=1)
 
 
-def test_jobs_split_the_runs_over_worker_processes(tmp_path):
-    paths = event_project(tmp_path, "import os\nprint('pid', os.getppid())")
-    run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60, jobs=2)
-    assert [status(tmp_path, e)["kernel_run"] for e in "abc"] == [1, 1, 2]  # workers [a, c] and [b]
-    parents = {e: stdout_of(executed(tmp_path, e)) for e in "abc"}
-    assert parents["a"] == parents["c"] != parents["b"]  # a and c ran in one worker's kernel
 
 
 def test_the_kernel_is_warmed_without_touching_the_namespace(tmp_path):
-    paths = project(tmp_path, "import sys\nprint('chinabrief.ingest' in sys.modules, "
-                              "[n for n in dir() if 'importlib' in n or n == 'chinabrief'])")
+    """What the notebook imports is imported before its first cell runs, binding no name."""
+    paths = project(tmp_path, "import sys\nprint('chinabrief.data.ingest' in sys.modules, "
+                              "[n for n in dir() if 'importlib' in n or n == 'chinabrief'])",
+                    "from chinabrief.data import ingest")
     run_stage(paths, "ingest", {}, cell_timeout=60)
     nb = json.loads((tmp_path / "reports/notebooks/01_ingest.ipynb").read_text())
     assert stdout_of(nb) == "True []\n"
 
 
-@pytest.mark.parametrize("makeflags, jobs", [
-    ("", 1),
-    (" -j2 --jobserver-auth=3,4", 2),
-    ("k -j12 --jobserver-auth=fifo:/tmp/x", 12),
-    (" --jobserver-auth=3,4", 1),
-    ("s -j", os.cpu_count() or 1),
-])
-def test_make_jobs_reads_makeflags(makeflags, jobs):
-    assert make_jobs(makeflags) == jobs
 
 
-def test_stale_applies_makes_rule_per_brief(tmp_path):
-    paths = Paths(tmp_path)
-    prereq = tmp_path / "prereq"
-    prereq.write_text("x")
-    os.utime(prereq, (1000, 1000))
-    (tmp_path / "reports/events").mkdir(parents=True)
-    for name, mtime in [("old", 999), ("same", 1000), ("new", 1001)]:
-        brief = tmp_path / f"reports/events/{name}.html"
-        brief.write_text("x")
-        os.utime(brief, (mtime, mtime))
-    assert stale(paths, "event_brief", ["old", "same", "new", "missing"], ["prereq"]) == ["old", "same", "missing"]
 
 
-def test_a_kernel_that_dies_is_replaced_for_the_next_run(tmp_path):
-    paths = event_project(tmp_path, "import os\nif event_id == 'b':\n    os._exit(1)\nprint('ran', event_id)")
-    with pytest.raises(StageFailedError, match="event_brief-b.*kernel died"):
-        run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60, jobs=1)
-    assert [status(tmp_path, e)["status"] for e in "abc"] == ["ok", "failed", "ok"]
-    assert status(tmp_path, "c")["kernel_run"] == 1
-    assert "ran c" in stdout_of(executed(tmp_path, "c"))
 
 
 def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
     paths = project(tmp_path, "print('never runs')")
-    monkeypatch.setattr("chinabrief.kernels.KERNEL_NAME", "no-such-kernel")
+    monkeypatch.setattr("chinabrief.pipeline.kernels.KERNEL_NAME", "no-such-kernel")
     with pytest.raises(StageFailedError, match="could not start the 'no-such-kernel' kernel.*NoSuchKernel"):
         run(paths, "ingest", {}, cell_timeout=60)
 
 
-def test_runs_in_a_shared_kernel_leave_no_clients_or_threads_behind(tmp_path):
-    import threading
-
-    from chinabrief.kernels import Kernel
-
-    paths = event_project(tmp_path, "print(event_id)")
-    kernel = Kernel.start(paths.notebooks)
-    threads = []
-    try:
-        for event_id in "abc":
-            if kernel.runs:
-                kernel.reset(60)
-            run_stage(paths, "event_brief", {}, event_id=event_id, cell_timeout=60, kernel=kernel)
-            assert kernel.km.clients_handed_out == []  # papermill's client was stopped
-            threads.append(threading.active_count())
-    finally:
-        kernel.shutdown()
-    assert threads[0] == threads[-1], threads
 
 
-def test_a_kernel_that_cannot_be_replaced_fails_its_run_and_the_rest_go_on(tmp_path, monkeypatch):
-    from chinabrief import kernels
-
-    paths = event_project(tmp_path, "if event_id == 'b':\n    raise ValueError('bad event b')")
-    real_start = kernels.Kernel.start.__func__
-    calls = []
-
-    def flaky_start(cls, *args, **kwargs):  # the second kernel (for c, after b failed) cannot start
-        calls.append(1)
-        if len(calls) == 2:
-            raise StageFailedError("could not start the 'python3' kernel: synthetic failure")
-        return real_start(cls, *args, **kwargs)
-
-    monkeypatch.setattr(kernels.Kernel, "start", classmethod(flaky_start))
-    with pytest.raises(StageFailedError, match=r"(?s)2 of 4 runs failed.*bad event b.*"
-                                               r"stage 'event_brief-c' failed: could not start"):
-        run(paths, "event_brief", {}, event_ids=["a", "b", "c", "d"], cell_timeout=60, jobs=1)
-    assert status(tmp_path, "d")["status"] == "ok"
 
 
-def test_workers_and_kernels_exit_when_the_runner_is_killed(tmp_path):
-    """make sends SIGTERM to the runner only; its workers and their kernels must not live on."""
+def test_kernels_exit_when_their_runners_are_killed(tmp_path):
+    """make sends SIGTERM to the runners of two parallel jobs; their kernels must not live on."""
     import signal
     import subprocess
     import sys
@@ -233,17 +137,18 @@ def test_workers_and_kernels_exit_when_the_runner_is_killed(tmp_path):
                                     "open(f'pids-{event_id}', 'w').write(f'{os.getppid()} {os.getpid()}')\n"
                                     "time.sleep(60)")
     (tmp_path / "params.json").write_text(json.dumps({"parameters": {}, "cell_timeout": 120}))
-    runner = subprocess.Popen([sys.executable, "-m", "chinabrief", "run", "event_brief", "--params", "params.json",
-                               "--event-id", "a", "--event-id", "b", "--jobs", "2"], cwd=tmp_path,
-                              env={**os.environ, "CHINABRIEF_ROOT": str(tmp_path)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runners = [subprocess.Popen([sys.executable, "-m", "chinabrief", "run", "event_brief", "--params", "params.json",
+                                 "--event-id", event_id], cwd=tmp_path,
+                                env={**os.environ, "CHINABRIEF_ROOT": str(tmp_path)},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for event_id in "ab"]
     files = [paths.notebooks / "pids-a", paths.notebooks / "pids-b"]
     deadline = time.monotonic() + 60
     while not all(f.is_file() and f.read_text() for f in files) and time.monotonic() < deadline:
         time.sleep(0.2)
-    pids = [int(p) for f in files for p in f.read_text().split()]  # worker and kernel of each event
-    runner.send_signal(signal.SIGTERM)
-    runner.wait(timeout=30)
+    pids = [int(f.read_text().split()[1]) for f in files]  # the kernel of each event's runner
+    for runner in runners:
+        runner.send_signal(signal.SIGTERM)
+        runner.wait(timeout=30)
 
     def alive(pid: int) -> bool:  # a zombie (exited, not yet reaped by its new parent) counts as gone
         stat = Path(f"/proc/{pid}/stat")
@@ -260,32 +165,14 @@ def test_workers_and_kernels_exit_when_the_runner_is_killed(tmp_path):
     assert not (tmp_path / "build/staging").exists() or list((tmp_path / "build/staging").iterdir()) == []
 
 
-def test_process_state_one_run_changes_is_restored_for_the_next(tmp_path):
-    """Working directory, environment, warning filters, rcParams and pandas options."""
-    paths = event_project(
-        tmp_path,
-        "import os, warnings, matplotlib, pandas as pd\n"
-        "print('state:', os.path.basename(os.getcwd()), os.environ.get('LEAK'), len(warnings.filters),\n"
-        "      matplotlib.rcParams['lines.linewidth'], pd.get_option('display.max_rows'))",
-        "import warner\nwarner.warn()",
-        "os.chdir('..'); os.environ['LEAK'] = event_id; warnings.simplefilter('ignore')\n"
-        "matplotlib.rcParams['lines.linewidth'] = 9.0; pd.set_option('display.max_rows', 5)",
-    )
-    run(paths, "event_brief", {}, event_ids=["a", "b"], cell_timeout=60, jobs=1)
-    first, second = (executed(tmp_path, e) for e in "ab")
-    assert status(tmp_path, "b")["kernel_run"] == 2
-    assert stdout_of(first) == stdout_of(second)
-    assert "state: notebooks None" in stdout_of(second)
-    assert "shown by a helper module" in stderr_of(second)  # the 'ignore' filter did not survive
 
 
 def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch):
-    from chinabrief import runner as runner_mod
+    from chinabrief.pipeline import runner as runner_mod
 
     paths = project(tmp_path, "print('never runs')")
     (tmp_path / "notebooks" / "slow_module.py").write_text("import time\ntime.sleep(30)\n")
-    monkeypatch.setitem(runner_mod.STAGES, "ingest", runner_mod.STAGES["ingest"].__class__(
-        "ingest", "01_ingest.ipynb", None, "Data import", ("slow_module",)))
+    monkeypatch.setattr(runner_mod.depends, "notebook_imports", lambda notebook, package: {"slow_module"})
     monkeypatch.setattr(runner_mod, "KERNEL_READY_SECONDS", 3)
     with pytest.raises(StageFailedError, match=r"did not become ready within 3 s \(starting and importing slow_module\)"):
         run(paths, "ingest", {}, cell_timeout=2)
@@ -333,7 +220,7 @@ def test_the_status_record_carries_the_notebooks_title_and_headline(tmp_path):
 
 
 def test_a_failed_run_keeps_the_summary_of_the_brief_still_in_place(tmp_path):
-    from chinabrief.runner import _previous_summary
+    from chinabrief.pipeline.runner import _previous_summary
 
     paths = Paths(tmp_path)
     (tmp_path / "build/status").mkdir(parents=True)
@@ -344,3 +231,33 @@ def test_a_failed_run_keeps_the_summary_of_the_brief_still_in_place(tmp_path):
     (tmp_path / "reports/x.html").write_text("brief")
     assert _previous_summary(paths, "x", "reports/x.html") == {"title": "T", "headline": "H", "findings": ["F"]}
     assert _previous_summary(paths, "y", "reports/x.html") == {}
+
+
+def test_a_successful_run_publishes_its_product_manifest(tmp_path):
+    from chinabrief import fileio
+
+    paths = event_project(tmp_path, "print(event_id)")
+    run(paths, "event_brief", {}, event_id="a", cell_timeout=60)
+    manifest = json.loads((tmp_path / "build/products/event_brief-a.json").read_text())
+    assert manifest["key"] == "event_brief-a"
+    assert sorted(manifest["files"]) == ["build/status/event_brief-a.json", "reports/events/a.html",
+                                         "reports/notebooks/05_event_brief-a.ipynb"]
+    for rel, meta in manifest["files"].items():
+        assert meta["sha256"] == fileio.sha256_file(tmp_path / rel)
+        assert meta["size"] == (tmp_path / rel).stat().st_size
+    assert "build/products/event_brief-a.json" in json.loads((tmp_path / "build/published/event_brief-a.json").read_text())["files"]
+
+
+def test_a_failed_run_writes_no_manifest_and_keeps_the_last_one(tmp_path):
+    paths = event_project(tmp_path, "print(event_id)")
+    run(paths, "event_brief", {}, event_id="a", cell_timeout=60)
+    before = (tmp_path / "build/products/event_brief-a.json").read_bytes()
+    nb = nbformat.read(tmp_path / "notebooks/05_event_brief.ipynb", as_version=4)
+    nb.cells.append(new_code_cell("raise RuntimeError('broken')"))
+    nbformat.write(nb, tmp_path / "notebooks/05_event_brief.ipynb")
+    with pytest.raises(StageFailedError, match="broken"):
+        run(paths, "event_brief", {}, event_id="a", cell_timeout=60)
+    assert (tmp_path / "build/products/event_brief-a.json").read_bytes() == before
+    with pytest.raises(StageFailedError, match="broken"):
+        run(paths, "event_brief", {}, event_id="b", cell_timeout=60)
+    assert not (tmp_path / "build/products/event_brief-b.json").exists()

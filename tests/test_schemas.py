@@ -1,4 +1,4 @@
-"""Tests of chinabrief.schemas: each processed table's pandera schema, the error message of a
+"""Tests of chinabrief.data.schemas: each processed table's pandera schema, the error message of a
 violation (file, column, rows, rule), the data dictionary, and prepare.write's all-or-nothing.
 
 All frames are small synthetic tables built here, not market data.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from chinabrief import events, prepare, price_checks, prices, schemas
+from chinabrief.data import event_catalogue, prepare, price_checks, price_series, schemas
 from chinabrief.config import Paths
 from chinabrief.exceptions import InputFormatError
 
@@ -28,7 +28,7 @@ def daily() -> pd.DataFrame:
             "volume_usd": [100.0, 200.0, float("nan")], "market_cap_usd": float("nan"),
             "source": "binance_spot",
         }))
-    return pd.concat(frames, ignore_index=True)[prices.DAILY_COLUMNS]
+    return pd.concat(frames, ignore_index=True)[price_series.DAILY_COLUMNS]
 
 
 def hourly() -> pd.DataFrame:
@@ -66,22 +66,22 @@ def cross_check() -> pd.DataFrame:
 
 
 def catalogue(tmp_path) -> pd.DataFrame:
-    """Synthetic two-event catalogue, read through events.load_catalogue."""
+    """Synthetic two-event catalogue, read through event_catalogue.load_catalogue."""
     path = tmp_path / "events.csv"
     path.write_text(
-        ",".join(events.COLUMNS) + "\n"
+        ",".join(event_catalogue.COLUMNS) + "\n"
         "2025-01-02-talks,2025-01-02,22:00,minute,Talks,talks,d,https://example.org/a,t,yes\n"
         "2025-01-03-deal,2025-01-03,,day,Deal,agreement,d,https://example.org/b,t,no\n"
     )
-    return events.assign_day0(events.load_catalogue(path), 20)
+    return event_catalogue.assign_day0(event_catalogue.load_catalogue(path), 20)
 
 
 def prepared(tmp_path) -> prepare.Prepared:
     d = daily()
     return prepare.Prepared(
-        prices_daily=d, prices_hourly=hourly(), returns=prices.daily_returns(d),
-        source_choice=prices.source_segments(d), agreement=prices.agreement(d, ["AAA", "BBB"]),
-        gaps=prices.gaps(d), events=catalogue(tmp_path), mining_countries=countries(),
+        prices_daily=d, prices_hourly=hourly(), returns=price_series.daily_returns(d),
+        source_choice=price_series.source_segments(d), agreement=price_series.agreement(d, ["AAA", "BBB"]),
+        gaps=price_series.gaps(d), events=catalogue(tmp_path), mining_countries=countries(),
         mining_provinces=provinces(), mining_cross_check=cross_check(), manifest=pd.DataFrame(),
         as_of=AS_OF,
     )
@@ -115,12 +115,12 @@ def test_validate_accepts_the_file_name_and_rejects_unknown_tables():
 
 
 def test_empty_gaps_and_agreement_tables_are_typed_and_pass():
-    # Regression: prices.gaps/agreement returned untyped (object) columns when empty.
+    # Regression: price_series.gaps/agreement returned untyped (object) columns when empty.
     d = daily()
-    gaps = prices.gaps(d)
+    gaps = price_series.gaps(d)
     assert gaps.empty and str(gaps["gap_start"].dtype).startswith("datetime64")
     schemas.validate("price_gaps", gaps, AS_OF)
-    agree = prices.agreement(d, ["AAA"])  # a single source: no pair to compare
+    agree = price_series.agreement(d, ["AAA"])  # a single source: no pair to compare
     assert agree.empty and agree["days_compared"].dtype == "int64"
     schemas.validate("price_source_agreement", agree, AS_OF)
 
@@ -182,7 +182,7 @@ def test_province_share_below_zero():
 
 
 def test_return_of_minus_100_percent_or_less():
-    bad = prices.daily_returns(daily())
+    bad = price_series.daily_returns(daily())
     bad.loc[0, "ret"] = -1.0
     assert "column 'ret', row(s) 0: rule greater_than(-1)" in raises("returns", bad)
 

@@ -1,4 +1,4 @@
-"""Tests of chinabrief.sources.snapshot: verified import of a (synthetic) snapshot into data/raw.
+"""Tests of chinabrief.data.sources.snapshot: verified import of a (synthetic) snapshot into data/raw.
 
 The fake snapshot is written into tmp_path: a few small files in the real folder layout and a
 ``SHA256SUMS`` computed here.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chinabrief.exceptions import ChecksumError, InputFormatError, SnapshotMissingError
-from chinabrief.sources import snapshot
+from chinabrief.data.sources import snapshot
 
 FILES = {
     # CRLF line ends and a non-UTF-8 byte: the copy must keep the bytes exactly

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief import manifest
+from chinabrief.data import manifest
 from chinabrief.exceptions import SourceError
-from chinabrief.sources import binance, ccaf, coingecko, http, live
-from chinabrief.sources.snapshot import kind_of
+from chinabrief.data.sources import binance, ccaf, coingecko, http, live
+from chinabrief.data.sources.snapshot import kind_of
 
 from live_server import (
     COUNTRIES_CSV,

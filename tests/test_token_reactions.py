@@ -1,4 +1,4 @@
-"""Tests of chinabrief.token_reactions and chinabrief.event_reaction: claim verdicts, facts and
+"""Tests of chinabrief.analysis.token_reactions and chinabrief.analysis.event_reaction: claim verdicts, facts and
 sentences with known answers, and the token brief run on a made-up project (no seed specifics)."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import synthetic
-from chinabrief import event_reaction, export, runner, token_reactions
+from chinabrief.analysis import event_reaction, token_reactions
+from chinabrief.pipeline import export, runner
 from chinabrief.config import Paths
 
 SEED_MARKERS = ["TRX", "NEO", "VET", "CFX", "OKB", "2025-05-07", "2025-05-06", "2025-05-12", "2025-06-13",
@@ -17,8 +18,8 @@ SEED_MARKERS = ["TRX", "NEO", "VET", "CFX", "OKB", "2025-05-07", "2025-05-06", "
 
 def test_claims_check_takes_the_price_claims_of_the_article():
     """The token brief's claims come from the claims module: price_change claims only, token by token."""
-    from chinabrief.claim_checks import Tolerances
-    from chinabrief.claims import Article
+    from chinabrief.analysis.claim_checks import Tolerances
+    from chinabrief.data.claims import Article
 
     article = Article.model_validate({
         "article": {"id": "a", "title": "T", "outlet": "O", "published": "2024-01-02", "url": "https://x.test/a"},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chinabrief import verify
+from chinabrief.pipeline import verify
 from conftest import ROOT, SNAPSHOT, make
 
 pytestmark = pytest.mark.slow

@@ -10,11 +10,11 @@ import signal
 import sys
 
 from .exceptions import ChinaBriefError
+from .pipeline.stages import STAGES
 
 #: The signal that interrupted the command (see :func:`_interrupt_on_signals`).
 _interrupted_by: list[int] = []
 
-STAGE_NAMES = ["ingest", "prepare", "token_reactions", "mining_share", "event_brief", "article_check"]
 
 
 def _write_if_changed(target, text: str) -> None:
@@ -28,9 +28,9 @@ def _cmd_params(args) -> None:
     """Validate every parameter; write each stage's file and params.mk only when they change."""
     import json
 
-    from . import params
+    from .pipeline import params
     from .config import paths
-    from .sources.snapshot import read_sums
+    from .data.sources.snapshot import read_sums
 
     import os
     import re
@@ -49,30 +49,48 @@ def _cmd_params(args) -> None:
     import hashlib
 
     from . import provenance
-
-    for stage in provenance.check(p, {s: params.for_stage(values, s) for s in provenance.TARGETS}):
+    from .pipeline import build_graph, products
+    stage_parameters = {s: params.for_stage(values, s) for s in STAGES}
+    dry_run = bool(args.plan)
+    out_of_date: list[str] = []
+    for stage in provenance.stale_stages(p, stage_parameters):
         print(f"[chinabrief] {stage}: data/processed was last written with other parameters than params.yaml's "
               "(a notebook run by hand?); the stage will run again", flush=True)
+        if dry_run or products.invalidate(p, stage):
+            out_of_date.append(stage)
+    if dry_run:
+        folder_ = p.build / products.FOLDER
+        for manifest in sorted(folder_.glob("*.json")) if folder_.is_dir() else []:
+            reason = products.changed_product(p, manifest)
+            if reason is not None:
+                print(f"[chinabrief] {manifest.stem}: {reason}; it would run again", flush=True)
+                out_of_date.append(manifest.stem)
+    else:
+        for stale_run in products.check(p):
+            print(f"[chinabrief] {stale_run.key}: {stale_run.reason}; it will run again", flush=True)
     folder = p.resolve(args.dir)
     digest = hashlib.sha256()
     stale = []
-    for stage in params.STAGE_PARAMS:
-        stage_file = {"parameters": params.for_stage(values, stage), "cell_timeout": values.cell_timeout}
+    for stage in STAGES:
+        stage_file = {"parameters": stage_parameters[stage], "cell_timeout": values.cell_timeout}
         text = json.dumps(stage_file, indent=2, sort_keys=True) + "\n"
         digest.update(text.encode())
         target = folder / f"{stage}.json"
-        if args.plan:
+        if dry_run:
             if not target.is_file() or target.read_text() != text:
                 stale.append(f"{args.dir}/{stage}.json")
         else:
             _write_if_changed(target, text)
-    events = f"FOCUS_EVENTS := {' '.join(values.focus_events)}\nARTICLES := {' '.join(articles)}\n"
-    events += f"CLAIMS_ARTICLE := {values.claims_article}\n"
-    if args.plan:  # a dry run: the stage files stay as they are; make is told which would change
+    rules = build_graph.makefile(p, values.focus_events, args.dir, articles=articles,
+                                 claims_article=values.claims_article)
+    if dry_run:  # the stage files stay as they are; make is told which would change
+        forced = [p.relative(products.manifest_path(p, key)) for key in out_of_date]
         _write_if_changed(p.resolve(args.plan), "# plan of a dry run (make -n); no stage file was written\n"
-                          + events + "".join(f"{name}: FORCE ;\n" for name in stale))
+                          + rules + "".join(f"{name}: FORCE ;\n" for name in stale)
+                          + "".join(f"{name}: FORCE\n" for name in forced))
         return
-    _write_if_changed(folder / "params.mk", f"# parameters digest {digest.hexdigest()}\n" + events)
+    # one file: it changes (and make re-reads the graph) exactly when a parameter or a rule does
+    _write_if_changed(folder / "params.mk", f"# parameters digest {digest.hexdigest()}\n" + rules)
 
 
 def _interrupt_on_signals() -> None:
@@ -94,35 +112,28 @@ def _interrupt_on_signals() -> None:
 
 
 def _cmd_run(args) -> int:
-    from . import runner
+    from .pipeline import runner
     from .config import paths
 
     _interrupt_on_signals()
     p = paths()
     stage_file = runner.load_stage_params(p.resolve(args.params))
-    event_ids = args.event_id
-    if args.stage == "article_check":  # the claims files against the data, before any kernel starts
-        from . import claims
+    if args.stage == "article_check":  # the claims file against the data, before any kernel starts
+        from .data import claims
 
-        universe = claims.read_universe(p.universe)
-        span = claims.price_span(p.processed / "prices_daily.parquet")
-        for article_id in event_ids or [stage_file["parameters"]["article_id"]]:
-            claims.check_dates(claims.find_article(p.root / "data" / "articles", article_id, universe, p.root), *span)
-    if event_ids and args.unless_newer_than:
-        event_ids = runner.stale(p, args.stage, event_ids, args.unless_newer_than)
-        if not event_ids:
-            return 0
-    if args.changed and not event_ids:
-        record = runner.republish(p, args.stage, stage_file["parameters"], args.changed)
+        article_id = args.event_id or stage_file["parameters"]["article_id"]
+        article = claims.find_article(p.root / claims.ARTICLES_FOLDER, article_id, claims.read_universe(p.universe), p.root)
+        claims.check_dates(article, *claims.price_span(p.processed / "prices_daily.parquet"))
+    if args.changed:
+        record = runner.republish(p, args.stage, stage_file["parameters"], args.changed, event_id=args.event_id)
         if record is not None:
             runner.echo(record)
             return 0
     try:
-        runner.run(p, args.stage, stage_file["parameters"], event_ids=event_ids,
-                   cell_timeout=stage_file["cell_timeout"],
-                   jobs=args.jobs if args.jobs is not None else runner.make_jobs())
+        runner.run(p, args.stage, stage_file["parameters"], event_id=args.event_id,
+                   cell_timeout=stage_file["cell_timeout"])
     except ChinaBriefError:
-        from . import index
+        from .pipeline import index
 
         try:
             index.build(p)  # the index links the failed notebook; previous briefs stay in place
@@ -133,7 +144,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_index(args) -> None:
-    from . import index
+    from .pipeline import index
     from .config import paths
 
     p = paths()
@@ -148,12 +159,12 @@ def _cmd_lock(args) -> None:
 
 
 def _cmd_verify(args) -> int:
-    from . import verify
+    from .pipeline import verify
     from .config import paths
 
     import os
 
-    from . import params
+    from .pipeline import params
 
     p = paths()
     snapshot = args.snapshot or params.load(p.params, environ=os.environ).snapshot
@@ -178,20 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="dry run: write nothing but FILE, a makefile naming the stage files that would change")
     cmd.set_defaults(func=_cmd_params)
 
-    cmd = sub.add_parser("run", help="execute one stage's notebook and publish its brief(s)")
-    cmd.add_argument("stage", choices=STAGE_NAMES)
+    cmd = sub.add_parser("run", help="execute one stage's notebook in a fresh kernel and publish its products")
+    cmd.add_argument("stage", choices=list(STAGES))
     cmd.add_argument("--params", required=True, help="stage parameter file (from `params`)")
-    cmd.add_argument("--event-id", action="append", default=[],
-                     help="per-event briefs: an event id (repeat for several; they share one kernel per job)")
-    cmd.add_argument("--article-id", action="append", dest="event_id",
-                     help="per-article briefs: an article id (a file data/articles/<id>.yaml)")
-    cmd.add_argument("--unless-newer-than", nargs="+", default=[], metavar="FILE",
-                     help="skip event ids whose brief is newer than every FILE (make's rule)")
+    cmd.add_argument("--event-id", default=None, help="per-event briefs: the event id")
+    cmd.add_argument("--article-id", dest="event_id",
+                     help="per-article briefs: the article id (the file data/articles/<id>.yaml)")
     cmd.add_argument("--changed", nargs="*", default=[], metavar="FILE",
                      help="the prerequisites newer than the brief (make's $?): when that is only the notebook "
                           "and its code cells are unchanged, the last run's outputs are carried over")
-    cmd.add_argument("--jobs", type=int, default=None,
-                     help="worker processes for several event ids (default: make's -jN, else 1)")
     cmd.set_defaults(func=_cmd_run)
 
     cmd = sub.add_parser("verify", help="build twice in fresh copies and compare every output byte")

@@ -94,6 +94,11 @@ class Paths:
         return self.reports / "notebooks"
 
     @property
+    def package(self) -> Path:
+        """The package's source folder (``src/chinabrief``), whose files the stages depend on."""
+        return self.root / "src" / "chinabrief"
+
+    @property
     def build(self) -> Path:
         """Build bookkeeping (stage parameter files, stamps); git-ignored."""
         return self.root / "build"

@@ -3,7 +3,7 @@
 A process is identified by its PID *and* its start time (from ``/proc/<pid>/stat`` where that
 exists), so a PID the system has recycled is not mistaken for the process that wrote it. The
 publication transactions (:mod:`chinabrief.publish`) and the kernel connection files
-(:mod:`chinabrief.kernels`) use the same identity to tell a live writer from a dead one.
+(:mod:`chinabrief.pipeline.kernels`) use the same identity to tell a live writer from a dead one.
 
 The build lock is ``build/lock``: a small JSON file naming the ``make`` process that holds it
 (PID, start time, command line). ``make`` takes it first, before it writes the parameter files

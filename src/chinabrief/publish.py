@@ -112,8 +112,13 @@ class Transaction:
     def begin(self) -> "Transaction":
         """Start with an empty staging folder (completing or discarding a dead run's first)."""
         _recover_one(self.paths, self.folder, discard=True, force=True)
-        self.files.mkdir(parents=True, exist_ok=True)
-        fileio.write_text(self.folder / OWNER, Holder.of().dumps())
+        # the folder appears with its OWNER inside (built aside, then renamed): a parallel run's
+        # recover() never sees it ownerless, which would read as a dead run's
+        aside = self.folder.with_name(f".{self.key}.{os.getpid()}")
+        shutil.rmtree(aside, ignore_errors=True)
+        (aside / FILES).mkdir(parents=True)
+        fileio.write_text(aside / OWNER, Holder.of().dumps())
+        os.replace(aside, self.folder)
         return self
 
     def staged(self) -> list[str]:
@@ -224,7 +229,7 @@ def recover(paths: Paths, discard: bool = True) -> None:
     if not root.is_dir():
         return
     for folder in sorted(root.iterdir()):
-        if folder.is_dir():
+        if folder.is_dir() and not folder.name.startswith("."):  # ".<key>.<pid>": being set up
             _recover_one(paths, folder, discard=discard)
 
 

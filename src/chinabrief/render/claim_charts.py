@@ -6,10 +6,11 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import mining, plots
-from ..claim_checks import LAGS, resolve_country
+from ..analysis.claim_checks import LAGS, resolve_country
+from ..data import cbeci
+from . import charts
 from .figures import new_figure, set_alt
-from .text import Markdown
+from ..text import Markdown
 
 CLAIM_BAND = "#fff3c4"
 CLAIM_EDGE = "#9a6400"
@@ -43,7 +44,7 @@ def _changes(r, claim, token: str) -> tuple[pd.Series, str]:
 
 def price_claims(r) -> Figure | Markdown:
     """One panel per price claim: each token's change around ``as_of``, the claimed range shaded."""
-    from ..article_check import claim_of, price_claim_ids
+    from ..analysis.article_check import claim_of, price_claim_ids
 
     ids = price_claim_ids(r)
     if not ids:
@@ -69,11 +70,11 @@ def price_claims(r) -> Figure | Markdown:
                 continue
             kinds.add(kind)
             style = {"marker": "o", "ms": 4} if kind == "daily" else {}
-            ax.plot(series.index, series.to_numpy(), color=plots.token_color(token, i), lw=1.4, label=token,
+            ax.plot(series.index, series.to_numpy(), color=charts.token_color(token, i), lw=1.4, label=token,
                     zorder=3, **style)
         ax.axhline(0, color="#5b6472", lw=0.6, zorder=2)
         versus = f" minus {claim.benchmark}" if claim.kind == "relative_change" else ""
-        ax.set_title(plots.wrap_title(f"{claim_id}: {claim.period} change{versus} (%), "
+        ax.set_title(charts.wrap_title(f"{claim_id}: {claim.period} change{versus} (%), "
                                       f"{' and '.join(sorted(kinds)) or 'no'} closes"), loc="left", fontsize=10)
         ax.set_ylabel("%")
         ax.legend(fontsize=8, loc="best", ncol=3)
@@ -93,7 +94,7 @@ def _day_axis(ax) -> None:
 
 def mining_claims(r) -> Figure | Markdown:
     """One panel per mining claim: the country's share (or rank) on the mining map, the claim marked."""
-    from ..article_check import claim_of, mining_claim_ids
+    from ..analysis.article_check import claim_of, mining_claim_ids
 
     ids = mining_claim_ids(r)
     if not ids:
@@ -109,7 +110,7 @@ def mining_claims(r) -> Figure | Markdown:
             tol = r.tolerances.share_rounding_pp
             ax.axhspan(claim.value_pct - tol, claim.value_pct + tol, color=CLAIM_BAND, label=f"claimed {claim.value_pct:g}% ± {tol:g} pp")
             ax.axhline(claim.value_pct, color=CLAIM_EDGE, lw=0.8)
-            ax.plot(series["date"], series["share_pct"], color=plots.token_color("BTC"), marker="o", ms=3, lw=1.4,
+            ax.plot(series["date"], series["share_pct"], color=charts.token_color("BTC"), marker="o", ms=3, lw=1.4,
                     label=f"{name}, share of global hashrate (mining map)")
             hits = series[(series["share_pct"] - claim.value_pct).abs() <= tol]
             ax.plot(hits["date"], hits["share_pct"], ls="none", marker="o", ms=8, mfc="none", mec=CLAIM_EDGE, mew=1.5,
@@ -117,16 +118,16 @@ def mining_claims(r) -> Figure | Markdown:
             ax.set_ylabel("% of global hashrate")
         else:
             months = [f"{d:%Y-%m}" for d in sorted(countries["date"].unique())]
-            ranks = [mining.rank_of(countries, iso, m) for m in months]
+            ranks = [cbeci.rank_of(countries, iso, m) for m in months]
             dates = [pd.Timestamp(f"{m}-01") for m in months]
-            ax.plot(dates, ranks, color=plots.token_color("BTC"), marker="o", ms=3, lw=1.4, label=f"{name}, rank on the mining map")
+            ax.plot(dates, ranks, color=charts.token_color("BTC"), marker="o", ms=3, lw=1.4, label=f"{name}, rank on the mining map")
             if claim.top_n:
                 ax.axhline(claim.top_n + 0.5, color=CLAIM_EDGE, lw=1.0, ls="--", label=f"top {claim.top_n}")
             if claim.rank:
                 ax.axhline(claim.rank, color=CLAIM_EDGE, lw=1.0, label=f"claimed rank {claim.rank}")
             ax.invert_yaxis()
             ax.set_ylabel("rank")
-        ax.set_title(plots.wrap_title(f"{claim_id}: {claim.kind.replace('_', ' ')} of {name}"), loc="left", fontsize=10)
+        ax.set_title(charts.wrap_title(f"{claim_id}: {claim.kind.replace('_', ' ')} of {name}"), loc="left", fontsize=10)
         ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return set_alt(fig, "Mining map series with each mining claim marked: " + "; ".join(ids))

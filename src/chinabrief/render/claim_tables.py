@@ -1,11 +1,11 @@
-"""The article briefs' tables, from an :class:`~chinabrief.article_check.ArticleBrief` (and the
-claims sections of the token and mining briefs, from a :class:`~chinabrief.claim_checks.ArticleCheck`)."""
+"""The article briefs' tables, from an :class:`~chinabrief.analysis.article_check.ArticleBrief` (and the
+claims sections of the token and mining briefs, from a :class:`~chinabrief.analysis.claim_checks.ArticleCheck`)."""
 from __future__ import annotations
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from ..render.text import fmt_number
+from ..text import fmt_number
 from .tables import table
 
 

@@ -1,10 +1,10 @@
 """The tables of every brief's "Data and provenance" section, from a
-:class:`~chinabrief.data_sources.DataSources`."""
+:class:`~chinabrief.analysis.data_sources.DataSources`."""
 from __future__ import annotations
 
 from pandas.io.formats.style import Styler
 
-from ..data_sources import SOURCE_TRUST, DataSources
+from ..analysis.data_sources import SOURCE_TRUST, DataSources
 from .tables import table
 
 

@@ -27,7 +27,7 @@ ALT_ATTRIBUTE = "_brief_alt"
 
 def use_style() -> None:
     """Apply the project's one matplotlib style (``styles/brief.mplstyle``)."""
-    matplotlib.style.use(str(resources.files("chinabrief").joinpath("styles/brief.mplstyle")))
+    matplotlib.style.use(str(resources.files("chinabrief").joinpath("render/styles/brief.mplstyle")))
 
 
 def new_figure(figsize: tuple[float, float] | None = None, **kwargs: Any) -> Figure:

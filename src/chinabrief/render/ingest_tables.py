@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .. import manifest
-from ..ingest import summary
+from ..data import manifest
+from ..data.ingest import summary
 from .tables import table
 
 

@@ -1,5 +1,5 @@
-"""Charts of the mining brief, each from a :class:`~chinabrief.mining_share.MiningShare`: China's
-share over time, China's provinces, and the world maps (drawn by :mod:`chinabrief.maps`).
+"""Charts of the mining brief, each from a :class:`~chinabrief.analysis.mining_share.MiningShare`: China's
+share over time, China's provinces, and the world maps (drawn by :mod:`chinabrief.render.maps`).
 
 Each returns a :class:`matplotlib.figure.Figure` with its alt text attached; source lines are the
 notebook cells' ``source`` metadata, which the brief template prints under the figure."""
@@ -10,27 +10,28 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 import pandas as pd
 
-from .. import maps, mining, plots
-from ..mining_share import MiningShare
+from . import maps, charts
+from ..data import cbeci
+from ..analysis.mining_share import MiningShare
 from .figures import new_figure, set_alt
-from .text import pct
+from ..text import pct
 
 def china_share(r: MiningShare) -> Figure:
     """Mainland China's share of global hashrate over time, with the next largest miners."""
     c = r.countries
-    zeros = mining.zero_months(c)
+    zeros = cbeci.zero_months(c)
     alt = (f"Line chart of monthly shares of global hashrate, {r.first_month} to {r.last_month}. Mainland China "
-           f"falls from {pct(mining.share_of(c, mining.CHINA, r.first_month))} to "
+           f"falls from {pct(cbeci.share_of(c, cbeci.CHINA, r.first_month))} to "
            + (f"0% in {' and '.join(zeros)} after the May–June 2021 crackdown, " if zeros else "")
-           + f"and is {pct(mining.share_of(c, mining.CHINA, r.last_month))} in {r.last_month}; the United States "
-           f"rises to {pct(mining.share_of(c, 'USA', r.last_month))}.")
+           + f"and is {pct(cbeci.share_of(c, cbeci.CHINA, r.last_month))} in {r.last_month}; the United States "
+           f"rises to {pct(cbeci.share_of(c, 'USA', r.last_month))}.")
     return set_alt(china_over_time(c), alt)
 
 
 def provinces(r: MiningShare) -> Figure:
     """Each province's share of China's hashrate, wet seasons shaded."""
     p = r.inputs.provinces
-    with_data = mining.province_months_with_data(p)
+    with_data = cbeci.province_months_with_data(p)
     swing = r.tables["seasonal_swing"]
     full = swing[swing["complete"]]
     alt = (f"Stacked area chart of provinces' shares of China's hashrate, {with_data[0]} to {with_data[-1]}; "
@@ -44,7 +45,7 @@ def provinces(r: MiningShare) -> Figure:
 
 def world_map(r: MiningShare) -> Figure:
     """World map of each country's share of global hashrate in the chosen month."""
-    leader = mining.ranking(r.countries, r.month).iloc[0]
+    leader = cbeci.ranking(r.countries, r.month).iloc[0]
     fig = maps.choropleth(r.inputs.world, r.countries, r.month)
     return set_alt(fig, f"World map of shares of global hashrate in {r.month}; the largest is "
                         f"{leader['country']} at {pct(leader['share_pct'])}.")
@@ -52,8 +53,8 @@ def world_map(r: MiningShare) -> Figure:
 
 def milestone_maps(r: MiningShare) -> Figure:
     """Four world maps on one colour scale: first month, before the crackdown, China at 0%, latest."""
-    shown = tuple(mining.milestones(r.countries))
-    china = ", ".join(f"{m}: {pct(mining.share_of(r.countries, mining.CHINA, m))}" for m in shown)
+    shown = tuple(cbeci.milestones(r.countries))
+    china = ", ".join(f"{m}: {pct(cbeci.share_of(r.countries, cbeci.CHINA, m))}" for m in shown)
     fig = maps.small_multiples(r.inputs.world, r.countries, shown)
     return set_alt(fig, f"{len(shown)} world maps on one colour scale; Mainland China's share {china}.")
 
@@ -108,7 +109,7 @@ def _points_per_unit(ax: Axes) -> float:
 
 
 def china_over_time(countries: pd.DataFrame, source: str | None = None,
-                    peers: tuple[str, ...] = mining.PEER_COUNTRIES) -> Figure:
+                    peers: tuple[str, ...] = cbeci.PEER_COUNTRIES) -> Figure:
     """Line chart of Mainland China's share of global hashrate, with peer countries.
 
     The May–June 2021 crackdown is shaded; months in which China's share is 0% are marked.
@@ -126,40 +127,40 @@ def china_over_time(countries: pd.DataFrame, source: str | None = None,
     -------
     matplotlib.figure.Figure
     """
-    series = mining.country_series(countries, (mining.CHINA, *peers))
+    series = cbeci.country_series(countries, (cbeci.CHINA, *peers))
     names = countries.drop_duplicates("iso3").set_index("iso3")["country"]
-    colours = {names[mining.CHINA]: CHINA_COLOUR} | {names[c]: PEER_COLOURS.get(c, "#555555")
+    colours = {names[cbeci.CHINA]: CHINA_COLOUR} | {names[c]: PEER_COLOURS.get(c, "#555555")
                                                      for c in peers if c in names}
     fig = new_figure(figsize=(9, 4.8))
     ax = fig.subplots()
-    ax.axvspan(_month_start(mining.CRACKDOWN_START), _month_end(mining.CRACKDOWN_END),
+    ax.axvspan(_month_start(cbeci.CRACKDOWN_START), _month_end(cbeci.CRACKDOWN_END),
                color=CRACKDOWN_COLOUR, zorder=0, linewidth=0)
     for name in series.columns:
-        is_china = name == names[mining.CHINA]
+        is_china = name == names[cbeci.CHINA]
         ax.plot(series.index, series[name], color=colours[name], linewidth=2.6 if is_china else 1.5,
                 marker="o" if is_china else None, markersize=3, label=name, zorder=3 if is_china else 2)
     ax.set_ylim(0, max(80.0, float(series.max().max()) + 5))
     ax.set_xlim(series.index[0] - pd.Timedelta(days=15), series.index[-1] + pd.Timedelta(days=15))
-    _annotate_china(ax, countries, names[mining.CHINA])
+    _annotate_china(ax, countries, names[cbeci.CHINA])
     _end_labels(ax, series, colours)
     ax.set_title("Share of global Bitcoin hashrate: Mainland China and the next largest miners")
     ax.set_ylabel("Share of global hashrate (%)")
     ax.set_xlabel("Month (monthly average)")
     _format_month_axis(ax)
     if source:
-        plots.source_note(ax, source)
+        charts.source_note(ax, source)
     return fig
 
 
 def _annotate_china(ax: Axes, countries: pd.DataFrame, china_name: str) -> None:
-    first = mining.months(countries)[0]
-    crack_mid = _month_start(mining.CRACKDOWN_START) + pd.Timedelta(days=30)
+    first = cbeci.months(countries)[0]
+    crack_mid = _month_start(cbeci.CRACKDOWN_START) + pd.Timedelta(days=30)
     ax.text(crack_mid, ax.get_ylim()[1] * 0.97, "China's crackdown\n(May–June 2021)", ha="center", va="top",
             fontsize=8, color=CHINA_COLOUR)
-    value = mining.share_of(countries, mining.CHINA, first)
+    value = cbeci.share_of(countries, cbeci.CHINA, first)
     ax.annotate(f"{china_name} {value:.2f}% ({first})", xy=(_month_start(first), value), xytext=(10, 6),
                 textcoords="offset points", fontsize=8, color=CHINA_COLOUR)
-    zeros = mining.zero_months(countries, mining.CHINA)
+    zeros = cbeci.zero_months(countries, cbeci.CHINA)
     if zeros:
         dates = [_month_start(m) for m in zeros]
         ax.scatter(dates, [0.0] * len(dates), s=40, facecolor="white", edgecolor=CHINA_COLOUR, zorder=4,
@@ -186,7 +187,7 @@ def provinces_stacked(provinces: pd.DataFrame, source: str | None = None) -> Fig
     -------
     matplotlib.figure.Figure
     """
-    wide = mining.provinces_wide(provinces)
+    wide = cbeci.provinces_wide(provinces)
     greys = iter(MIDDLE_GREYS * 3)
     colours = [PROVINCE_COLOURS.get(c) or next(greys) for c in wide.columns]
     fig = new_figure(figsize=(9, 4.8))
@@ -204,13 +205,13 @@ def provinces_stacked(provinces: pd.DataFrame, source: str | None = None) -> Fig
     _format_month_axis(ax)
     ax.grid(False)
     if source:
-        plots.source_note(ax, source)
+        charts.source_note(ax, source)
     return fig
 
 
 def _shade_wet_seasons(ax: Axes, dates: pd.DatetimeIndex) -> None:
     """Mark May–October of each year: a labelled bar above the axes and dashed season boundaries."""
-    first_wet, last_wet = min(mining.WET_SEASON_MONTHS), max(mining.WET_SEASON_MONTHS)
+    first_wet, last_wet = min(cbeci.WET_SEASON_MONTHS), max(cbeci.WET_SEASON_MONTHS)
     for year in range(dates.min().year, dates.max().year + 1):
         start = pd.Timestamp(year=year, month=first_wet, day=1)
         end = pd.Timestamp(year=year, month=last_wet, day=1) + pd.offsets.MonthBegin(1)

@@ -1,4 +1,4 @@
-"""The mining brief's tables (pandas Stylers), each from a :class:`~chinabrief.mining_share.MiningShare`.
+"""The mining brief's tables (pandas Stylers), each from a :class:`~chinabrief.analysis.mining_share.MiningShare`.
 
 Fixed notes (how to read, caveats) are in the notebook's markdown cells; captions that carry a
 parameter or a number are generated here.
@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .. import mining
-from ..mining_share import TOP_N, MiningShare
+from ..data import cbeci
+from ..analysis.mining_share import TOP_N, MiningShare
 from .tables import table
 
 #: Short column headers for the wide month × country table (the names elsewhere stay CCAF's).
@@ -27,7 +27,7 @@ def ranking(r: MiningShare) -> Styler:
     year_ago = f"{pd.Timestamp(f'{r.month}-01') - pd.DateOffset(years=1):%Y-%m}"
     frame = pd.DataFrame({
         "Rank": _rank(t["rank"]),
-        "Country": t.apply(mining.display_name, axis=1),
+        "Country": t.apply(cbeci.display_name, axis=1),
         "Share of global hashrate (%)": t["share_pct"],
         "Hashrate (EH/s)": t["hashrate_ehs"],
         f"Change vs {year_ago} (pp)": t["change_12m_pp"],
@@ -42,14 +42,14 @@ def monthly(r: MiningShare) -> Styler:
     """Every month × every country, each month's top five highlighted."""
     frame = r.tables["shares_by_month"].rename(columns={"month": "Month", **SHORT_HEADERS})
     return table(frame, name="monthly", caption="Share of global Bitcoin hashrate (%) by month and country",
-                 highlight=lambda row: mining.top_n_mask(row, TOP_N))
+                 highlight=lambda row: cbeci.top_n_mask(row, TOP_N))
 
 
 def provinces(r: MiningShare) -> Styler:
     """China's provinces before the crackdown and in the last month with province data."""
     prov = r.tables["provinces"]
     before = r.reference_month
-    last = mining.province_months_with_data(r.inputs.provinces)[-1]
+    last = cbeci.province_months_with_data(r.inputs.provinces)[-1]
     frame = pd.DataFrame({
         "Province": prov["province"],
         f"{before} % of China": prov[f"share_of_china_pct_{before}"],

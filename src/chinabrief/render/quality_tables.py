@@ -1,4 +1,4 @@
-"""The tables of the data-quality brief, from a :class:`~chinabrief.data_quality.DataQuality`.
+"""The tables of the data-quality brief, from a :class:`~chinabrief.analysis.data_quality.DataQuality`.
 
 The "Data and provenance" tables every brief shares are in :mod:`chinabrief.render.data_tables`.
 """
@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from ..data_quality import DataQuality
-from ..events import CATEGORIES
+from ..analysis.data_quality import DataQuality
+from ..data.event_catalogue import CATEGORIES
 from .tables import table
 
 
@@ -68,7 +68,7 @@ def events(q: DataQuality) -> Styler:
 
 def price_checks(q: DataQuality) -> Styler:
     """The allowed price findings by rule: how many, which tokens, first and last day."""
-    from ..price_checks import summary
+    from ..data.price_checks import summary
 
     return table(summary(q.price_checks), name="price-checks", caption="Implausible prices the parameters allow")
 

@@ -2,7 +2,7 @@
 
 Every table goes through :func:`table`, which
 
-- formats each cell to text (numbers with :func:`~chinabrief.render.text.fmt_number`, dates as
+- formats each cell to text (numbers with :func:`~chinabrief.text.fmt_number`, dates as
   ``YYYY-MM-DD``, missing values as "–") and HTML-escapes that text, column headers and caption;
 - fixes the Styler's ``uuid`` (from the table's name) and turns off cell ids, so the same table
   gives the same bytes on every build;
@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .text import fmt_number, is_missing
+from ..text import fmt_number, is_missing
 
 Formatter = str | Callable[[Any], str]
 TABLE_CLASS = "brief-table"

@@ -1,12 +1,13 @@
-"""The token briefs' charts, from a :class:`~chinabrief.token_reactions.TokenReactions`
-(drawn by :mod:`chinabrief.plots`); each returns a Figure with its alt text attached."""
+"""The token briefs' charts, from a :class:`~chinabrief.analysis.token_reactions.TokenReactions`
+(drawn by :mod:`chinabrief.render.charts`); each returns a Figure with its alt text attached."""
 from __future__ import annotations
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import plots, token_study
-from ..token_reactions import TokenReactions
+from . import charts
+from ..analysis import token_event_study
+from ..analysis.token_reactions import TokenReactions
 from .figures import set_alt
 
 LABEL_WIDTH = 58
@@ -20,14 +21,14 @@ def heatmap(r: TokenReactions) -> Figure:
     """Every event × token: CAR[−1,+1] versus the benchmark (market model)."""
     labels = r.catalogue.set_index("event_id").loc[r.matrix.index]
     rows = [f"{d:%m-%d} {_short(lab)}" for d, lab in zip(labels["day0"], labels["label"])]
-    fig = plots.heatmap(r.matrix, rows, f"CAR[−1,+1] versus {r.benchmark}, market model (%)")
+    fig = charts.heatmap(r.matrix, rows, f"CAR[−1,+1] versus {r.benchmark}, market model (%)")
     return set_alt(fig, f"Heatmap of cumulative abnormal returns over days −1 to +1 for {len(r.matrix)} events and "
                         f"tokens {', '.join(r.matrix.columns)}")
 
 
 def category_intervals(r: TokenReactions) -> Figure:
     """CAAR[−1,+1] with 95% confidence intervals, by category."""
-    fig = plots.caar_intervals(r.categories, "Average reaction by category, 95% confidence intervals")
+    fig = charts.caar_intervals(r.categories, "Average reaction by category, 95% confidence intervals")
     return set_alt(fig, "CAAR with confidence intervals by event category: " + "; ".join(
         f"{row['scope']} {row['caar']:+.2f}%" for _, row in r.categories.iterrows()))
 
@@ -35,7 +36,7 @@ def category_intervals(r: TokenReactions) -> Figure:
 def car_path_frame(result, event_id: str, tokens: list[str]) -> pd.DataFrame:
     """Cumulative abnormal return (%) by relative day for one event, tokens in the given order."""
     ar = result.abnormal_returns
-    sel = ar[ar["event_id"].eq(event_id) & ar["model"].eq(token_study.HEADLINE_MODEL)]
+    sel = ar[ar["event_id"].eq(event_id) & ar["model"].eq(token_event_study.HEADLINE_MODEL)]
     wide = sel.pivot(index="rel_day", columns="token", values="ar")
     return wide[[t for t in tokens if t in wide.columns]].cumsum(skipna=False) * 100
 
@@ -44,7 +45,7 @@ def highlight_paths(r: TokenReactions) -> Figure:
     """Cumulative abnormal returns around each highlighted event, one panel per event."""
     labels = r.catalogue.set_index("event_id")["label"]
     panels = [(f"{labels[e]}", car_path_frame(r.result, e, r.tokens)) for e in r.highlights]
-    fig = plots.car_paths_panels(panels)
+    fig = charts.car_paths_panels(panels)
     fig.suptitle(f"Cumulative abnormal return vs {r.benchmark} (market model), days −5 to +5", fontsize=11)
     return set_alt(fig, "Cumulative abnormal returns (market model) around " + " and ".join(labels[e] for e in r.highlights))
 
@@ -52,5 +53,5 @@ def highlight_paths(r: TokenReactions) -> Figure:
 def event_prices(r) -> Figure:
     """Prices around one event's day 0, indexed to the close before it (an :class:`EventReaction`)."""
     label = str(r.event["label"])
-    fig = plots.indexed_prices(r.prices, f"{_short(label)}: prices indexed to the close before day 0")
+    fig = charts.indexed_prices(r.prices, f"{_short(label)}: prices indexed to the close before day 0")
     return set_alt(fig, f"Prices of {', '.join(r.prices.columns)} indexed to 100 around {r.event['day0']:%Y-%m-%d}")

@@ -1,17 +1,17 @@
-"""The token briefs' tables (pandas Stylers), from a :class:`~chinabrief.token_reactions.TokenReactions`
-or an :class:`~chinabrief.event_reaction.EventReaction`."""
+"""The token briefs' tables (pandas Stylers), from a :class:`~chinabrief.analysis.token_reactions.TokenReactions`
+or an :class:`~chinabrief.analysis.event_reaction.EventReaction`."""
 from __future__ import annotations
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .. import token_study
-from ..token_reactions import MODEL_NAMES, TEST_NAMES, TokenReactions, highlight_caption
+from ..analysis import token_event_study
+from ..analysis.token_reactions import MODEL_NAMES, TEST_NAMES, TokenReactions, highlight_caption
 from .tables import table
-from .text import fmt_number, fmt_p, signed_int, stars, window_label
+from ..text import fmt_number, fmt_p, signed_int, stars, window_label
 
 
-def event_car_frame(result, event_id: str, model: str = token_study.HEADLINE_MODEL) -> pd.DataFrame:
+def event_car_frame(result, event_id: str, model: str = token_event_study.HEADLINE_MODEL) -> pd.DataFrame:
     """One event's CARs: token rows × window columns, "CAR% stars" cells (p from the token's t-test)."""
     car = result.car
     sel = car[car["event_id"].eq(event_id) & car["model"].eq(model)].copy()
@@ -37,7 +37,7 @@ def categories(r: TokenReactions) -> Styler:
         columns={"n_events": "events", "n_tokens": "N", "caar": "CAAR %", "ci_low": "CI low", "ci_high": "CI high",
                  **{k: f"p {v}" for k, v in TEST_NAMES.items()}})
     return table(shown, name="categories",
-                 caption=f"CAAR[−1,+1] by category ({MODEL_NAMES[token_study.HEADLINE_MODEL]}, vs {r.benchmark})",
+                 caption=f"CAAR[−1,+1] by category ({MODEL_NAMES[token_event_study.HEADLINE_MODEL]}, vs {r.benchmark})",
                  formats={"CAAR %": "{:+.2f}", "CI low": "{:+.2f}", "CI high": "{:+.2f}",
                           **{f"p {v}": fmt_p for v in TEST_NAMES.values()}})
 
@@ -114,7 +114,7 @@ def exclusions(result, catalogue: pd.DataFrame, name: str = "exclusions", event_
 def daily_abnormal(result, event_id: str, tokens: list[str]) -> Styler:
     """One event's daily abnormal returns (%), by day relative to day 0."""
     ar = result.abnormal_returns
-    ar = ar[ar["event_id"].eq(event_id) & ar["model"].eq(token_study.HEADLINE_MODEL)]
+    ar = ar[ar["event_id"].eq(event_id) & ar["model"].eq(token_event_study.HEADLINE_MODEL)]
     wide = ar.pivot(index="rel_day", columns="token", values="ar") * 100
     wide = wide[[t for t in tokens if t in wide.columns]]
     wide.index = wide.index.astype(int)
