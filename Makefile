@@ -48,6 +48,21 @@ report: reports/index.html ## Build every brief and reports/index.html (incremen
 test: $(INSTALLED) ## Run the test suite (sets up .venv first)
 	$(PY) -m pytest
 
+.PHONY: test-fast
+test-fast: $(INSTALLED) ## Run the tests that do not build the whole pipeline (about 4 minutes)
+	$(PY) -m pytest -m "not slow"
+
+.PHONY: lint
+lint: $(INSTALLED) ## ruff (lint and format check) and mypy on the package, as CI runs them
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: format
+format: $(INSTALLED) ## Format the code and notebooks with ruff and apply its safe fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
 .PHONY: data
 data: $(PRODUCTS)/prepare.json ## Import the data and build data/processed (SOURCE=live fetches the APIs)
 
@@ -116,13 +131,13 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(if $(NEEDS_PARAMS),@$(PYTHON3) src/chinabrief/pipeline/precheck.py)
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e '.[test,dev]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)" >/dev/null
 	@$(call install_git_filter)
 	@touch $@
 
 # --- parameters: validated once per make run; files rewritten only when their content changes
-NEEDS_PARAMS := $(filter-out help test lab git-filter clean distclean bench verify,$(MAKECMDGOALS))
+NEEDS_PARAMS := $(filter-out help test test-fast lint format lab git-filter clean distclean bench verify,$(MAKECMDGOALS))
 ifneq ($(NEEDS_PARAMS),)
 ifeq ($(DRY_RUN),)
 include $(PARAMS_DIR)/params.mk

@@ -7,11 +7,16 @@ untracked files, ``.venv`` symlinked) under ``build/bench/``, on the real data s
 (b) no-op build: a second ``make report`` (should run no notebook);
 (c) one-parameter change: ``make report MINING_MONTH=2021-12`` (should re-run only the mining stage
     and the index);
-(d) parallel cold build: ``make -j2 report`` in a second fresh copy.
+(d) parallel cold build: ``make -j2 report`` in a second fresh copy;
+(e) kernel designs: fresh kernels (this checkout: one kernel per notebook run, make runs the event
+    briefs in parallel) against shared kernels (``--shared-ref``, the last commit with the earlier
+    design: the event briefs in one kernel per worker, reset between runs), each measured here and
+    now in its own fresh copy: cold sequential build, cold ``-j2`` build, and the event briefs alone
+    (``make -W src/chinabrief/analysis/event_reaction.py report`` after the cold build).
 
 Per notebook run, the wall time comes from the runner's status records (``build/status/*.json``):
-``seconds`` split into ``kernel_wait_seconds`` (waiting for a kernel's start-up and warm-up imports,
-or its reset) and ``execute_seconds`` (papermill running the cells). What a fresh kernel costs in
+``seconds`` split into ``kernel_wait_seconds`` (waiting for a kernel's start-up and warm-up imports)
+and ``execute_seconds`` (papermill running the cells). What a fresh kernel costs in
 all (start-up plus the stage's imports, mostly overlapped with the runner's own imports) is
 ESTIMATED outside the pipeline: a python3 kernel is started and waited for with jupyter_client, and
 the stage notebook's imports are timed in a plain ``.venv/bin/python`` subprocess.
@@ -27,6 +32,7 @@ main checkout cannot leak into a build half-way).
 
 Usage: ``.venv/bin/python bench/bench_pipeline.py [--out reports/bench.json] [--snapshot DIR]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,12 +52,22 @@ WORKDIR = ROOT / "build" / "bench"
 PY = ROOT / ".venv" / "bin" / "python"
 ONE_PARAM = "MINING_MONTH=2021-12"
 REPEATS = 5  # kernel-start and import measurements: the median of this many
+#: The last commit with shared kernels (one per worker, reset between event briefs), for (e).
+SHARED_KERNELS_REF = "4981202"
+#: A module only the event briefs import: `make -W` on it rebuilds them alone.
+EVENT_MODULE = "src/chinabrief/analysis/event_reaction.py"
+#: Fresh kernels are kept unless they are more than this much slower (issue 13).
+DESIGN_TOLERANCE = 0.15
 
 TARGETS = {  # name: (measured key, limit, unit)
     "cold full build < 60 s": ("cold_build_seconds", 60.0, "s"),
     "no-op build < 1 s": ("noop_build_seconds", 1.0, "s"),
     "pipeline overhead < 3x (cold build / the same computations in one process)": ("overhead_ratio", 3.0, "x"),
-    "edit loop <= 4 s (a markdown edit in the mining notebook until its brief is rebuilt)": ("edit_loop_seconds", 4.0, "s"),
+    "edit loop <= 4 s (a markdown edit in the mining notebook until its brief is rebuilt)": (
+        "edit_loop_seconds",
+        4.0,
+        "s",
+    ),
 }
 
 
@@ -64,10 +80,18 @@ def edit_markdown(notebook: Path) -> None:
     cell.source += "\n\nAn edit made by the benchmark."
     nbformat.write(nb, notebook)
 
-#: What each stage's notebook imports besides its stage's modules (``runner.STAGES[...].warm``).
+
+#: What each stage's notebook imports besides its own modules (the kernel's warm-up imports those).
 COMMON_IMPORTS = ["pandas", "matplotlib", "matplotlib.pyplot", "chinabrief.config", "chinabrief.render.figures"]
 #: What one ``python -m chinabrief run`` process imports before its stage starts.
-RUNNER_IMPORTS = ["chinabrief.cli", "chinabrief.config", "chinabrief.pipeline.runner", "papermill", "nbformat", "chinabrief.pipeline.export"]
+RUNNER_IMPORTS = [
+    "chinabrief.cli",
+    "chinabrief.config",
+    "chinabrief.pipeline.runner",
+    "papermill",
+    "nbformat",
+    "chinabrief.pipeline.export",
+]
 #: The edit loop: a markdown edit in this notebook, until its brief is rebuilt.
 EDIT_NOTEBOOK = "notebooks/04_mining_share.ipynb"
 STATUS_LINE = re.compile(r"^\[chinabrief\] (\S+): ok in ([\d.]+) s", re.M)
@@ -114,12 +138,17 @@ def make(copy: Path, label: str, args: list[str], snapshot: Path) -> dict:
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(f"$ {' '.join(cmd)}  (in {copy})\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}")
     if done.returncode != 0:
-        raise SystemExit(f"[bench] {label}: `{' '.join(cmd)}` failed (exit {done.returncode}); see {log}\n"
-                         + "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:]))
+        raise SystemExit(
+            f"[bench] {label}: `{' '.join(cmd)}` failed (exit {done.returncode}); see {log}\n"
+            + "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        )
     ran = [key for key, _ in STATUS_LINE.findall(done.stdout)]
     records = [r for r in read_status(copy, since) if r["key"] in ran]
-    print(f"[bench] {label}: {seconds:.2f} s, {len(ran)} notebook(s) run"
-          + (f", index rebuilt" if INDEX_LINE.search(done.stdout) else ""), flush=True)
+    print(
+        f"[bench] {label}: {seconds:.2f} s, {len(ran)} notebook(s) run"
+        + (", index rebuilt" if INDEX_LINE.search(done.stdout) else ""),
+        flush=True,
+    )
     return {
         "label": label,
         "command": " ".join(cmd),
@@ -127,8 +156,12 @@ def make(copy: Path, label: str, args: list[str], snapshot: Path) -> dict:
         "seconds": round(seconds, 3),
         "stages_run": ran,
         "index_rebuilt": bool(INDEX_LINE.search(done.stdout)),
-        "stage_records": [{k: r.get(k) for k in ("key", "stage", "seconds", "status", "kernel_run",
-                                                  "kernel_wait_seconds", "execute_seconds")} for r in records],
+        # kernel_run: the n-th run in its kernel (shared design); a fresh kernel's run records none
+        "stage_records": [
+            {k: r.get(k) for k in ("key", "stage", "seconds", "status", "kernel_wait_seconds", "execute_seconds")}
+            | {"kernel_run": r.get("kernel_run", 1)}
+            for r in records
+        ],
         "log": str(log.relative_to(ROOT)),
     }
 
@@ -157,18 +190,29 @@ def kernel_start_seconds() -> dict:
         t1 = time.perf_counter()
         if i == 0:  # outside the clock: which modules the ready kernel already holds
             text: list[str] = []
+
+            def collect(msg: dict, text: list[str] = text) -> None:
+                text.append(msg["content"].get("text", "") if msg["msg_type"] == "stream" else "")
+
             kc.execute_interactive(
-                "import sys; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))", timeout=60,
-                output_hook=lambda msg: text.append(msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""))
+                "import sys; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))",
+                timeout=60,
+                output_hook=collect,
+            )
             preloaded = [m for m in "".join(text).split() if not m.startswith(("_", "pydev", "debugpy"))]
         t2 = time.perf_counter()
         kc.stop_channels()
         km.shutdown_kernel(now=False)
         starts.append(t1 - t0)
         stops.append(time.perf_counter() - t2)
-    return {"start_to_ready_runs": [round(s, 3) for s in starts], "shutdown_runs": [round(s, 3) for s in stops],
-            "start_to_ready": round(statistics.median(starts), 3), "shutdown": round(statistics.median(stops), 3),
-            "total": round(statistics.median(starts) + statistics.median(stops), 3), "preloaded": preloaded}
+    return {
+        "start_to_ready_runs": [round(s, 3) for s in starts],
+        "shutdown_runs": [round(s, 3) for s in stops],
+        "start_to_ready": round(statistics.median(starts), 3),
+        "shutdown": round(statistics.median(stops), 3),
+        "total": round(statistics.median(starts) + statistics.median(stops), 3),
+        "preloaded": preloaded,
+    }
 
 
 def import_seconds(modules: list[str], preloaded: list[str] = ()) -> dict:
@@ -177,21 +221,32 @@ def import_seconds(modules: list[str], preloaded: list[str] = ()) -> dict:
     ``preloaded`` modules are imported first, before the clock starts (what a ready kernel holds).
     Also returns the whole process's wall time (interpreter start + preloads + the imports).
     """
-    code = ("import importlib, time\n"
-            f"for m in {list(preloaded)!r}:\n"
-            "    try:\n        importlib.import_module(m)\n    except Exception:\n        pass\n"
-            "t = time.perf_counter()\n"
-            + "".join(f"import {m}\n" for m in modules)
-            + "print(time.perf_counter() - t)")
+    code = (
+        "import importlib, time\n"
+        f"for m in {list(preloaded)!r}:\n"
+        "    try:\n        importlib.import_module(m)\n    except Exception:\n        pass\n"
+        "t = time.perf_counter()\n" + "".join(f"import {m}\n" for m in modules) + "print(time.perf_counter() - t)"
+    )
     runs, walls = [], []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        done = subprocess.run([str(PY), "-c", code], cwd=ROOT / "notebooks", env=copy_env(ROOT),
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [str(PY), "-c", code],
+            cwd=ROOT / "notebooks",
+            env=copy_env(ROOT),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         walls.append(time.perf_counter() - start)
         runs.append(float(done.stdout.strip().splitlines()[-1]))
-    return {"modules": modules, "preloaded_first": bool(preloaded), "runs": [round(r, 3) for r in runs],
-            "median": round(statistics.median(runs), 3), "process_wall_median": round(statistics.median(walls), 3)}
+    return {
+        "modules": modules,
+        "preloaded_first": bool(preloaded),
+        "runs": [round(r, 3) for r in runs],
+        "median": round(statistics.median(runs), 3),
+        "process_wall_median": round(statistics.median(walls), 3),
+    }
 
 
 def export_seconds(copy: Path, n_processes: int) -> dict:
@@ -206,8 +261,13 @@ def export_seconds(copy: Path, n_processes: int) -> dict:
     def one(nb_path: Path) -> float:
         nb = nbformat.read(nb_path, as_version=4)
         start = time.perf_counter()
-        export.to_html(nb, title="bench", index_href="index.html", notebook_href=f"notebooks/{nb_path.name}",
-                       notebook_name=nb_path.name)
+        export.to_html(
+            nb,
+            title="bench",
+            index_href="index.html",
+            notebook_href=f"notebooks/{nb_path.name}",
+            notebook_name=nb_path.name,
+        )
         return time.perf_counter() - start
 
     # the ingest stage publishes no brief
@@ -217,9 +277,13 @@ def export_seconds(copy: Path, n_processes: int) -> dict:
     first_cold = one(notebooks[0])  # a fresh process (as each runner is) pays template loading once
     warm = {p.stem: round(one(p), 3) for p in notebooks}
     cold_extra = max(first_cold - warm[notebooks[0].stem], 0.0)
-    return {"per_notebook_warm": warm, "first_cold": round(first_cold, 3), "cold_extra": round(cold_extra, 3),
-            "estimate": round(sum(warm.values()) + cold_extra * n_processes, 3),
-            "n_exports": len(notebooks)}
+    return {
+        "per_notebook_warm": warm,
+        "first_cold": round(first_cold, 3),
+        "cold_extra": round(cold_extra, 3),
+        "estimate": round(sum(warm.values()) + cold_extra * n_processes, 3),
+        "n_exports": len(notebooks),
+    }
 
 
 def timed(copy: Path, args: list[str]) -> float:
@@ -280,15 +344,15 @@ def single_process(root: Path, snapshot: str, render: bool) -> dict:
         steps[name] = round(steps.get(name, 0.0) + now - t, 3)
         t = now
 
-    from chinabrief.pipeline import params as params_mod
-    from chinabrief.pipeline import runner
     from chinabrief.config import Paths
+    from chinabrief.pipeline import params as params_mod
+    from chinabrief.pipeline.stages import STAGES
 
     os.chdir(root / "notebooks")  # where the runner starts kernels: config.paths() finds the root from here
     P = Paths(root)
     values = params_mod.load(P.params, [f"snapshot={snapshot}"])
     lap("imports")
-    for name, stage in runner.STAGES.items():
+    for name, stage in STAGES.items():
         parameters = params_mod.for_stage(values, name)
         if name == "event_brief":
             for event_id in values.focus_events:
@@ -304,8 +368,16 @@ def run_single(copy: Path, snapshot: Path, render: bool) -> dict:
     """Run :func:`single_process` in a fresh plain-Python subprocess; time the whole process."""
     out = WORKDIR / "logs" / f"single{'-render' if render else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [str(PY), str(Path(__file__).resolve()), "--single-process", str(copy), "--snapshot", str(snapshot),
-           "--out", str(out)] + (["--render"] if render else [])
+    cmd = [
+        str(PY),
+        str(Path(__file__).resolve()),
+        "--single-process",
+        str(copy),
+        "--snapshot",
+        str(snapshot),
+        "--out",
+        str(out),
+    ] + (["--render"] if render else [])
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=copy, env=copy_env(copy), capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -313,9 +385,53 @@ def run_single(copy: Path, snapshot: Path, render: bool) -> dict:
         raise SystemExit(f"[bench] single process{' (render)' if render else ''} failed:\n{done.stdout}\n{done.stderr}")
     result = json.loads(out.read_text())
     result["process_seconds"] = round(seconds, 3)
-    print(f"[bench] single process{' with rendering' if render else ''}: {seconds:.2f} s "
-          f"({result['inside_seconds']:.2f} s inside, after interpreter start)", flush=True)
+    print(
+        f"[bench] single process{' with rendering' if render else ''}: {seconds:.2f} s "
+        f"({result['inside_seconds']:.2f} s inside, after interpreter start)",
+        flush=True,
+    )
     return result
+
+
+def archived_copy(name: str, ref: str) -> Path:
+    """A copy of the commit ``ref`` (``git archive``), ``.venv`` linked, as :func:`fresh_copy` makes."""
+    dest = WORKDIR / name
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    os.utime(ROOT / ".venv" / ".installed")  # newer than the archive's lock file: nothing re-installs
+    return dest
+
+
+def design_builds(label: str, copy_of, snapshot: Path) -> dict:
+    """Cold sequential, cold -j2 and event-briefs-alone builds of one kernel design."""
+    seq = copy_of(f"{label}-seq")
+    cold = make(seq, f"{label}_cold", ["report"], snapshot)
+    events = make(seq, f"{label}_events", ["-W", EVENT_MODULE, "report"], snapshot)
+    par = copy_of(f"{label}-j2")
+    j2 = make(par, f"{label}_j2", ["-j2", "report"], snapshot)
+    return {
+        "cold_seconds": cold["seconds"],
+        "j2_cold_seconds": j2["seconds"],
+        "event_briefs_seconds": events["seconds"],
+        "event_briefs_run": len(events["stages_run"]),
+    }
+
+
+def kernel_designs(snapshot: Path, shared_ref: str) -> dict:
+    """Fresh kernels (this checkout) against shared kernels (``shared_ref``), measured in one run."""
+    fresh = design_builds("fresh", fresh_copy, snapshot)
+    shared = design_builds("shared", lambda name: archived_copy(name, shared_ref), snapshot)
+    ratios = {k: round(fresh[k] / shared[k], 3) for k in ("cold_seconds", "j2_cold_seconds", "event_briefs_seconds")}
+    return {
+        "fresh": fresh,
+        "shared": shared,
+        "shared_ref": shared_ref,
+        "fresh_over_shared": ratios,
+        "keep_fresh": all(r <= 1 + DESIGN_TOLERANCE for r in ratios.values()),
+    }
 
 
 # ----------------------------------------------------------------------------------- report
@@ -328,15 +444,24 @@ def stage_table(cold: dict, j2: dict, kernel: dict, imports: dict, single: dict,
     rows = []
     for r in sorted(cold["stage_records"], key=lambda r: (order.index(r["stage"]), r["key"])):
         fresh = r["kernel_run"] == 1
-        rows.append({"key": r["key"], "stage": r["stage"], "kernel_run": r["kernel_run"], "seconds": r["seconds"],
-                     "kernel_wait_seconds": r["kernel_wait_seconds"], "execute_seconds": r["execute_seconds"],
-                     # what starting a kernel and importing the stage's modules costs, paid by fresh kernels
-                     # only; most of it overlaps the runner's own imports (kernel_wait is what is not hidden)
-                     "kernel_plus_imports_paid": round(kernel["start_to_ready"] + imports[r["stage"]]["median"], 3)
-                     if fresh else 0.0,
-                     "seconds_j2": j2_seconds.get(r["key"]),
-                     "single_process_seconds": single["steps"].get(r["key"]),
-                     "single_process_render_seconds": single_render["steps"].get(r["key"])})
+        rows.append(
+            {
+                "key": r["key"],
+                "stage": r["stage"],
+                "kernel_run": r["kernel_run"],
+                "seconds": r["seconds"],
+                "kernel_wait_seconds": r["kernel_wait_seconds"],
+                "execute_seconds": r["execute_seconds"],
+                # what starting a kernel and importing the stage's modules costs, paid by fresh kernels
+                # only; most of it overlaps the runner's own imports (kernel_wait is what is not hidden)
+                "kernel_plus_imports_paid": round(kernel["start_to_ready"] + imports[r["stage"]]["median"], 3)
+                if fresh
+                else 0.0,
+                "seconds_j2": j2_seconds.get(r["key"]),
+                "single_process_seconds": single["steps"].get(r["key"]),
+                "single_process_render_seconds": single_render["steps"].get(r["key"]),
+            }
+        )
     return rows
 
 
@@ -349,51 +474,89 @@ def print_report(report: dict) -> None:
 
     print()
     print("Per notebook run, cold sequential build (status records; see method):")
-    print(f"{'run':<{width}}{'kernel':>8}{'seconds':>9}{'kernel wait':>13}{'execute':>9}{'k+i paid':>10}"
-          f"{'| -j2 s':>9}{'1-proc s':>10}{'1-proc+render s':>17}")
+    print(
+        f"{'run':<{width}}{'kernel':>8}{'seconds':>9}{'kernel wait':>13}{'execute':>9}{'k+i paid':>10}"
+        f"{'| -j2 s':>9}{'1-proc s':>10}{'1-proc+render s':>17}"
+    )
     for r in rows:
         kernel = "fresh" if r["kernel_run"] == 1 else f"#{r['kernel_run']}"
-        print(f"{r['key']:<{width}}{kernel:>8}{r['seconds']:>9.2f}{r['kernel_wait_seconds']:>13.2f}"
-              f"{r['execute_seconds']:>9.2f}{r['kernel_plus_imports_paid']:>10.2f}{cell(r['seconds_j2']):>9}"
-              f"{cell(r['single_process_seconds']):>10}{cell(r['single_process_render_seconds']):>17}")
+        print(
+            f"{r['key']:<{width}}{kernel:>8}{r['seconds']:>9.2f}{r['kernel_wait_seconds']:>13.2f}"
+            f"{r['execute_seconds']:>9.2f}{r['kernel_plus_imports_paid']:>10.2f}{cell(r['seconds_j2']):>9}"
+            f"{cell(r['single_process_seconds']):>10}{cell(r['single_process_render_seconds']):>17}"
+        )
     s = report["stage_sums"]
-    print(f"{'sum':<{width}}{'':>8}{s['seconds']:>9.2f}{s['kernel_wait_seconds']:>13.2f}{s['execute_seconds']:>9.2f}"
-          f"{s['kernel_plus_imports_paid']:>10.2f}")
-    print("(kernel: a fresh kernel, or the n-th run in a shared one; kernel wait: start-up and warm-up imports not "
-          "hidden behind the runner's own imports, or the reset; execute: papermill running the cells; k+i paid: "
-          "ESTIMATED kernel start + the stage's imports, paid once per fresh kernel; -j2 s: the same run in the -j2 "
-          "build; 1-proc s: that step in the single process, without and with figures and HTML tables)")
+    print(
+        f"{'sum':<{width}}{'':>8}{s['seconds']:>9.2f}{s['kernel_wait_seconds']:>13.2f}{s['execute_seconds']:>9.2f}"
+        f"{s['kernel_plus_imports_paid']:>10.2f}"
+    )
+    print(
+        "(kernel: a fresh kernel, or the n-th run in a shared one; kernel wait: start-up and warm-up imports not "
+        "hidden behind the runner's own imports; execute: papermill running the cells; k+i paid: "
+        "ESTIMATED kernel start + the stage's imports, paid once per fresh kernel; -j2 s: the same run in the -j2 "
+        "build; 1-proc s: that step in the single process, without and with figures and HTML tables)"
+    )
     o = report["outside_stages_cold"]
-    print(f"\nOutside the run records (cold build): {o['measured']:.2f} s; estimated parts: "
-          + ", ".join(f"{k} {v:.2f} s" for k, v in o.items() if k != "measured"))
+    print(
+        f"\nOutside the run records (cold build): {o['measured']:.2f} s; estimated parts: "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in o.items() if k != "measured")
+    )
     print()
     print("Method: " + report["method"])
     print()
     t = report["totals"]
     print("Totals:")
     print(f"  cold build (make report, fresh copy)          {t['cold_build_seconds']:8.2f} s")
-    print(f"  no-op build (second make report)              {t['noop_build_seconds']:8.2f} s"
-          f"   notebooks run: {len(report['noop']['stages_run'])}")
-    print(f"  one-param build ({ONE_PARAM})      {t['one_param_build_seconds']:8.2f} s"
-          f"   ran: {', '.join(report['one_param']['stages_run']) or 'none'}"
-          f"{' + index' if report['one_param']['index_rebuilt'] else ''}"
-          f" ({'as expected' if report['one_param']['as_expected'] else 'NOT as expected'})")
-    print(f"  edit loop (markdown edit in {EDIT_NOTEBOOK.split('/')[-1]})  {t['edit_loop_seconds']:8.2f} s"
-          f"   ran: {', '.join(report['edit_loop']['stages_run']) or 'none'}"
-          f"{' + index' if report['edit_loop']['index_rebuilt'] else ''}")
+    print(
+        f"  no-op build (second make report)              {t['noop_build_seconds']:8.2f} s"
+        f"   notebooks run: {len(report['noop']['stages_run'])}"
+    )
+    print(
+        f"  one-param build ({ONE_PARAM})      {t['one_param_build_seconds']:8.2f} s"
+        f"   ran: {', '.join(report['one_param']['stages_run']) or 'none'}"
+        f"{' + index' if report['one_param']['index_rebuilt'] else ''}"
+        f" ({'as expected' if report['one_param']['as_expected'] else 'NOT as expected'})"
+    )
+    print(
+        f"  edit loop (markdown edit in {EDIT_NOTEBOOK.split('/')[-1]})  {t['edit_loop_seconds']:8.2f} s"
+        f"   ran: {', '.join(report['edit_loop']['stages_run']) or 'none'}"
+        f"{' + index' if report['edit_loop']['index_rebuilt'] else ''}"
+    )
     print(f"  -j2 cold build (second fresh copy)            {t['j2_cold_build_seconds']:8.2f} s")
-    print(f"  single process: what the notebooks compute    {t['single_process_render_seconds']:8.2f} s"
-          "   (tables, statistics, figures, HTML tables)")
-    print(f"  single process: statistics and tables only    {t['single_process_seconds']:8.2f} s"
-          "   (no figures or HTML: less than the notebooks do)")
+    print(
+        f"  single process: what the notebooks compute    {t['single_process_render_seconds']:8.2f} s"
+        "   (tables, statistics, figures, HTML tables)"
+    )
+    print(
+        f"  single process: statistics and tables only    {t['single_process_seconds']:8.2f} s"
+        "   (no figures or HTML: less than the notebooks do)"
+    )
     print(f"  pipeline overhead (cold / what notebooks do)  {t['overhead_ratio']:8.2f} x")
-    print(f"  cold / statistics-and-tables-only process     {t['overhead_ratio_vs_statistics_only']:8.2f} x"
-          "   (informational)")
+    print(
+        f"  cold / statistics-and-tables-only process     {t['overhead_ratio_vs_statistics_only']:8.2f} x"
+        "   (informational)"
+    )
     print()
-    print(f"Load average before/after (1 min): {report['load_average_1_5_15_before'][0]:.2f} / "
-          f"{report['load_average_1_5_15_after'][0]:.2f} on {report['cpu_count']} CPU(s): other processes on the "
-          "machine make these wall times noisy.")
+    print(
+        f"Load average before/after (1 min): {report['load_average_1_5_15_before'][0]:.2f} / "
+        f"{report['load_average_1_5_15_after'][0]:.2f} on {report['cpu_count']} CPU(s): other processes on the "
+        "machine make these wall times noisy."
+    )
     print()
+    d = report.get("kernel_designs")
+    if d:
+        print(f"Kernel designs, measured in this run (shared = {d['shared_ref']}):")
+        print(f"  {'':<34}{'fresh':>8}{'shared':>8}{'fresh/shared':>14}")
+        for key, name in (
+            ("cold_seconds", "cold sequential build"),
+            ("j2_cold_seconds", "cold make -j2 build"),
+            ("event_briefs_seconds", "event briefs alone"),
+        ):
+            print(f"  {name:<34}{d['fresh'][key]:>8.2f}{d['shared'][key]:>8.2f}{d['fresh_over_shared'][key]:>14.2f}")
+        print(
+            f"  fresh kernels kept: {'yes' if d['keep_fresh'] else 'NO'} (kept unless > {DESIGN_TOLERANCE:.0%} slower)"
+        )
+        print()
     print("Targets:")
     for name, target in report["targets"].items():
         print(f"  {'PASS' if target['pass'] else 'MISS'}  {name}: measured {target['measured']:.2f} {target['unit']}")
@@ -403,6 +566,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench.json"), help="JSON output path")
     parser.add_argument("--snapshot", default=str(ROOT / ".." / "shared" / "data"), help="data snapshot folder")
+    parser.add_argument(
+        "--shared-ref",
+        default=SHARED_KERNELS_REF,
+        help="commit with the shared-kernel design, built beside this checkout (e)",
+    )
+    parser.add_argument("--no-designs", action="store_true", help="skip the kernel-design comparison (e)")
     parser.add_argument("--single-process", metavar="ROOT", help=argparse.SUPPRESS)  # internal: child mode
     parser.add_argument("--render", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -425,16 +594,33 @@ def main() -> None:
 
     # Fixed costs first (this also warms the OS file cache for the venv, as a developer's would be).
     kernel = kernel_start_seconds()
-    print(f"[bench] kernel: start-to-ready {kernel['start_to_ready']:.2f} s, shutdown {kernel['shutdown']:.2f} s "
-          f"(median of {REPEATS})", flush=True)
-    from chinabrief.pipeline.runner import STAGES
+    print(
+        f"[bench] kernel: start-to-ready {kernel['start_to_ready']:.2f} s, shutdown {kernel['shutdown']:.2f} s "
+        f"(median of {REPEATS})",
+        flush=True,
+    )
+    from chinabrief.pipeline import depends
+    from chinabrief.pipeline.stages import STAGES
 
-    imports = {name: import_seconds(COMMON_IMPORTS + list(stage.warm), kernel["preloaded"]) for name, stage in STAGES.items()}
-    print("[bench] imports (after the kernel's own modules): "
-          + ", ".join(f"{s} {v['median']:.2f} s" for s, v in imports.items()), flush=True)
+    package = ROOT / "src" / "chinabrief"
+    imports = {
+        name: import_seconds(
+            COMMON_IMPORTS + sorted(depends.notebook_imports(ROOT / "notebooks" / stage.notebook, package)),
+            kernel["preloaded"],
+        )
+        for name, stage in STAGES.items()
+    }
+    print(
+        "[bench] imports (after the kernel's own modules): "
+        + ", ".join(f"{s} {v['median']:.2f} s" for s, v in imports.items()),
+        flush=True,
+    )
     runner_start = import_seconds(RUNNER_IMPORTS)
-    print(f"[bench] runner process start (interpreter + {', '.join(RUNNER_IMPORTS)}): "
-          f"{runner_start['process_wall_median']:.2f} s", flush=True)
+    print(
+        f"[bench] runner process start (interpreter + {', '.join(RUNNER_IMPORTS)}): "
+        f"{runner_start['process_wall_median']:.2f} s",
+        flush=True,
+    )
 
     seq = fresh_copy("seq")
     cold = make(seq, "cold", ["report"], snapshot)
@@ -449,11 +635,16 @@ def main() -> None:
     par = fresh_copy("j2")
     j2 = make(par, "j2_cold", ["-j2", "report"], snapshot)
 
-    n_kernels = sum(1 for r in cold["stage_records"] if r["kernel_run"] == 1)  # = runner processes + workers
+    n_kernels = sum(1 for r in cold["stage_records"] if r["kernel_run"] == 1)  # one per notebook run
     exports = export_seconds(seq, n_processes=n_kernels - 1)  # all but ingest's publish a brief
     index_seconds = timed(seq, ["-m", "chinabrief", "index"])
-    print(f"[bench] HTML export of {exports['n_exports']} briefs in {n_kernels - 1} processes (estimate): "
-          f"{exports['estimate']:.2f} s; index: {index_seconds:.2f} s", flush=True)
+    print(
+        f"[bench] HTML export of {exports['n_exports']} briefs in {n_kernels - 1} processes (estimate): "
+        f"{exports['estimate']:.2f} s; index: {index_seconds:.2f} s",
+        flush=True,
+    )
+
+    designs = None if args.no_designs else kernel_designs(snapshot, args.shared_ref)
 
     single_copy = fresh_copy("single")
     single = run_single(single_copy, snapshot, render=False)
@@ -461,8 +652,10 @@ def main() -> None:
 
     rows = stage_table(cold, j2, kernel, imports, single, single_render)
     load_after = os.getloadavg()
-    sums = {k: round(sum(r[k] for r in rows), 3)
-            for k in ("seconds", "kernel_wait_seconds", "execute_seconds", "kernel_plus_imports_paid")}
+    sums = {
+        k: round(sum(r[k] for r in rows), 3)
+        for k in ("seconds", "kernel_wait_seconds", "execute_seconds", "kernel_plus_imports_paid")
+    }
     totals = {
         "cold_build_seconds": cold["seconds"],
         "noop_build_seconds": noop["seconds"],
@@ -484,22 +677,25 @@ def main() -> None:
         "index": index_seconds,
     }
     outside["unexplained"] = round(outside["measured"] - sum(v for k, v in outside.items() if k != "measured"), 3)
-    targets = {name: {"measured": totals[key], "limit": limit, "unit": unit, "pass": totals[key] < limit}
-               for name, (key, limit, unit) in TARGETS.items()}
+    targets = {
+        name: {"measured": totals[key], "limit": limit, "unit": unit, "pass": totals[key] < limit}
+        for name, (key, limit, unit) in TARGETS.items()
+    }
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                capture_output=True, text=True).stdout.strip())
+    dirty = bool(
+        subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    )
     report = {
         "description": "Build pipeline benchmark: cold / no-op / one-parameter / -j2 builds in fresh copies of "
-                       "the checkout, on the real data snapshot, against the same computations in one process",
+        "the checkout, on the real data snapshot, against the same computations in one process",
         "method": (
             "A run's seconds come from the runner's status record: from the moment the runner has imported "
             "papermill and nbconvert (its kernel was started before those imports and has been importing the "
             "stage's modules meanwhile) to the end of papermill's execute_notebook. kernel_wait is the part of "
-            "that spent waiting for the kernel (start-up and warm-up imports not yet done, or the reset between "
-            "runs in a shared kernel); execute is papermill running the cells (computation, figures and HTML "
-            "tables, plus papermill's per-cell messaging). The per-event briefs run in one kernel per worker "
-            "(kernel #n = the n-th run in it). k+i paid is an ESTIMATE made outside the pipeline: a python3 "
+            "that spent waiting for the kernel (start-up and warm-up imports not yet done); execute is papermill running the cells (computation, figures and HTML "
+            "tables, plus papermill's per-cell messaging). Every notebook run has a fresh kernel. k+i paid is an ESTIMATE made outside the pipeline: a python3 "
             "kernel started with jupyter_client and waited for "
             f"({kernel['start_to_ready']:.2f} s), plus the stage notebook's imports timed in a plain "
             ".venv/bin/python subprocess after the modules a ready kernel already holds; medians of "
@@ -514,7 +710,8 @@ def main() -> None:
             "shutdown = the measured graceful shutdown, an upper bound since each kernel is asked to exit before "
             "the HTML export and exits meanwhile; HTML export = the executed notebooks re-exported with "
             "chinabrief.pipeline.export.to_html (one cold template load per process); index = `python -m chinabrief "
-            "index` in the built copy; make and params = the no-op build."),
+            "index` in the built copy; make and params = the no-op build."
+        ),
         "snapshot": str(snapshot),
         "commit": commit,
         "dirty_worktree": dirty,
@@ -540,6 +737,7 @@ def main() -> None:
         "stage_sums": sums,
         "totals": totals,
         "targets": targets,
+        "kernel_designs": designs,
     }
     print_report(report)
     from chinabrief.fileio import write_json

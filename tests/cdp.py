@@ -245,7 +245,7 @@ class Chromium:
         self.conn: Connection | None = None
         self.log_path = self.profile_dir.parent / f"{self.profile_dir.name}-chromium.log"
 
-    def __enter__(self) -> "Chromium":
+    def __enter__(self) -> Chromium:
         self.start()
         return self
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 DAY_MS = 86_400_000
@@ -78,7 +79,7 @@ class LocalAPI:
     def requests_to(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
 
-    def __enter__(self) -> "LocalAPI":
+    def __enter__(self) -> LocalAPI:
         self._thread.start()
         return self
 
@@ -132,7 +133,7 @@ class LocalAPI:
 
 def day_ms(text: str) -> int:
     """Milliseconds of 00:00 UTC of a ``YYYY-MM-DD`` day."""
-    return int(datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def fake_kline(open_ms: int, interval_ms: int) -> list[Any]:

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from chinabrief.data import event_catalogue
-from chinabrief.pipeline import params
 from chinabrief.exceptions import InputFormatError
+from chinabrief.pipeline import params
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "data" / "events" / "us_china_trade_2025.csv"

@@ -300,7 +300,10 @@ def test_exclude_event_days_removes_other_event_days_from_estimation():
     assert n_est(kept, "e2") == 110 and n_est(dropped, "e2") == 109  # 2025-02-01 dropped
     assert n_est(kept, "e3") == 110 and n_est(dropped, "e3") == 109  # 2025-02-01 again
     assert n_est(dropped, "e1") == 110 and n_est(dropped, "e4") == 110  # no other event day inside
-    neo_e2 = lambda t: t[(t.event_id == "e2") & (t.token == "NEO") & (t.window_end == 0)]["car"].iloc[0]
+
+    def neo_e2(t):
+        return t[(t.event_id == "e2") & (t.token == "NEO") & (t.window_end == 0)]["car"].iloc[0]
+
     assert neo_e2(kept) != neo_e2(dropped)
 
 

@@ -10,7 +10,6 @@ from scipy import stats
 
 from chinabrief.analysis.eventstudy import significance as st
 
-
 # --------------------------------------------------------------------------------------------
 # variance of ARs and CARs
 

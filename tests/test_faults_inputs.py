@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 
 from chinabrief import fileio
-from chinabrief.data import manifest, cbeci, price_series, schemas
-from chinabrief.pipeline import params, precheck, verify
-from chinabrief.exceptions import InputFormatError, OutputError, ParameterError
+from chinabrief.data import cbeci, manifest, price_series, schemas
 from chinabrief.data.sources import snapshot
+from chinabrief.exceptions import InputFormatError, OutputError, ParameterError
+from chinabrief.pipeline import params, precheck, verify
 from conftest import ROOT, SNAPSHOT, make
 
 SNAPSHOT_V2 = (ROOT / ".." / "shared" / "data-v2").resolve()
@@ -128,13 +128,6 @@ def test_precheck_reads_the_effective_snapshot(tmp_path, capsys):
     assert precheck.main(tmp_path, {"CHINABRIEF_MAKE_SNAPSHOT": "/nowhere", "CHINABRIEF_MAKE_SOURCE": "live"}) == 0
 
 
-def test_make_jobs_ignores_command_line_variables():
-    from chinabrief.pipeline import runner
-
-    assert runner.make_jobs(" -j2 --jobserver-auth=3,4 -- TOKENS=x\\ -j99") == 2
-    assert runner.make_jobs(" -- TOKENS=x\\ -j99") == 1
-
-
 # --- make-level: one copy of the checkout; every case stops at the parameter check -------------
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory) -> Path:
@@ -232,7 +225,7 @@ def test_unknown_token_stops_make_report_before_any_stage(checkout):
     done = make(checkout, "report", f"SNAPSHOT={SNAPSHOT}", "TOKENS=TRX,XYZ")
     assert done.returncode != 0
     assert "tokens: not in the token universe data/universe.csv" in done.stderr and "'XYZ'" in done.stderr
-    assert "ok in" not in done.stdout and not (checkout / "build/stamps").exists()
+    assert "ok in" not in done.stdout and not (checkout / "build/products").exists()
 
 
 def test_no_snapshot_stops_before_the_venv_is_set_up(tmp_path):
@@ -302,7 +295,7 @@ def test_dry_run_runs_nothing_and_writes_no_stage_file(checkout, tmp_path):
     plan = make(checkout, "-n", "report", f"SNAPSHOT={SNAPSHOT}", "TOKENS=TRX,NEO")
     assert "run prepare" in plan.stdout, plan.stderr
     marked = (checkout / "build/params/plan.mk").read_text()  # the stage files a real run would rewrite
-    assert "build/params/prepare.json: FORCE ;" in marked and "mining_share.json" not in marked
+    assert "build/params/prepare.json: FORCE ;" in marked and "build/params/mining_share.json: FORCE" not in marked
 
 
 # === 2. The snapshot stays a box ================================================================

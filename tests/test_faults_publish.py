@@ -4,6 +4,7 @@ Every case checks the exact message, that the last good set (briefs, executed no
 tables) is byte-identical afterwards, and that a rebuild gives the good build's bytes again.
 The full disk is simulated by tests/faults/sitecustomize.py (test-only, loaded through PYTHONPATH).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief.pipeline import verify
 from chinabrief.locks import Holder
-
+from chinabrief.pipeline import verify
 from conftest import ROOT, SNAPSHOT, make, make_env
 
 pytestmark = pytest.mark.slow
@@ -57,8 +57,15 @@ def case(good, tmp_path) -> Path:
 
 def start_make(copy: Path, *args: str) -> subprocess.Popen:
     """``make`` in the background, in its own process group (as a terminal's foreground job)."""
-    return subprocess.Popen(["make", *args], cwd=copy, env=make_env(copy), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        ["make", *args],
+        cwd=copy,
+        env=make_env(copy),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def wait_for(what: str, predicate, proc: subprocess.Popen, timeout: float = 300):
@@ -104,8 +111,12 @@ def kernel_processes(copy: Path) -> list[str]:
 
 def leftovers(copy: Path) -> list[str]:
     """Staging folders and connection files left behind."""
-    return sorted(p.relative_to(copy).as_posix() for folder in ("build/staging", "build/kernels")
-                  if (copy / folder).is_dir() for p in (copy / folder).iterdir())
+    return sorted(
+        p.relative_to(copy).as_posix()
+        for folder in ("build/staging", "build/kernels")
+        if (copy / folder).is_dir()
+        for p in (copy / folder).iterdir()
+    )
 
 
 def recover_and_compare(copy: Path, good_sums: dict[str, str]) -> None:
@@ -119,18 +130,31 @@ def break_mining_notebook(copy: Path) -> str:
     notebook = copy / MINING_NOTEBOOK
     original = notebook.read_text()
     nb = json.loads(original)
-    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "boom", "metadata": {},
-                        "outputs": [], "source": "raise RuntimeError('deliberate failure for the fault tests')"})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "boom",
+            "metadata": {},
+            "outputs": [],
+            "source": "raise RuntimeError('deliberate failure for the fault tests')",
+        }
+    )
     notebook.write_text(json.dumps(nb))
     return original
 
 
 def test_full_disk_part_way_through_prepare_leaves_the_previous_tables(case, good):
-    (case / "build/stamps/ingest").touch()  # prepare runs again
-    done = make(case, "report", SNAP, env_extra={
-        "PYTHONPATH": f"{case / 'src'}{os.pathsep}{FAULTS}",
-        "CHINABRIEF_TEST_ENOSPC": "data/processed/:3",  # the third table put in place: returns.parquet
-    })
+    (case / "build/products/ingest.json").touch()  # prepare runs again
+    done = make(
+        case,
+        "report",
+        SNAP,
+        env_extra={
+            "PYTHONPATH": f"{case / 'src'}{os.pathsep}{FAULTS}",
+            "CHINABRIEF_TEST_ENOSPC": "data/processed/:3",  # the third table put in place: returns.parquet
+        },
+    )
     assert done.returncode != 0
     assert "[chinabrief] error: stage 'prepare' failed: notebook notebooks/02_prepare.ipynb" in done.stderr
     assert "the disk is full (no space left on the device) [ENOSPC]" in done.stderr
@@ -166,10 +190,15 @@ def test_a_failed_stage_keeps_the_notebook_its_brief_links(case, good):
     done = make(case, "report", SNAP)
     assert done.returncode != 0
     assert "RuntimeError: deliberate failure for the fault tests" in done.stderr
-    assert "Executed notebook kept at reports/failed/04_mining_share.ipynb; the previous brief is unchanged" in done.stderr
+    assert (
+        "Executed notebook kept at reports/failed/04_mining_share.ipynb; the previous brief is unchanged" in done.stderr
+    )
     assert kept(verify.checksums(case)) == kept(good[1])  # brief, its notebook, its tables
     brief = (case / "reports/mining-share.html").read_text()
-    assert 'href="notebooks/04_mining_share.ipynb"' in brief and (case / "reports/notebooks/04_mining_share.ipynb").is_file()
+    assert (
+        'href="notebooks/04_mining_share.ipynb"' in brief
+        and (case / "reports/notebooks/04_mining_share.ipynb").is_file()
+    )
     assert "deliberate failure" not in (case / "reports/notebooks/04_mining_share.ipynb").read_text()
     assert "deliberate failure" in (case / "reports/failed/04_mining_share.ipynb").read_text()
     assert 'href="04_mining_share.ipynb"' in (case / "reports/failed/mining_share.html").read_text()
@@ -190,9 +219,12 @@ def test_changing_events_removes_the_products_of_dropped_events(case, good):
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"[chinabrief] index: removed the brief of {dropped} (not in focus_events)" in done.stdout
     assert sorted(p.stem for p in (case / "reports/events").glob("*.html")) == keep
-    assert sorted(p.name for p in (case / "reports/notebooks").glob("05_event_brief-*")) == \
-        [f"05_event_brief-{e}.ipynb" for e in keep]
-    assert sorted(p.stem for p in (case / "build/status").glob("event_brief-*.json")) == [f"event_brief-{e}" for e in keep]
+    assert sorted(p.name for p in (case / "reports/notebooks").glob("05_event_brief-*")) == [
+        f"05_event_brief-{e}.ipynb" for e in keep
+    ]
+    assert sorted(p.stem for p in (case / "build/status").glob("event_brief-*.json")) == [
+        f"event_brief-{e}" for e in keep
+    ]
     index = (case / "reports/index.html").read_text()
     assert f'id="card-event_brief-{dropped}"' not in index and f'id="card-event_brief-{keep[0]}"' in index
     for e in keep:  # the kept briefs are untouched
@@ -208,8 +240,10 @@ def test_a_second_make_stops_naming_the_first_and_never_interleaves(case, good):
     wait_for("the first build's mining stage", lambda: runner_of(case, "mining_share"), first)
     second = make(case, "report", SNAP, "EVENTS=2025-04-02-liberation-day", "TOKENS=TRX,NEO")
     assert second.returncode != 0
-    assert (f"[chinabrief] error: another build is running in this checkout: PID {first.pid} "
-            f"(make report {SNAP}) holds build/lock") in second.stderr
+    assert (
+        f"[chinabrief] error: another build is running in this checkout: PID {first.pid} "
+        f"(make report {SNAP}) holds build/lock"
+    ) in second.stderr
     assert {p.name: p.read_bytes() for p in (case / "build/params").iterdir()} == params_before
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0, out + err
@@ -228,8 +262,10 @@ def test_sigterm_removes_the_kernels_and_their_connection_files(case, good):
     os.kill(runner, signal.SIGTERM)  # what make sends its jobs when it is terminated
     out, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
-    assert ("[chinabrief] interrupted (SIGTERM): stage 'mining_share' stopped; what it had not published "
-            "is discarded, the previous briefs are unchanged") in err
+    assert (
+        "[chinabrief] interrupted (SIGTERM): stage 'mining_share' stopped; what it had not published "
+        "is discarded, the previous briefs are unchanged"
+    ) in err
     assert "Traceback" not in err
     assert leftovers(case) == [] and kernel_processes(case) == []
     assert verify.checksums(case) == good[1]
@@ -244,8 +280,10 @@ def test_ctrl_c_prints_one_line_naming_the_stage(case, good):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
     ours = [line for line in err.splitlines() if line.startswith("[chinabrief]")]
-    assert ours == ["[chinabrief] interrupted (Ctrl-C): stage 'mining_share' stopped; what it had not "
-                    "published is discarded, the previous briefs are unchanged"]
+    assert ours == [
+        "[chinabrief] interrupted (Ctrl-C): stage 'mining_share' stopped; what it had not "
+        "published is discarded, the previous briefs are unchanged"
+    ]
     others = [line for line in err.splitlines() if line.strip() and not line.startswith("[chinabrief]")]
     assert len(others) <= 1 and all(line.startswith("make: ***") for line in others), err  # make's own line
     assert leftovers(case) == [] and kernel_processes(case) == []

@@ -41,7 +41,7 @@ def test_failing_parquet_write_keeps_the_old_file(tmp_path):
     target = tmp_path / "t.parquet"
     target.write_bytes(b"old")
     bad = pd.DataFrame({"a": [object()]})  # pyarrow cannot store this
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):  # pyarrow's ArrowInvalid
         fileio.write_parquet(target, bad)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]

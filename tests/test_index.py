@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief.pipeline import index
 from chinabrief.config import Paths
+from chinabrief.pipeline import index
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

@@ -11,8 +11,8 @@ import pyogrio
 import pytest
 
 from chinabrief.data import world_shapes
-from chinabrief.render import maps
 from chinabrief.exceptions import ChecksumError, InputFormatError
+from chinabrief.render import maps
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ROOT / "data" / "external" / "naturalearth_110m_countries.geojson"

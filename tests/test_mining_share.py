@@ -8,12 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief.data import world_shapes
-from chinabrief.data import cbeci
 from chinabrief.analysis import mining_share
 from chinabrief.data import claims
 from chinabrief.pipeline import params
 from chinabrief.config import Paths
+from chinabrief.data import cbeci, world_shapes
 from chinabrief.exceptions import InputFormatError, MissingInputError
 from chinabrief.render import mining_charts, mining_tables
 

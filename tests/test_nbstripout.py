@@ -7,10 +7,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import make
 from nbformat.v4 import new_output
 
 from chinabrief.pipeline import verify
+from conftest import make
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What JupyterLab writes into a notebook on Run All and save (metadata from a real kernel).

@@ -9,8 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from chinabrief import cli
-from chinabrief.pipeline import params, runner, stages
+from chinabrief.pipeline import params, stages
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief.pipeline import params, stages
 from chinabrief.exceptions import ParameterError
+from chinabrief.pipeline import params, stages
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,6 +4,7 @@ One build is shared by the tests of this module (it takes about a minute); each 
 one behaviour: the briefs and their key numbers, the no-op rebuild, the incremental plan, the
 missing-snapshot message and a failing stage.
 """
+
 from __future__ import annotations
 
 import json
@@ -94,8 +95,16 @@ def test_failing_stage_keeps_previous_brief_and_links_the_failure(built):
     brief = built / "reports/mining-share.html"
     before = brief.read_bytes()
     nb = json.loads(original)
-    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "boom", "metadata": {},
-                        "outputs": [], "source": "raise RuntimeError('deliberate failure for the test')"})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "boom",
+            "metadata": {},
+            "outputs": [],
+            "source": "raise RuntimeError('deliberate failure for the test')",
+        }
+    )
     notebook.write_text(json.dumps(nb))
     try:
         done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
@@ -114,7 +123,7 @@ def test_failing_stage_keeps_previous_brief_and_links_the_failure(built):
 
 
 def test_one_plain_line_per_stage(built):
-    (built / "build/stamps/prepare").touch()
+    (built / "build/products/ingest.json").touch()  # prepare, and what follows it, run again
     done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert lines and all(re.match(r"^\[chinabrief\] ", line) for line in lines), lines
@@ -123,8 +132,12 @@ def test_one_plain_line_per_stage(built):
 def test_api_key_never_reaches_any_output(built):
     from conftest import FAKE_API_KEY
 
-    leaks = [p for folder in ("reports", "data", "build") for p in (built / folder).rglob("*")
-             if p.is_file() and FAKE_API_KEY.encode() in p.read_bytes()]
+    leaks = [
+        p
+        for folder in ("reports", "data", "build")
+        for p in (built / folder).rglob("*")
+        if p.is_file() and FAKE_API_KEY.encode() in p.read_bytes()
+    ]
     assert not leaks
 
 
@@ -132,20 +145,50 @@ def _focus_events(built) -> list[str]:
     return json.loads((built / "build/params/token_reactions.json").read_text())["parameters"]["focus_events"]
 
 
-def test_a_brief_built_in_a_shared_kernel_equals_one_built_alone(built):
-    """The per-event briefs share one kernel (reset between runs); the outputs must not show it."""
-    shared = [e for e in _focus_events(built)
-              if json.loads((built / f"build/status/event_brief-{e}.json").read_text())["kernel_run"] > 1]
-    assert shared, "no event brief was built as a later run in a shared kernel"
-    event = shared[-1]
-    files = [built / f"reports/events/{event}.html", built / f"reports/notebooks/05_event_brief-{event}.ipynb"]
-    before = [f.read_bytes() for f in files]
-    for f in files:
-        f.unlink()
+def _ran(done) -> list[str]:
+    return re.findall(r"^\[chinabrief\] (\S+): ok in", done.stdout, re.M)
+
+
+@pytest.mark.parametrize(
+    "product, first",
+    [
+        ("data/processed/prices_daily.parquet", "prepare"),
+        ("data/raw/MANIFEST.json", "ingest"),
+        ("reports/mining-share.html", "mining_share"),
+    ],
+)
+def test_a_deleted_product_is_rebuilt_byte_identical_with_what_follows_it(built, product, first):
+    """Deleting any product re-runs the stage that made it and the stages after it, nothing else."""
+    from chinabrief.pipeline.stages import STAGES
+
+    watched = [
+        built / product,
+        built / "reports/token-reactions.html",
+        built / "reports/mining-share.html",
+        built / "reports/data-quality.html",
+    ]
+    before = {f: f.read_bytes() for f in watched}
+    (built / product).unlink()
     done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
     assert done.returncode == 0, done.stderr
-    assert json.loads((built / f"build/status/event_brief-{event}.json").read_text())["kernel_run"] == 1
-    assert [f.read_bytes() for f in files] == before
+    after_first = {name for name, stage in STAGES.items() if first in stage.after}
+    after_first |= {name for name, stage in STAGES.items() if after_first & set(stage.after)}
+    expected = {first} | after_first
+    assert {key.split("-")[0] if key.startswith("event_brief-") else key for key in _ran(done)} == expected
+    assert {f: f.read_bytes() for f in watched} == before
+
+
+def test_a_product_edited_by_hand_is_noticed_and_rebuilt(built):
+    target = built / "data/processed/mining/ranking.csv"
+    if not target.is_file():
+        target = sorted((built / "data/processed/mining").glob("*.csv"))[0]
+    before = target.read_bytes()
+    target.write_bytes(before.replace(b",", b";", 1))
+    done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
+    assert done.returncode == 0, done.stderr
+    assert f"mining_share: data/processed/mining/{target.name} differs" in done.stdout
+    assert _ran(done) == ["mining_share"]
+    assert target.read_bytes() == before
 
 
 def test_one_missing_event_brief_rebuilds_only_that_brief(built):
@@ -157,10 +200,12 @@ def test_one_missing_event_brief_rebuilds_only_that_brief(built):
     assert ran == [f"event_brief-{event}"], done.stdout
 
 
-def test_event_briefs_are_one_command_in_the_plan(built):
+def test_event_briefs_are_one_target_each_in_the_plan(built):
     # -W: plan as if the module had changed, without touching it
     plan = make(built, "-n", "-W", "src/chinabrief/analysis/event_reaction.py", "report", f"SNAPSHOT={SNAPSHOT}").stdout
     commands = [line for line in plan.splitlines() if "run event_brief" in line]
-    assert len(commands) == 1
-    assert all(f"--event-id {e}" in commands[0] for e in _focus_events(built))
+    assert sorted(commands) == sorted(
+        line for e in _focus_events(built) for line in commands if f"--event-id {e} " in line + " "
+    )
+    assert len(commands) == len(_focus_events(built))
     assert "run mining_share" not in plan and "run token_reactions" not in plan

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chinabrief.pipeline import params, stages
 from chinabrief.data import price_checks, price_series
 from chinabrief.exceptions import InputFormatError
+from chinabrief.pipeline import params, stages
 from conftest import ROOT, SNAPSHOT
 
 SNAPSHOT_V2 = (ROOT / ".." / "shared" / "data-v2").resolve()

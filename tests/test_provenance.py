@@ -1,7 +1,6 @@
 """Tests of chinabrief.provenance: products made from other parameters are noticed."""
 from __future__ import annotations
 
-
 from chinabrief import provenance
 from chinabrief.config import Paths
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from chinabrief.data import event_catalogue, prepare, price_checks, price_series, schemas
 from chinabrief.config import Paths
+from chinabrief.data import event_catalogue, prepare, price_checks, price_series, schemas
 from chinabrief.exceptions import InputFormatError
 
 AS_OF = pd.Timestamp("2025-01-05")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chinabrief.exceptions import ChecksumError, InputFormatError, SnapshotMissingError
 from chinabrief.data.sources import snapshot
+from chinabrief.exceptions import ChecksumError, InputFormatError, SnapshotMissingError
 
 FILES = {
     # CRLF line ends and a non-UTF-8 byte: the copy must keep the bytes exactly

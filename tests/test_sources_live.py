@@ -13,10 +13,9 @@ import pandas as pd
 import pytest
 
 from chinabrief.data import manifest
-from chinabrief.exceptions import SourceError
 from chinabrief.data.sources import binance, ccaf, coingecko, http, live
 from chinabrief.data.sources.snapshot import kind_of
-
+from chinabrief.exceptions import SourceError
 from live_server import (
     COUNTRIES_CSV,
     PROVINCES_CSV,

@@ -9,8 +9,8 @@ import pytest
 
 import synthetic
 from chinabrief.analysis import event_reaction, token_reactions
-from chinabrief.pipeline import export, runner
 from chinabrief.config import Paths
+from chinabrief.pipeline import export, runner
 
 SEED_MARKERS = ["TRX", "NEO", "VET", "CFX", "OKB", "2025-05-07", "2025-05-06", "2025-05-12", "2025-06-13",
                 "Geneva", "Jan–Nov 2025", "five tokens", "Wednesday"]

@@ -6,8 +6,6 @@ import pytest
 from chinabrief.pipeline import verify
 from conftest import ROOT, SNAPSHOT, make
 
-pytestmark = pytest.mark.slow
-
 
 def test_differences_names_changed_and_missing_files():
     assert verify.differences({"a": "1"}, {"a": "1"}) == []
@@ -21,6 +19,7 @@ def test_checksums_leave_out_the_run_record(tmp_path):
     assert list(verify.checksums(tmp_path)) == ["reports/index.html"]
 
 
+@pytest.mark.slow
 def test_two_builds_in_different_folders_are_byte_identical(built, tmp_path):
     second = verify.copy_checkout(ROOT, tmp_path / "second")
     done = make(second, "report", f"SNAPSHOT={SNAPSHOT}")

@@ -27,13 +27,12 @@ def _write_if_changed(target, text: str) -> None:
 def _cmd_params(args) -> None:
     """Validate every parameter; write each stage's file and params.mk only when they change."""
     import json
-
-    from .pipeline import params
-    from .config import paths
-    from .data.sources.snapshot import read_sums
-
     import os
     import re
+
+    from .config import paths
+    from .data.sources.snapshot import read_sums
+    from .pipeline import params
 
     p = paths()
     values = params.load(p.params, args.set, os.environ)
@@ -112,8 +111,8 @@ def _interrupt_on_signals() -> None:
 
 
 def _cmd_run(args) -> int:
-    from .pipeline import runner
     from .config import paths
+    from .pipeline import runner
 
     _interrupt_on_signals()
     p = paths()
@@ -144,8 +143,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_index(args) -> None:
-    from .pipeline import index
     from .config import paths
+    from .pipeline import index
 
     p = paths()
     print(f"[chinabrief] index: {p.relative(index.build(p, events=args.events, articles=args.articles))}", flush=True)
@@ -159,12 +158,10 @@ def _cmd_lock(args) -> None:
 
 
 def _cmd_verify(args) -> int:
-    from .pipeline import verify
-    from .config import paths
-
     import os
 
-    from .pipeline import params
+    from .config import paths
+    from .pipeline import params, verify
 
     p = paths()
     snapshot = args.snapshot or params.load(p.params, environ=os.environ).snapshot

@@ -100,7 +100,7 @@ class Paths:
 
     @property
     def build(self) -> Path:
-        """Build bookkeeping (stage parameter files, stamps); git-ignored."""
+        """Build bookkeeping (stage parameter files, product manifests, status records); git-ignored."""
         return self.root / "build"
 
     def resolve(self, path: str | Path) -> Path:

@@ -1,5 +1,6 @@
 """Atomic file writes: write beside the target, then rename, so a failure never leaves a
 half-written file or destroys the last good one."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +9,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported by the callers that write frames; keep `params` fast
     import pandas as pd
@@ -69,8 +71,10 @@ def output_error(exc: OSError, target: Path):
         cause = f"the folder {target.parent} is not writable (read-only or no permission)"
     else:
         cause = exc.strerror or str(exc)
-    return OutputError(f"cannot write {target}: {cause} [{errno.errorcode.get(exc.errno, exc.errno)}]; "
-                       "the previous version of the file, if any, is unchanged")
+    return OutputError(
+        f"cannot write {target}: {cause} [{errno.errorcode.get(exc.errno or -1, exc.errno)}]; "
+        "the previous version of the file, if any, is unchanged"
+    )
 
 
 @contextlib.contextmanager
@@ -98,13 +102,13 @@ def write_json(target: str | Path, obj: Any) -> None:
     write_text(target, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def write_csv(target: str | Path, frame: "pd.DataFrame") -> None:
+def write_csv(target: str | Path, frame: pd.DataFrame) -> None:
     """Write ``frame`` (without its index) as CSV atomically, with stable float formatting."""
     with atomic_open(target, "w", encoding="utf-8", newline="") as handle:
         frame.to_csv(handle, index=False, lineterminator="\n")
 
 
-def write_parquet(target: str | Path, frame: "pd.DataFrame") -> None:
+def write_parquet(target: str | Path, frame: pd.DataFrame) -> None:
     """Write ``frame`` (without its index) as Parquet atomically."""
     with atomic_path(target) as tmp:
         frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")

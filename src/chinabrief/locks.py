@@ -68,13 +68,13 @@ class Holder:
     command: str = ""
 
     @classmethod
-    def of(cls, pid: int | None = None) -> "Holder":
+    def of(cls, pid: int | None = None) -> Holder:
         """The identity of process ``pid`` (this process by default)."""
         pid = os.getpid() if pid is None else pid
         return cls(pid, start_time(pid), command_of(pid))
 
     @classmethod
-    def parse(cls, text: str) -> "Holder | None":
+    def parse(cls, text: str) -> Holder | None:
         """Read a holder written by :meth:`dumps`; None for an empty or unreadable text."""
         try:
             data = json.loads(text)
@@ -157,7 +157,7 @@ def acquire(build: Path, pid: int) -> Holder:
 def ancestors(pid: int | None = None) -> list[int]:
     """``pid`` (this process by default) and its ancestors' PIDs, nearest first."""
     out = []
-    current = os.getpid() if pid is None else pid
+    current: int | None = os.getpid() if pid is None else pid
     while current and current not in out:
         out.append(current)
         current = parent_of(current)

@@ -40,8 +40,8 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from . import fileio
 from .config import Paths
@@ -109,7 +109,7 @@ class Transaction:
         """Where to write the product that will be published at ``target``."""
         return self.files / _rel(self.paths, target)
 
-    def begin(self) -> "Transaction":
+    def begin(self) -> Transaction:
         """Start with an empty staging folder (completing or discarding a dead run's first)."""
         _recover_one(self.paths, self.folder, discard=True, force=True)
         # the folder appears with its OWNER inside (built aside, then renamed): a parallel run's

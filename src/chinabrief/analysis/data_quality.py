@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import data_sources
-from .data_sources import DataSources
 from ..data.event_catalogue import day0_rule_text
 from ..data.prepare import Prepared
 from ..text import Markdown, fmt_number, md_escape
+from . import data_sources
+from .data_sources import DataSources
 
 #: The source of unknown origin: trusted least, shown wherever a token relies on it.
 UNATTRIBUTED = "unattributed"

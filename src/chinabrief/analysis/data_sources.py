@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..data import manifest, prepare
 from ..config import Paths
+from ..data import manifest, prepare
 from ..text import Markdown
 
 #: How far before the first event the section looks (the estimation windows reach back this far).

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..data import prepare
-from . import price_reactions, token_event_study
 from ..config import Paths
-from .eventstudy import EventStudyResult
+from ..data import prepare
 from ..exceptions import ParameterError
 from ..text import Markdown, fmt_number, md_escape, window_label
+from . import price_reactions, token_event_study
+from .eventstudy import EventStudyResult
 from .token_reactions import hourly_coverage, studied_tokens
 
 STAGE = "05_event_brief"

@@ -15,13 +15,12 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import fileio, provenance, publish
-from ..data import claims as claims_files
-from ..data import world_shapes
-from ..data import cbeci, prepare
-from .claim_checks import ClaimData, Tolerances, check_claims
 from ..config import Paths
+from ..data import cbeci, prepare, world_shapes
+from ..data import claims as claims_files
 from ..exceptions import InputFormatError
 from ..text import Markdown, md_escape
+from .claim_checks import ClaimData, Tolerances, check_claims
 
 STAGE = "04_mining_share"
 FIGURES_FILE = "cambridge_published_figures.csv"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import fileio, provenance, publish
-from . import price_reactions
 from ..config import Paths
+from . import price_reactions
 from .eventstudy import EventStudyResult, run_event_study
 
 #: The model the briefs lead with; every model is computed and written.

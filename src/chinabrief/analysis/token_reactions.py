@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..data import claims, prepare
-from . import price_reactions, token_event_study
-from .claim_checks import ClaimData, Tolerances, check_claims
 from ..config import Paths
-from .eventstudy import EventStudyResult
+from ..data import claims, prepare
 from ..exceptions import ParameterError
 from ..text import Markdown, fmt_number, window_label
+from . import price_reactions, token_event_study
+from .claim_checks import ClaimData, Tolerances, check_claims
+from .eventstudy import EventStudyResult
 
 STAGE = "03_token_reactions"
 MODEL_NAMES = {"market_model": "market model", "market_adjusted": "market-adjusted", "constant_mean": "constant mean"}

@@ -5,10 +5,10 @@ import datetime as dt
 
 import pandas as pd
 
-from . import manifest
 from .. import publish
 from ..config import Paths
 from ..text import Markdown
+from . import manifest
 from .sources import snapshot as snapshot_source
 
 #: The live download covers the study's year and its estimation windows.

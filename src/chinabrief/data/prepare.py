@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import event_catalogue, manifest, cbeci, price_checks, price_series
 from .. import fileio, provenance, publish
 from ..config import Paths
 from ..exceptions import MissingInputError, ParameterError
+from . import cbeci, event_catalogue, manifest, price_checks, price_series
 
 
 def universe_tokens(paths: Paths, tokens: list[str], include_extended: bool) -> list[str]:

@@ -47,7 +47,7 @@ class Rules:
     price_check_allow: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def from_params(cls, values: dict | None) -> "Rules":
+    def from_params(cls, values: dict | None) -> Rules:
         """Build from a mapping holding (some of) the parameters; others keep their default."""
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in (values or {}).items() if k in names}

@@ -10,14 +10,15 @@ written beside the tables (``data/processed/data_dictionary.csv``).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from .event_catalogue import CATEGORIES
 from ..exceptions import InputFormatError
+from .event_catalogue import CATEGORIES
 
 #: Table name → the file :func:`chinabrief.data.prepare.write` writes it to (below data/processed).
 FILES: dict[str, str] = {
@@ -152,7 +153,7 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
         data dictionary) checks nothing against it.
     """
     as_of = _NO_AS_OF if as_of is None else pd.Timestamp(as_of)
-    strict = {"strict": True, "ordered": True}
+    strict: dict[str, Any] = {"strict": True, "ordered": True}
     schemas = {
         "prices_daily": pa.DataFrameSchema(
             {
@@ -460,7 +461,7 @@ def _dtype_text(column: pa.Column) -> str:
 
 
 def _check_text(check: pa.Check) -> str:
-    return check.description or check.error or check.name
+    return check.description or check.error or check.name or ""
 
 
 def data_dictionary() -> pd.DataFrame:

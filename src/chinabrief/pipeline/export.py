@@ -170,7 +170,8 @@ def summary_of(nb: nbformat.NotebookNode) -> dict:
         ``headline`` (str) and ``findings`` (list of str) read from the outputs of the cells
         tagged ``headline`` and ``findings``: the Markdown text, one item per bullet.
     """
-    headline, findings = "", []
+    headline = ""
+    findings: list[str] = []
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         text = _markdown_of(cell) if cell.cell_type == "code" else ""

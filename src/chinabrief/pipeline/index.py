@@ -20,9 +20,9 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from .. import fileio, publish
+from ..config import Paths
 from ..data import manifest
 from ..render.assets import stylesheet
-from ..config import Paths
 from . import products
 
 PACKAGES = ["papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "numpy", "scipy",
@@ -120,7 +120,7 @@ def run_record(paths: Paths, records: list[dict]) -> dict:
     inputs = {}
     if paths.manifest.exists():
         inputs = {e.path: e.sha256 for e in manifest.read(paths.raw)}
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

@@ -12,6 +12,7 @@ removes the files of runners that were killed outright (SIGKILL) when the next o
 
 This module imports only ``jupyter_client`` so that the kernel can be started before anything heavy.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,6 +40,7 @@ KERNEL_ARGS = [
     "--IPKernelApp.log_level=CRITICAL",  # the kernel's start-up warnings are not our log's business
     "--HistoryManager.hist_file=:memory:",  # what nbclient passes to the kernels it starts itself
 ]
+
 
 class _TrackingKernelManager(AsyncKernelManager):
     """A kernel manager that remembers the clients it hands out.
@@ -70,11 +72,11 @@ class Kernel:
 
     Parameters
     ----------
-    km : AsyncKernelManager
+    km : _TrackingKernelManager
         The manager of a started kernel.
     """
 
-    def __init__(self, km: AsyncKernelManager) -> None:
+    def __init__(self, km: _TrackingKernelManager) -> None:
         self.km = km
         self.released = False  # asked to exit (see release)
         self.stopped = False  # shut down (see shutdown)
@@ -86,8 +88,14 @@ class Kernel:
         self._pending: str | None = None  # msg_id of a silent request not yet answered
 
     @classmethod
-    def start(cls, cwd: Path, warm_modules: tuple[str, ...] = (), *, env: dict[str, str] | None = None,
-              connection_dir: Path | None = None) -> "Kernel":
+    def start(
+        cls,
+        cwd: Path,
+        warm_modules: tuple[str, ...] = (),
+        *,
+        env: dict[str, str] | None = None,
+        connection_dir: Path | None = None,
+    ) -> Kernel:
         """Start a kernel in ``cwd`` and send it ``import warm_modules`` (without waiting).
 
         Parameters
@@ -124,8 +132,9 @@ class Kernel:
             run_sync(km.cleanup_resources)()  # its connection file
             if not isinstance(exc, Exception):
                 raise
-            raise StageFailedError(f"could not start the '{KERNEL_NAME}' kernel in {cwd}: "
-                                   f"{type(exc).__name__}: {exc}") from exc
+            raise StageFailedError(
+                f"could not start the '{KERNEL_NAME}' kernel in {cwd}: {type(exc).__name__}: {exc}"
+            ) from exc
         kernel = cls(km)
         kernel._pending = kernel._client.execute(warm_code(warm_modules), silent=True, store_history=False)
         kernel._pending_what = f"starting and importing {', '.join(warm_modules) or 'nothing'}"
@@ -161,8 +170,9 @@ class Kernel:
                 if not self.is_alive():
                     raise StageFailedError(f"the kernel died ({self._pending_what}; {DEATH_CAUSES})") from None
                 if time.monotonic() > deadline:
-                    raise StageFailedError(f"the kernel did not become ready within {timeout:.0f} s "
-                                           f"({self._pending_what})") from None
+                    raise StageFailedError(
+                        f"the kernel did not become ready within {timeout:.0f} s ({self._pending_what})"
+                    ) from None
                 continue
             if reply["parent_header"].get("msg_id") == self._pending:
                 self._pending = None

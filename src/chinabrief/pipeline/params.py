@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping, get_args
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -44,7 +45,7 @@ class Params(BaseModel):
     include_extended: bool = Field(False, description="add the 'extended' group of data/universe.csv")
     benchmark: Literal["BTC", "ETH", "EW"] = Field("BTC", description="market benchmark")
     source_priority: list[Literal["binance_spot", "bybit_perp", "unattributed", "coingecko"]] = Field(
-        default_factory=lambda: ["binance_spot", "bybit_perp", "unattributed", "coingecko"],
+        ["binance_spot", "bybit_perp", "unattributed", "coingecko"],  # pydantic copies a mutable default
         description="daily price sources, most trusted first",
     )
     cutoff_hour_utc: int = Field(20, ge=0, le=24, description="announcements at/after this UTC hour move day 0 to the next day")
@@ -55,7 +56,7 @@ class Params(BaseModel):
         description="CAR windows",
     )
     models: list[Literal["market_adjusted", "market_model", "constant_mean"]] = Field(
-        default_factory=lambda: ["market_adjusted", "market_model", "constant_mean"],
+        ["market_adjusted", "market_model", "constant_mean"],
         description="normal-return models",
     )
     exclude_event_days: bool = Field(True, description="drop other events' days from estimation windows")
@@ -329,7 +330,7 @@ def check_focus_events(params: Params, catalogue: Path) -> None:
     if not catalogue.is_file():
         raise ParameterError(f"the events catalogue {catalogue} is missing (focus_events are checked against it)")
     with catalogue.open(newline="", encoding="utf-8") as handle:
-        known = [row.get("event_id") for row in csv.DictReader(handle)]
+        known = [row.get("event_id") or "" for row in csv.DictReader(handle)]
     problems = []
     for name in EVENT_ID_PARAMS:  # each parameter that names events, named in the message
         unknown = [e for e in getattr(params, name) if e not in known]
@@ -360,7 +361,7 @@ def check_tokens(params: Params, universe: Path) -> None:
     if not universe.is_file():
         raise ParameterError(f"the token universe {universe} is missing (tokens are checked against it)")
     with universe.open(newline="", encoding="utf-8") as handle:
-        known = [row.get("symbol") for row in csv.DictReader(handle)]
+        known = [row.get("symbol") or "" for row in csv.DictReader(handle)]
     unknown = [t for t in params.tokens if t not in known]
     if unknown:
         lines = []

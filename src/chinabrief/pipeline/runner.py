@@ -14,12 +14,14 @@ fresh kernel, started before papermill and nbconvert are imported so that it boo
 core meanwhile (:mod:`chinabrief.pipeline.kernels`). make does the parallelism (``make -jN``
 runs the per-event briefs side by side, one target each).
 """
+
 from __future__ import annotations
 
 import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from .. import fileio, locks, publish
 from ..config import Paths
@@ -64,8 +66,9 @@ def _item_fields(stage: Stage, item: str | None) -> dict:
     return {"event_id": None, stage.item_param: item}
 
 
-def run_stage(paths: Paths, stage_name: str, parameters: dict, *, event_id: str | None = None,
-              cell_timeout: int = 600) -> dict:
+def run_stage(
+    paths: Paths, stage_name: str, parameters: dict, *, event_id: str | None = None, cell_timeout: int = 600
+) -> dict:
     """Execute one stage's notebook in a fresh kernel and publish its products.
 
     Parameters
@@ -105,8 +108,9 @@ def run_stage(paths: Paths, stage_name: str, parameters: dict, *, event_id: str 
         kernel.shutdown(now=interrupted)
 
 
-def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
-             kernel: Kernel) -> dict:
+def _execute(
+    paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int, kernel: Kernel
+) -> dict:
     key = stage.key(event_id)
     transaction = publish.Transaction(paths, key).begin()  # the kernel stages its data files here
     done = False
@@ -120,8 +124,15 @@ def _execute(paths: Paths, stage: Stage, parameters: dict, event_id: str | None,
         transaction.abort()  # whatever was not published is discarded
 
 
-def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int,
-                kernel: Kernel, transaction: publish.Transaction) -> dict:
+def _execute_in(
+    paths: Paths,
+    stage: Stage,
+    parameters: dict,
+    event_id: str | None,
+    cell_timeout: int,
+    kernel: Kernel,
+    transaction: publish.Transaction,
+) -> dict:
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -138,9 +149,14 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
     brief_rel = stage.brief_path(event_id)
     failed_html = paths.reports / "failed" / f"{key}.html"
     failed_notebook = paths.reports / "failed" / executed.name
-    record = {"stage": stage.name, "key": key, "notebook": paths.relative(executed),
-              "brief": f"reports/{brief_rel}" if brief_rel else None, "title": stage.title,
-              **_item_fields(stage, event_id)}
+    record: dict[str, Any] = {
+        "stage": stage.name,
+        "key": key,
+        "notebook": paths.relative(executed),
+        "brief": f"reports/{brief_rel}" if brief_rel else None,
+        "title": stage.title,
+        **_item_fields(stage, event_id),
+    }
     started = time.monotonic()
     error = None
     executing = started
@@ -150,9 +166,16 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
         kernel.wait(max(cell_timeout, KERNEL_READY_SECONDS))
         executing = time.monotonic()
         papermill.execute_notebook(
-            str(source), str(scratch), parameters=parameters, kernel_name=KERNEL_NAME, km=kernel.km,
-            cwd=str(paths.notebooks), progress_bar=False, log_output=False,
-            request_save_on_cell_execute=False, execution_timeout=cell_timeout,
+            str(source),
+            str(scratch),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            km=kernel.km,
+            cwd=str(paths.notebooks),
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=cell_timeout,
         )
     except PapermillExecutionError as exc:
         error = f"cell {exc.cell_index} (In [{exc.exec_count}]) raised {exc.ename}: {exc.evalue}"
@@ -182,22 +205,35 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
         transaction.abort()
         record.update(_previous_summary(paths, key, record["brief"]))  # the index keeps showing the kept brief
         failure = publish.Transaction(paths, key).begin()
-        record.update(status="failed", seconds=seconds, error=error,
-                      notebook=paths.relative(executed) if executed.is_file() else None,
-                      failed_notebook=paths.relative(failed_notebook) if nb is not None else None,
-                      failed_html=paths.relative(failed_html) if nb is not None else None)
+        record.update(
+            status="failed",
+            seconds=seconds,
+            error=error,
+            notebook=paths.relative(executed) if executed.is_file() else None,
+            failed_notebook=paths.relative(failed_notebook) if nb is not None else None,
+            failed_html=paths.relative(failed_html) if nb is not None else None,
+        )
         try:
             if nb is not None:
                 export.write_notebook(nb, failure.path(failed_notebook))
-                fileio.write_text(failure.path(failed_html), export.to_html(
-                    nb, title=f"FAILED: {stage.title}", index_href="../index.html",
-                    notebook_href=failed_notebook.name, notebook_name=failed_notebook.name,
-                ))
+                fileio.write_text(
+                    failure.path(failed_html),
+                    export.to_html(
+                        nb,
+                        title=f"FAILED: {stage.title}",
+                        index_href="../index.html",
+                        notebook_href=failed_notebook.name,
+                        notebook_name=failed_notebook.name,
+                    ),
+                )
             fileio.write_json(failure.path(status_path(paths, key)), record)
             remove = [] if nb is not None else [failed_html, failed_notebook]  # an earlier failure's, now stale
             failure.publish(remove=remove, keep_previous=True)
-            kept = (f"Executed notebook kept at {paths.relative(failed_notebook)}" if nb is not None
-                    else "No executed notebook")
+            kept = (
+                f"Executed notebook kept at {paths.relative(failed_notebook)}"
+                if nb is not None
+                else "No executed notebook"
+            )
         except OSError as exc:  # a full disk: the failure itself could not be recorded
             failure.abort()
             kept = f"The failure could not be recorded ({exc})"
@@ -206,6 +242,8 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
             f"{kept}; the previous brief is unchanged."
         )
 
+    if nb is None:  # papermill returned without an error but wrote nothing
+        raise StageFailedError(f"stage '{key}': papermill wrote no executed notebook for {paths.relative(source)}")
     # what the index shows of this run (every stage, with or without a brief): the notebook's
     # title, headline and findings
     title = export.title_of(nb, stage.title)
@@ -213,8 +251,11 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
     if brief_rel:
         up = "../" * brief_rel.count("/")
         html = export.to_html(
-            nb, title=title, index_href=f"{up}index.html",
-            notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name,
+            nb,
+            title=title,
+            index_href=f"{up}index.html",
+            notebook_href=f"{up}notebooks/{executed.name}",
+            notebook_name=executed.name,
         )
     record.update(status="ok", seconds=seconds, error=None)
     try:
@@ -228,9 +269,12 @@ def _execute_in(paths: Paths, stage: Stage, parameters: dict, event_id: str | No
     except OSError as exc:  # a full disk, a read-only folder: the set is not published
         committed = (transaction.folder / publish.COMMIT).is_file()
         raise StageFailedError(
-            f"stage '{key}' ran, but its products could not be published: {exc}. " +
-            ("They are committed; the next build completes their publication." if committed
-             else "Nothing was published; the previous brief is unchanged.")
+            f"stage '{key}' ran, but its products could not be published: {exc}. "
+            + (
+                "They are committed; the next build completes their publication."
+                if committed
+                else "Nothing was published; the previous brief is unchanged."
+            )
         ) from exc
     return record
 
@@ -247,8 +291,9 @@ def write_manifest(paths: Paths, transaction: publish.Transaction, key: str, kee
     products.write(transaction.path(target), key, files)
 
 
-def republish(paths: Paths, stage_name: str, parameters: dict, changed: list[str],
-              event_id: str | None = None) -> dict | None:
+def republish(
+    paths: Paths, stage_name: str, parameters: dict, changed: list[str], event_id: str | None = None
+) -> dict | None:
     """Re-export a brief whose notebook changed only in its markdown, without a kernel.
 
     See :mod:`chinabrief.pipeline.reuse`: when ``changed`` (make's ``$?``) is only the notebook and its code
@@ -268,16 +313,29 @@ def republish(paths: Paths, stage_name: str, parameters: dict, changed: list[str
     nb = export.normalise(reuse.carry_outputs(source, executed), paths.root)
     brief_rel = stage.brief_path(event_id)
     key = stage.key(event_id)
-    record = {"stage": stage.name, "key": key, "notebook": paths.relative(executed),
-              "brief": f"reports/{brief_rel}" if brief_rel else None, "title": stage.title, **_item_fields(stage, event_id),
-              "kernel_wait_seconds": 0.0, "execute_seconds": 0.0, "outputs_reused": True}
+    record = {
+        "stage": stage.name,
+        "key": key,
+        "notebook": paths.relative(executed),
+        "brief": f"reports/{brief_rel}" if brief_rel else None,
+        "title": stage.title,
+        **_item_fields(stage, event_id),
+        "kernel_wait_seconds": 0.0,
+        "execute_seconds": 0.0,
+        "outputs_reused": True,
+    }
     transaction = publish.Transaction(paths, key).begin()
     try:
         if brief_rel:
             up = "../" * brief_rel.count("/")
             title = export.title_of(nb, stage.title)
-            html = export.to_html(nb, title=title, index_href=f"{up}index.html",
-                                  notebook_href=f"{up}notebooks/{executed.name}", notebook_name=executed.name)
+            html = export.to_html(
+                nb,
+                title=title,
+                index_href=f"{up}index.html",
+                notebook_href=f"{up}notebooks/{executed.name}",
+                notebook_name=executed.name,
+            )
             fileio.write_text(transaction.path(paths.reports / brief_rel), html)
             record.update(title=title, **export.summary_of(nb))
         record.update(status="ok", seconds=round(time.monotonic() - started, 2), error=None)
@@ -285,8 +343,10 @@ def republish(paths: Paths, stage_name: str, parameters: dict, changed: list[str
         fileio.write_json(transaction.path(status_path(paths, key)), record)
         write_manifest(paths, transaction, key, keep_previous=True)
         # keep_previous: the set's data files (the last run's) stay published beside the new brief
-        transaction.publish(remove=[paths.reports / "failed" / f"{key}.html",
-                                    paths.reports / "failed" / executed.name], keep_previous=True)
+        transaction.publish(
+            remove=[paths.reports / "failed" / f"{key}.html", paths.reports / "failed" / executed.name],
+            keep_previous=True,
+        )
     finally:
         transaction.abort()
     return record
@@ -316,8 +376,9 @@ def echo(record: dict) -> None:
     print(f"[chinabrief] {record['key']}: ok in {record['seconds']:.1f} s{target}{reused}", flush=True)
 
 
-def run(paths: Paths, stage_name: str, parameters: dict, *, event_id: str | None = None,
-        cell_timeout: int = 600) -> dict:
+def run(
+    paths: Paths, stage_name: str, parameters: dict, *, event_id: str | None = None, cell_timeout: int = 600
+) -> dict:
     """Run one stage (or one event's brief) in a fresh kernel and print its one line.
 
     Parameters

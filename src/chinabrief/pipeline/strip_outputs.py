@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 
-import chinabrief  # noqa: F401  (first: skips jsonschema's IRI grammar)
 from nbstripout._nbstripout import main
+
+import chinabrief  # noqa: F401  (first: skips jsonschema's IRI grammar)
 
 if __name__ == "__main__":
     sys.argv[0] = "nbstripout"

@@ -4,14 +4,13 @@ from __future__ import annotations
 import textwrap
 
 import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from .figures import new_figure
 from ..text import fmt_number
-
+from .figures import new_figure
 
 #: One colour per token in every chart of every brief (benchmarks dark and thick).
 TOKEN_COLORS = {"TRX": "#b3261e", "NEO": "#2e8540", "VET": "#1f5fa8", "CFX": "#d4763b", "OKB": "#6b3fa0",

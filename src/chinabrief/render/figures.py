@@ -47,7 +47,7 @@ def alt_text(fig: Figure) -> str:
     alt = getattr(fig, ALT_ATTRIBUTE, None)
     if alt:
         return alt
-    titles = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    titles = [fig.get_suptitle()] if fig.get_suptitle() else []
     titles += [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right") if ax.get_title(loc)]
     return "; ".join(titles) or "Chart"
 

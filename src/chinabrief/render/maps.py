@@ -1,4 +1,5 @@
 """World choropleths of the CCAF mining map (the shapes and the ISO-3 join: :mod:`chinabrief.data.world_shapes`)."""
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -37,8 +38,10 @@ def bin_labels() -> list[str]:
 
 def legend_handles() -> list[Patch]:
     """Patches for the shared legend: one per colour class, then the no-data grey."""
-    handles = [Patch(facecolor=c, edgecolor="#9aa1ab", linewidth=0.5, label=label)
-               for c, label in zip(SHARE_COLOURS, bin_labels())]
+    handles = [
+        Patch(facecolor=c, edgecolor="#9aa1ab", linewidth=0.5, label=label)
+        for c, label in zip(SHARE_COLOURS, bin_labels())
+    ]
     handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#9aa1ab", linewidth=0.5, label=NO_DATA_LABEL))
     return handles
 
@@ -65,10 +68,18 @@ def _label_country(ax: Axes, joined: gpd.GeoDataFrame, iso3: str) -> None:
     if row.empty or row["share_pct"].isna().all():
         return
     point = row.geometry.iloc[0].representative_point()
-    ax.annotate(f"{row['name'].iloc[0]} {row['share_pct'].iloc[0]:.2f}%", xy=(point.x, point.y),
-                xytext=(0, -22), textcoords="offset points", ha="center", fontsize=8, fontweight="bold",
-                color="#1d2430", arrowprops={"arrowstyle": "-", "color": "#1d2430", "linewidth": 0.6},
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+    ax.annotate(
+        f"{row['name'].iloc[0]} {row['share_pct'].iloc[0]:.2f}%",
+        xy=(point.x, point.y),
+        xytext=(0, -22),
+        textcoords="offset points",
+        ha="center",
+        fontsize=8,
+        fontweight="bold",
+        color="#1d2430",
+        arrowprops={"arrowstyle": "-", "color": "#1d2430", "linewidth": 0.6},
+        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+    )
 
 
 LEGEND_BAND_IN = 0.95
@@ -82,8 +93,9 @@ def _map_aspect(world: gpd.GeoDataFrame) -> float:
     return (maxx - minx) / (maxy - miny)
 
 
-def _map_grid(world: gpd.GeoDataFrame, n_panels: int, n_cols: int, width_in: float,
-              panel_titles: bool) -> tuple[Figure, list[Axes]]:
+def _map_grid(
+    world: gpd.GeoDataFrame, n_panels: int, n_cols: int, width_in: float, panel_titles: bool
+) -> tuple[Figure, list[Axes]]:
     """A figure whose map panels have the world's aspect, with bands for the title and legend."""
     n_rows = int(np.ceil(n_panels / n_cols))
     panel_w = width_in / n_cols
@@ -95,8 +107,9 @@ def _map_grid(world: gpd.GeoDataFrame, n_panels: int, n_cols: int, width_in: flo
         row, col = divmod(i, n_cols)
         bottom = LEGEND_BAND_IN + (n_rows - 1 - row) * panel_h
         map_h = panel_h - (PANEL_TITLE_IN if panel_titles else 0.0)
-        axes.append(fig.add_axes([col * panel_w / width_in, bottom / height, panel_w / width_in * 0.98,
-                                  map_h / height]))
+        axes.append(
+            fig.add_axes((col * panel_w / width_in, bottom / height, panel_w / width_in * 0.98, map_h / height))
+        )
     return fig, axes
 
 
@@ -104,9 +117,16 @@ def _finish(fig: Figure, title: str, source: str | None) -> None:
     """Figure title at the top, the shared legend and the source line at the bottom."""
     height = fig.get_figheight()
     fig.text(0.005, 1 - 0.12 / height, title, ha="left", va="top", fontsize=12, fontweight="bold")
-    fig.legend(handles=legend_handles(), loc="upper center", ncol=4, fontsize=8,
-               title="Share of global hashrate (%), same classes in every map", title_fontsize=8,
-               bbox_to_anchor=(0.5, (LEGEND_BAND_IN - 0.02) / height), frameon=False)
+    fig.legend(
+        handles=legend_handles(),
+        loc="upper center",
+        ncol=4,
+        fontsize=8,
+        title="Share of global hashrate (%), same classes in every map",
+        title_fontsize=8,
+        bbox_to_anchor=(0.5, (LEGEND_BAND_IN - 0.02) / height),
+        frameon=False,
+    )
     if source:
         fig.text(0.005, 0.02 / height, source, fontsize=8, color="#5b6472", ha="left", va="bottom")
 
@@ -135,8 +155,9 @@ def choropleth(world: gpd.GeoDataFrame, countries: pd.DataFrame, month: str, sou
     return fig
 
 
-def small_multiples(world: gpd.GeoDataFrame, countries: pd.DataFrame, months: tuple[str, ...],
-                    source: str | None = None) -> Figure:
+def small_multiples(
+    world: gpd.GeoDataFrame, countries: pd.DataFrame, months: tuple[str, ...], source: str | None = None
+) -> Figure:
     """A grid of world maps, one per month, on one shared colour scale and one legend.
 
     Parameters

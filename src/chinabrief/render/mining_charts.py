@@ -5,16 +5,19 @@ Each returns a :class:`matplotlib.figure.Figure` with its alt text attached; sou
 notebook cells' ``source`` metadata, which the brief template prints under the figure."""
 from __future__ import annotations
 
+from typing import cast
+
 import matplotlib.dates as mdates
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-import pandas as pd
 
-from . import maps, charts
-from ..data import cbeci
 from ..analysis.mining_share import MiningShare
-from .figures import new_figure, set_alt
+from ..data import cbeci
 from ..text import pct
+from . import charts, maps
+from .figures import new_figure, set_alt
+
 
 def china_share(r: MiningShare) -> Figure:
     """Mainland China's share of global hashrate over time, with the next largest miners."""
@@ -103,7 +106,7 @@ def _end_labels(ax: Axes, series: pd.DataFrame, colours: dict[str, str], min_gap
 
 def _points_per_unit(ax: Axes) -> float:
     """Points per y-data unit of an axes."""
-    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    height_pt = ax.get_position().height * cast(Figure, ax.figure).get_figheight() * 72
     lo, hi = ax.get_ylim()
     return height_pt / (hi - lo)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from ..data import cbeci
 from ..analysis.mining_share import TOP_N, MiningShare
+from ..data import cbeci
 from .tables import table
 
 #: Short column headers for the wide month × country table (the names elsewhere stay CCAF's).

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import charts
 from ..analysis import token_event_study
 from ..analysis.token_reactions import TokenReactions
+from . import charts
 from .figures import set_alt
 
 LABEL_WIDTH = 58

@@ -7,8 +7,8 @@ from pandas.io.formats.style import Styler
 
 from ..analysis import token_event_study
 from ..analysis.token_reactions import MODEL_NAMES, TEST_NAMES, TokenReactions, highlight_caption
-from .tables import table
 from ..text import fmt_number, fmt_p, signed_int, stars, window_label
+from .tables import table
 
 
 def event_car_frame(result, event_id: str, model: str = token_event_study.HEADLINE_MODEL) -> pd.DataFrame:
@@ -65,7 +65,7 @@ def highlights(r: TokenReactions) -> Styler:
 def intraday(r: TokenReactions) -> Styler:
     """Hourly abnormal returns after each focus event with a known time, grouped by event."""
     rows = []
-    for (event_id, label, when), part in r.intraday.groupby(["event_id", "label", "announced"], sort=False):
+    for (_event_id, label, when), part in r.intraday.groupby(["event_id", "label", "announced"], sort=False):
         wide = part.pivot(index="token", columns="horizon_h", values="ar") * 100
         wide.columns = [f"AR +{h}h %" for h in wide.columns]
         wide = wide.reindex([t for t in r.tokens if t in wide.index]).reset_index()

@@ -642,7 +642,8 @@ def _caar_table(prepared, fitted: FittedModel, car, var, confidence_level) -> pd
     categories = list(dict.fromkeys(prepared.categories))
     members = {c: np.flatnonzero(prepared.categories == c) for c in categories}
 
-    event_results, category_results = [], {c: [] for c in categories}
+    event_results: list = []
+    category_results: dict = {c: [] for c in categories}
     for w in range(len(windows)):
         include = np.isfinite(car[w])
         correlation_sums = st.cross_correlation_sums(standardized, include)

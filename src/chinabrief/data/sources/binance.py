@@ -7,7 +7,7 @@ fetched (``close_time`` in the future) are dropped, so a stored day is always a 
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +68,8 @@ def hourly_path(symbol: str) -> str:
 
 def range_ms(start: date, end: date) -> tuple[int, int]:
     """Return the first and last millisecond (UTC) of the inclusive day range ``start..end``."""
-    first = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
-    after = datetime(end.year, end.month, end.day, tzinfo=timezone.utc) + timedelta(days=1)
+    first = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    after = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
     return int(first.timestamp() * 1000), int(after.timestamp() * 1000) - 1
 
 

@@ -11,7 +11,7 @@ HTTP 401 with ``error_code`` 10012, reported here as a :class:`SourceError` that
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +82,8 @@ def market_chart_url(coin_id: str, base_url: str | None = None) -> str:
 
 def market_chart_params(start: date, end: date) -> dict[str, Any]:
     """Return the query for the UTC days ``start..end`` (UNIX seconds; ``to`` just before ``end + 1``)."""
-    first = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
-    after = datetime(end.year, end.month, end.day, tzinfo=timezone.utc) + timedelta(days=1)
+    first = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    after = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
     return {"vs_currency": "usd", "from": int(first.timestamp()), "to": int(after.timestamp()) - 1}
 
 

@@ -5,19 +5,20 @@ same manifest keys (``source`` reads ``live``, ``origin`` the URL asked for, nev
 Everything is downloaded before anything is written, so a failed download leaves ``data/raw``
 and its manifest as they were. Reference tables (``data/reference``) are not fetched.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import requests
 
-from .. import manifest
 from ...exceptions import InputFormatError, ParameterError, SourceError
+from .. import manifest
 from . import binance, ccaf, coingecko, http
 from .snapshot import kind_of
 
@@ -98,7 +99,7 @@ def binance_downloads(
             origin = http.redact_url(url, binance.request_params(symbol, interval, start, end))
             log.info("fetched %d %s klines of %s", len(klines), interval, symbol)
             downloads.append(
-                PendingFile(rel_path, origin, lambda raw, w=writer, s=symbol, k=klines: w(raw, s, k))
+                PendingFile(rel_path, origin, lambda raw, w=writer, s=symbol, k=klines: w(raw, s, k))  # type: ignore[misc]
             )
     return downloads
 
@@ -149,7 +150,7 @@ def coingecko_downloads(
             PendingFile(
                 coingecko.export_path(symbol),
                 origin,
-                lambda raw, s=symbol, f=frame: coingecko.write_export(raw, s, f),
+                lambda raw, s=symbol, f=frame: coingecko.write_export(raw, s, f),  # type: ignore[misc]
             )
         )
     return downloads
@@ -177,7 +178,7 @@ def ccaf_downloads(
         body = ccaf.fetch_csv(item, base_url=base_url, session=session)
         origin = http.redact_url(ccaf.download_url(item, base_url))
         downloads.append(
-            PendingFile(item.rel_path, origin, lambda raw, i=item, b=body: ccaf.write_csv(raw, i, b))
+            PendingFile(item.rel_path, origin, lambda raw, i=item, b=body: ccaf.write_csv(raw, i, b))  # type: ignore[misc]
         )
     return downloads
 
@@ -236,16 +237,12 @@ def fetch_all(
     session = session or http.make_session()
     downloads = [
         *binance_downloads(universe, start, end, base_url=binance_url, session=session),
-        *coingecko_downloads(
-            universe, start, end, base_url=coingecko_url, groups=coingecko_groups, session=session
-        ),
+        *coingecko_downloads(universe, start, end, base_url=coingecko_url, groups=coingecko_groups, session=session),
         *ccaf_downloads(base_url=ccaf_url, session=session),
     ]
     entries = []
     for download in downloads:
         download.write(raw_dir)
-        entries.append(
-            manifest.entry_for(raw_dir, download.rel_path, kind_of(download.rel_path), download.origin)
-        )
+        entries.append(manifest.entry_for(raw_dir, download.rel_path, kind_of(download.rel_path), download.origin))
     manifest.write(raw_dir, entries, source="live")
     return sorted(entries, key=lambda entry: entry.path)

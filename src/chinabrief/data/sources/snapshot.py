@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ... import fileio
-from .. import manifest
 from ...exceptions import ChecksumError, InputFormatError, SnapshotMissingError
+from .. import manifest
 
 SUMS_FILE = "SHA256SUMS"
 
