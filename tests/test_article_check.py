@@ -1,6 +1,7 @@
 """Tests of chinabrief.analysis.article_check and the article briefs: the brief on a made-up project (a
 ``<script>`` quote is shown as text), and adding an article in a copy of the repository builds
 only its brief and the index."""
+
 from __future__ import annotations
 
 import re
@@ -10,29 +11,45 @@ import pytest
 
 import synthetic
 from chinabrief.analysis import article_check
-from chinabrief.pipeline import runner
 from chinabrief.analysis.claim_checks import ArticleCheck, Tolerances
-from chinabrief.data.claims import Article
 from chinabrief.config import Paths
+from chinabrief.data.claims import Article
+from chinabrief.pipeline import runner
 from conftest import SNAPSHOT, make
 
 SCRIPT = "<script>alert(1)</script>"
 ARTICLE = "2023-06-23-synthetic-hostile"
-TOLERANCES = {"claim_rounding_pp": 0.05, "claim_aggregator_gap_pp": 1.75, "claim_share_rounding_pp": 0.5,
-              "claim_misdate_days": 1}
+TOLERANCES = {
+    "claim_rounding_pp": 0.05,
+    "claim_aggregator_gap_pp": 1.75,
+    "claim_share_rounding_pp": 0.5,
+    "claim_misdate_days": 1,
+}
 
 
 def test_counts_text_and_findings_come_from_the_verdicts():
     import pandas as pd
 
-    article = Article.model_validate({
-        "article": {"id": "a", "title": "T", "outlet": "O", "published": "2024-01-02", "url": "https://x.test/a"},
-        "claims": [{"id": "m", "kind": "mining_share", "country": "X", "value_pct": 1}]})
-    verdicts = pd.DataFrame({"claim_id": ["a", "b", "c"], "kind": "k", "claim": ["one two", "three", "four"],
-                             "claimed": "", "data_says": "", "verdict": ["misdated", "consistent", "misdated"],
-                             "rule": ""})
-    check = ArticleCheck(article=article, verdicts=verdicts, tokens=pd.DataFrame(), measures=pd.DataFrame(),
-                         tolerances=Tolerances())
+    article = Article.model_validate(
+        {
+            "article": {"id": "a", "title": "T", "outlet": "O", "published": "2024-01-02", "url": "https://x.test/a"},
+            "claims": [{"id": "m", "kind": "mining_share", "country": "X", "value_pct": 1}],
+        }
+    )
+    verdicts = pd.DataFrame(
+        {
+            "claim_id": ["a", "b", "c"],
+            "kind": "k",
+            "claim": ["one two", "three", "four"],
+            "claimed": "",
+            "data_says": "",
+            "verdict": ["misdated", "consistent", "misdated"],
+            "rule": "",
+        }
+    )
+    check = ArticleCheck(
+        article=article, verdicts=verdicts, tokens=pd.DataFrame(), measures=pd.DataFrame(), tolerances=Tolerances()
+    )
     assert article_check.counts_text(check) == "3 claims: 1 consistent, 2 misdated"
 
 
@@ -64,8 +81,9 @@ def hostile_brief(tmp_path_factory):
     root = synthetic.make_project(tmp_path_factory.mktemp("articles"))
     (root / "data" / "articles" / f"{ARTICLE}.yaml").write_text(HOSTILE)
     paths = Paths(root)
-    record = runner.run_stage(paths, "article_check", {"article_id": ARTICLE, **TOLERANCES}, event_id=ARTICLE,
-                              cell_timeout=300)
+    record = runner.run_stage(
+        paths, "article_check", {"article_id": ARTICLE, **TOLERANCES}, event_id=ARTICLE, cell_timeout=300
+    )
     return paths, record
 
 
@@ -83,7 +101,9 @@ def test_a_script_quote_is_shown_as_text(hostile_brief):
 def test_the_brief_gives_every_claim_a_verdict(hostile_brief):
     paths, record = hostile_brief
     html = (paths.reports / "articles" / f"{ARTICLE}.html").read_text()
-    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>|data:image/png;base64,[A-Za-z0-9+/=]+", "", html, flags=re.S))
+    text = re.sub(
+        r"<[^>]+>", " ", re.sub(r"<style.*?</style>|data:image/png;base64,[A-Za-z0-9+/=]+", "", html, flags=re.S)
+    )
     assert "No mining map data" in text  # the mining claim is not checkable on this project
     assert record["headline"].startswith("2 claims: ") and "not checkable" in record["headline"]
     for section in ("Claims and verdicts", "Price claims", "Mining claims", "Methods and caveats"):

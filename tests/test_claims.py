@@ -1,5 +1,6 @@
 """Tests of chinabrief.data.claims: the claims file's schema and each bad-file case with its message
 (file, line, claim id, field), checked before any kernel starts (``chinabrief params``)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from chinabrief.data import claims
-from chinabrief.pipeline import params
 from chinabrief.data.claims import ClaimsFileError
 from chinabrief.exceptions import ParameterError
+from chinabrief.pipeline import params
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIVERSE = ["AAA", "BBB", "BTC"]
@@ -55,8 +56,11 @@ GOOD = """\
 
 def write(folder: Path, body: str, article_id: str = "2024-01-02-synthetic") -> Path:
     path = folder / f"{article_id}.yaml"
-    path.write_text(HEAD.format(id=article_id) + textwrap.dedent(body) if not body.startswith("  -") else
-                    HEAD.format(id=article_id) + body)
+    path.write_text(
+        HEAD.format(id=article_id) + textwrap.dedent(body)
+        if not body.startswith("  -")
+        else HEAD.format(id=article_id) + body
+    )
     return path
 
 
@@ -74,28 +78,62 @@ def test_a_good_file_reads_into_typed_claims(tmp_path):
 
 BAD = [
     # (what, claim lines, the message's parts)
-    ("unknown kind", "  - id: x\n    kind: price_rise\n    tokens: [AAA]\n    value_pct: 1\n    period: day\n"
-     "    as_of: 2024-01-02\n", ["line 9", "claim 'x'", "field 'kind'", "unknown kind 'price_rise'"]),
-    ("token not in universe", "  - id: x\n    kind: price_change\n    tokens: [AAA, ZZZ]\n    value_pct: 1\n"
-     "    period: day\n    as_of: 2024-01-02\n", ["line 10", "claim 'x'", "field 'tokens'", "['ZZZ']",
-                                                "not in the token universe"]),
-    ("benchmark not in universe", "  - id: x\n    kind: relative_change\n    tokens: [AAA]\n    benchmark: ETH\n"
-     "    value_pct: 1\n    period: day\n    as_of: 2024-01-02\n", ["claim 'x'", "field 'benchmark'", "['ETH']"]),
-    ("range and value both", "  - id: x\n    kind: price_change\n    tokens: [AAA]\n    value_pct: 1\n"
-     "    range_pct: [0, 2]\n    period: day\n    as_of: 2024-01-02\n",
-     ["claim 'x'", "field 'range_pct'", "give range_pct or value_pct, not both"]),
-    ("duplicate id", GOOD + "  - id: up\n    kind: mining_share\n    country: X\n    value_pct: 1\n",
-     ["claim 'up'", "field 'id'", "duplicate id (first used at line 8)"]),
-    ("no value", "  - id: x\n    kind: price_change\n    tokens: [AAA]\n    period: day\n    as_of: 2024-01-02\n",
-     ["claim 'x'", "field 'value_pct'", "needs range_pct or value_pct"]),
-    ("unknown period", "  - id: x\n    kind: price_change\n    tokens: [AAA]\n    value_pct: 1\n    period: 2d\n"
-     "    as_of: 2024-01-02\n", ["claim 'x'", "field 'period'"]),
-    ("unknown field", "  - id: x\n    kind: mining_share\n    country: X\n    value_pct: 1\n    valeu: 2\n",
-     ["claim 'x'", "field 'valeu'", "unknown field"]),
-    ("rank without top_n or rank", "  - id: x\n    kind: mining_rank\n    country: X\n",
-     ["claim 'x'", "field 'top_n'", "needs rank, or top_n and in_top"]),
-    ("range upside down", "  - id: x\n    kind: price_change\n    tokens: [AAA]\n    range_pct: [3, 1]\n"
-     "    period: day\n    as_of: 2024-01-02\n", ["claim 'x'", "field 'range_pct'", "starts above"]),
+    (
+        "unknown kind",
+        "  - id: x\n    kind: price_rise\n    tokens: [AAA]\n    value_pct: 1\n    period: day\n"
+        "    as_of: 2024-01-02\n",
+        ["line 9", "claim 'x'", "field 'kind'", "unknown kind 'price_rise'"],
+    ),
+    (
+        "token not in universe",
+        "  - id: x\n    kind: price_change\n    tokens: [AAA, ZZZ]\n    value_pct: 1\n"
+        "    period: day\n    as_of: 2024-01-02\n",
+        ["line 10", "claim 'x'", "field 'tokens'", "['ZZZ']", "not in the token universe"],
+    ),
+    (
+        "benchmark not in universe",
+        "  - id: x\n    kind: relative_change\n    tokens: [AAA]\n    benchmark: ETH\n"
+        "    value_pct: 1\n    period: day\n    as_of: 2024-01-02\n",
+        ["claim 'x'", "field 'benchmark'", "['ETH']"],
+    ),
+    (
+        "range and value both",
+        "  - id: x\n    kind: price_change\n    tokens: [AAA]\n    value_pct: 1\n"
+        "    range_pct: [0, 2]\n    period: day\n    as_of: 2024-01-02\n",
+        ["claim 'x'", "field 'range_pct'", "give range_pct or value_pct, not both"],
+    ),
+    (
+        "duplicate id",
+        GOOD + "  - id: up\n    kind: mining_share\n    country: X\n    value_pct: 1\n",
+        ["claim 'up'", "field 'id'", "duplicate id (first used at line 8)"],
+    ),
+    (
+        "no value",
+        "  - id: x\n    kind: price_change\n    tokens: [AAA]\n    period: day\n    as_of: 2024-01-02\n",
+        ["claim 'x'", "field 'value_pct'", "needs range_pct or value_pct"],
+    ),
+    (
+        "unknown period",
+        "  - id: x\n    kind: price_change\n    tokens: [AAA]\n    value_pct: 1\n    period: 2d\n"
+        "    as_of: 2024-01-02\n",
+        ["claim 'x'", "field 'period'"],
+    ),
+    (
+        "unknown field",
+        "  - id: x\n    kind: mining_share\n    country: X\n    value_pct: 1\n    valeu: 2\n",
+        ["claim 'x'", "field 'valeu'", "unknown field"],
+    ),
+    (
+        "rank without top_n or rank",
+        "  - id: x\n    kind: mining_rank\n    country: X\n",
+        ["claim 'x'", "field 'top_n'", "needs rank, or top_n and in_top"],
+    ),
+    (
+        "range upside down",
+        "  - id: x\n    kind: price_change\n    tokens: [AAA]\n    range_pct: [3, 1]\n"
+        "    period: day\n    as_of: 2024-01-02\n",
+        ["claim 'x'", "field 'range_pct'", "starts above"],
+    ),
 ]
 
 
@@ -113,8 +151,11 @@ def test_each_bad_file_names_file_line_claim_and_field(tmp_path, what, body, par
 def test_a_date_outside_the_data_is_an_error_naming_claim_and_field(tmp_path):
     article = claims.load_article(write(tmp_path, GOOD), UNIVERSE, shown_as="data/articles/a.yaml")
     claims.check_dates(article, dt.date(2023, 1, 1), dt.date(2024, 12, 31))  # inside: no error
-    with pytest.raises(ClaimsFileError, match=r"data/articles/a.yaml, line 14: claim 'up': field 'as_of': 2024-01-02 is "
-                                              r"outside the price data \(2024-02-01 to 2024-12-31\)"):
+    with pytest.raises(
+        ClaimsFileError,
+        match=r"data/articles/a.yaml, line 14: claim 'up': field 'as_of': 2024-01-02 is "
+        r"outside the price data \(2024-02-01 to 2024-12-31\)",
+    ):
         claims.check_dates(article, dt.date(2024, 2, 1), dt.date(2024, 12, 31))
     claims.check_dates(article, None, None)  # no price data yet: the article stage checks again
 

@@ -9,11 +9,10 @@ import pandas as pd
 import pytest
 
 from chinabrief.analysis import mining_share
-from chinabrief.data import claims
-from chinabrief.pipeline import params
 from chinabrief.config import Paths
-from chinabrief.data import cbeci, world_shapes
+from chinabrief.data import cbeci, claims, world_shapes
 from chinabrief.exceptions import InputFormatError, MissingInputError
+from chinabrief.pipeline import params
 from chinabrief.render import mining_charts, mining_tables
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,16 +9,17 @@ turn them into sentences. Nothing here names an article, a claim or a date.
 The brief's headings and fixed prose live in ``notebooks/06_article_check.ipynb``; its tables and
 charts in :mod:`chinabrief.render.claim_tables` and :mod:`chinabrief.render.claim_charts`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..data import cbeci, claims, prepare
-from .claim_checks import ArticleCheck, ClaimData, Tolerances, check_article
 from ..config import Paths
+from ..data import cbeci, claims, prepare
 from ..text import Markdown, md_escape
+from .claim_checks import ArticleCheck, ClaimData, Tolerances, check_article
 
 STAGE = "06_article_check"
 FIGURES_FILE = "cambridge_published_figures.csv"
@@ -67,13 +68,23 @@ def claim_data(P: Paths, stage: str = STAGE, tables: dict | None = None) -> Clai
     """The processed tables and published figures the checks read."""
     tables = tables if tables is not None else prepare.load(P, stage=stage)
     figures_path = P.reference / FIGURES_FILE
-    return ClaimData(prices_daily=tables["prices_daily"], prices_hourly=tables["prices_hourly"],
-                     countries=tables.get("mining_countries"),
-                     figures=cbeci.read_published_figures(figures_path) if figures_path.is_file() else None)
+    return ClaimData(
+        prices_daily=tables["prices_daily"],
+        prices_hourly=tables["prices_hourly"],
+        countries=tables.get("mining_countries"),
+        figures=cbeci.read_published_figures(figures_path) if figures_path.is_file() else None,
+    )
 
 
-def compute(P: Paths, *, article_id: str, claim_rounding_pp: float, claim_aggregator_gap_pp: float,
-            claim_share_rounding_pp: float, claim_misdate_days: int) -> ArticleBrief:
+def compute(
+    P: Paths,
+    *,
+    article_id: str,
+    claim_rounding_pp: float,
+    claim_aggregator_gap_pp: float,
+    claim_share_rounding_pp: float,
+    claim_misdate_days: int,
+) -> ArticleBrief:
     """Check every claim of one article.
 
     Parameters are the stage's (see ``params.yaml``).
@@ -91,11 +102,14 @@ def compute(P: Paths, *, article_id: str, claim_rounding_pp: float, claim_aggreg
     """
     article = load_article(P, article_id)
     data = claim_data(P)
-    tol = Tolerances.from_params(claim_rounding_pp, claim_aggregator_gap_pp, claim_share_rounding_pp,
-                                 claim_misdate_days)
-    sources = {"Claims file": article.source_file,
-               "Daily prices (processed)": P.relative(P.processed / "prices_daily.parquet"),
-               "Hourly prices (processed)": P.relative(P.processed / "prices_hourly.parquet")}
+    tol = Tolerances.from_params(
+        claim_rounding_pp, claim_aggregator_gap_pp, claim_share_rounding_pp, claim_misdate_days
+    )
+    sources = {
+        "Claims file": article.source_file,
+        "Daily prices (processed)": P.relative(P.processed / "prices_daily.parquet"),
+        "Hourly prices (processed)": P.relative(P.processed / "prices_hourly.parquet"),
+    }
     if article.mining_claims():
         sources["Mining map (processed)"] = P.relative(P.processed / "mining_countries.csv")
         sources["Published figures (our compilation)"] = P.relative(P.reference / FIGURES_FILE)
@@ -137,33 +151,43 @@ def metadata(r: ArticleBrief) -> Markdown:
     a = r.article.article
     published = a.published.isoformat() if hasattr(a.published, "isoformat") else str(a.published)
     url = str(a.url)
-    link = f"[{md_escape(url)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)" if url.lower().startswith(
-        ("https://", "http://")) else md_escape(url)
-    lines = [f"- Outlet: {md_escape(a.outlet)}", f"- Published: {md_escape(published)}", f"- Link: {link}",
-             f"- Claims file: `{r.article.source_file.replace('`', '')}`"]
+    link = (
+        f"[{md_escape(url)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+        if url.lower().startswith(("https://", "http://"))
+        else md_escape(url)
+    )
+    lines = [
+        f"- Outlet: {md_escape(a.outlet)}",
+        f"- Published: {md_escape(published)}",
+        f"- Link: {link}",
+        f"- Claims file: `{r.article.source_file.replace('`', '')}`",
+    ]
     return Markdown("\n".join(lines), [a.outlet, published, url, r.article.source_file])
 
 
 def tolerances_text(r: ArticleBrief) -> Markdown:
     """The tolerances the verdicts used (parameters of ``params.yaml``)."""
     t = r.tolerances
-    return Markdown.bullets([
-        f"Rounding: a price change within {t.rounding_pp:g} percentage points of the claimed range counts "
-        "(claim_rounding_pp).",
-        f"Aggregator gap: a rolling-24h claim set beside a UTC-day close-to-close change (no hourly closes) gets "
-        f"{t.aggregator_gap_pp:g} pp more (claim_aggregator_gap_pp): an aggregator's 24 hours end at another hour.",
-        f"Mining shares: within {t.share_rounding_pp:g} pp of the claimed share (claim_share_rounding_pp).",
-        f"Misdated price claims: the UTC days up to {t.misdate_days} day(s) either side of the claim's day are "
-        "searched (claim_misdate_days).",
-    ])
+    return Markdown.bullets(
+        [
+            f"Rounding: a price change within {t.rounding_pp:g} percentage points of the claimed range counts "
+            "(claim_rounding_pp).",
+            f"Aggregator gap: a rolling-24h claim set beside a UTC-day close-to-close change (no hourly closes) gets "
+            f"{t.aggregator_gap_pp:g} pp more (claim_aggregator_gap_pp): an aggregator's 24 hours end at another hour.",
+            f"Mining shares: within {t.share_rounding_pp:g} pp of the claimed share (claim_share_rounding_pp).",
+            f"Misdated price claims: the UTC days up to {t.misdate_days} day(s) either side of the claim's day are "
+            "searched (claim_misdate_days).",
+        ]
+    )
 
 
 def not_checkable_note(r: ArticleBrief) -> Markdown:
     """Which claims the data cannot judge, and why (empty paragraph if none)."""
     rows = r.check.tokens[r.check.tokens["verdict"].eq("not checkable")]
     parts = [f"{row['claim_id']} ({row['token']}): {row['reason']}" for _, row in rows.iterrows()]
-    whole = r.check.verdicts[r.check.verdicts["verdict"].eq("not checkable")
-                             & ~r.check.verdicts["kind"].isin(claims.PRICE_KINDS)]
+    whole = r.check.verdicts[
+        r.check.verdicts["verdict"].eq("not checkable") & ~r.check.verdicts["kind"].isin(claims.PRICE_KINDS)
+    ]
     parts += [f"{row['claim_id']}: {row['data_says']}" for _, row in whole.iterrows()]
     if not parts:
         return Markdown.paragraph("The data can judge every claim of this article.")
@@ -183,7 +207,11 @@ def mining_claim_ids(r: ArticleBrief) -> list[str]:
     out = []
     countries = r.data.countries
     for c in r.article.mining_claims():
-        if countries is not None and not countries.empty and resolve_country(c.country, countries, r.data.figures)[0]:
+        if (
+            countries is not None
+            and not countries.empty
+            and resolve_country(str(c.country), countries, r.data.figures)[0]
+        ):
             out.append(c.id)
     return out
 
@@ -194,11 +222,17 @@ def coverage_text(r: ArticleBrief) -> Markdown:
     if not tokens:
         return Markdown.paragraph("This article makes no price claim.")
     parts = []
+    daily = r.data.prices_daily if r.data.prices_daily is not None else pd.DataFrame(columns=["token", "date"])
+    hourly = r.data.prices_hourly if r.data.prices_hourly is not None else pd.DataFrame(columns=["token", "timestamp"])
     for token in tokens:
-        d = r.data.prices_daily[r.data.prices_daily["token"].eq(token)]
-        h = r.data.prices_hourly[r.data.prices_hourly["token"].eq(token)]
-        text = f"{token}: daily {d['date'].min():%Y-%m-%d} to {d['date'].max():%Y-%m-%d}" if not d.empty else f"{token}: no daily prices"
-        text += (f", hourly to {h['timestamp'].max():%Y-%m-%d %H:%M} UTC" if not h.empty else ", no hourly closes")
+        d = daily[daily["token"].eq(token)]
+        h = hourly[hourly["token"].eq(token)]
+        text = (
+            f"{token}: daily {d['date'].min():%Y-%m-%d} to {d['date'].max():%Y-%m-%d}"
+            if not d.empty
+            else f"{token}: no daily prices"
+        )
+        text += f", hourly to {h['timestamp'].max():%Y-%m-%d %H:%M} UTC" if not h.empty else ", no hourly closes"
         parts.append(text)
     return Markdown.paragraph("Price data for the claimed tokens: " + "; ".join(parts) + ".")
 

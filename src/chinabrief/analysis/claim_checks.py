@@ -18,6 +18,7 @@ at that time, a period finer than the data, a country absent from the source).
 Every tolerance is a parameter (``params.yaml``), passed in as :class:`Tolerances`. Nothing here
 names an article, a claim, a token or a date.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,8 +42,18 @@ DAY = pd.Timedelta(days=1)
 LAGS = {"1h": HOUR, "24h": DAY, "7d": pd.Timedelta(days=7), "day": DAY}
 
 VERDICT_COLUMNS = ["claim_id", "kind", "claim", "claimed", "data_says", "verdict", "rule"]
-TOKEN_COLUMNS = ["claim_id", "token", "claimed_low", "claimed_high", "data_pct", "measure", "fits", "source",
-                 "verdict", "reason"]
+TOKEN_COLUMNS = [
+    "claim_id",
+    "token",
+    "claimed_low",
+    "claimed_high",
+    "data_pct",
+    "measure",
+    "fits",
+    "source",
+    "verdict",
+    "reason",
+]
 MEASURE_COLUMNS = ["claim_id", "token", "measure", "ends", "pct", "tolerance_pp", "fits", "source"]
 
 
@@ -69,8 +80,13 @@ class Tolerances:
     misdate_days: int = 1
 
     @classmethod
-    def from_params(cls, claim_rounding_pp: float, claim_aggregator_gap_pp: float,
-                    claim_share_rounding_pp: float, claim_misdate_days: int) -> Tolerances:
+    def from_params(
+        cls,
+        claim_rounding_pp: float,
+        claim_aggregator_gap_pp: float,
+        claim_share_rounding_pp: float,
+        claim_misdate_days: int,
+    ) -> Tolerances:
         """From the parameters of ``params.yaml`` (their names there)."""
         return cls(claim_rounding_pp, claim_aggregator_gap_pp, claim_share_rounding_pp, claim_misdate_days)
 
@@ -141,6 +157,7 @@ def claimed_text(claim: Claim) -> str:
 
 def _hours_text(ends: list[pd.Timestamp]) -> str:
     """End hours as compact runs: ``03:00–05:00, 09:00 UTC`` (24:00 for the day's last)."""
+
     def label(t: pd.Timestamp, day) -> str:
         return "24:00" if t.normalize() > day else f"{t:%H:%M}"
 
@@ -196,32 +213,57 @@ def price_measures(claim: Claim, token: str, data: ClaimData, tol: Tolerances) -
     rows = []
     hourly_day = hourly[(hourly.index >= day) & (hourly.index < day + DAY)] if not hourly.empty else hourly
     if claim.period in ("1h", "24h") and not hourly_day.empty:
-        lag = LAGS[claim.period]
+        lag = LAGS[str(claim.period)]
         # an hourly row is stamped at its candle's start: its close is at start + 1h
         keys = [when.floor("h") - HOUR] if when is not None else list(hourly_day.index)
         for key in keys:
             pct = _change(hourly, key, lag)
             if pct == pct:
-                rows.append({"token": token, "measure": f"{claim.period} to {key + HOUR:%Y-%m-%d %H:%M} UTC (hourly closes)",
-                             "ends": key + HOUR, "pct": pct, "tolerance_pp": tol.rounding_pp,
-                             "source": _source(data.prices_hourly, token, "timestamp", key), "key": key, "table": "hourly"})
+                rows.append(
+                    {
+                        "token": token,
+                        "measure": f"{claim.period} to {key + HOUR:%Y-%m-%d %H:%M} UTC (hourly closes)",
+                        "ends": key + HOUR,
+                        "pct": pct,
+                        "tolerance_pp": tol.rounding_pp,
+                        "source": _source(data.prices_hourly, token, "timestamp", key),
+                        "key": key,
+                        "table": "hourly",
+                    }
+                )
     elif claim.period == "1h":
-        reason = (f"no price data for {token} on {day:%Y-%m-%d}" if day not in daily.index else
-                  f"the period 1h is finer than the data for {token} on {day:%Y-%m-%d} (daily closes only)")
+        reason = (
+            f"no price data for {token} on {day:%Y-%m-%d}"
+            if day not in daily.index
+            else f"the period 1h is finer than the data for {token} on {day:%Y-%m-%d} (daily closes only)"
+        )
         return pd.DataFrame(rows, columns=_MEASURE_FRAME), reason
     else:
-        lag = LAGS[claim.period]
+        lag = LAGS[str(claim.period)]
         slack = tol.rounding_pp + (tol.aggregator_gap_pp if claim.period == "24h" else 0.0)
         pct = _change(daily, day, lag)
         if pct == pct:
-            what = {"day": "close to close, UTC day", "7d": "7 days to the UTC-day close",
-                    "24h": "close to close, UTC day (no hourly closes)"}[claim.period]
-            rows.append({"token": token, "measure": f"{what} {day:%Y-%m-%d}", "ends": day + DAY, "pct": pct,
-                         "tolerance_pp": slack, "source": _source(data.prices_daily, token, "date", day),
-                         "key": day, "table": "daily"})
+            what = {
+                "day": "close to close, UTC day",
+                "7d": "7 days to the UTC-day close",
+                "24h": "close to close, UTC day (no hourly closes)",
+            }[str(claim.period)]
+            rows.append(
+                {
+                    "token": token,
+                    "measure": f"{what} {day:%Y-%m-%d}",
+                    "ends": day + DAY,
+                    "pct": pct,
+                    "tolerance_pp": slack,
+                    "source": _source(data.prices_daily, token, "date", day),
+                    "key": day,
+                    "table": "daily",
+                }
+            )
     if not rows:
         return pd.DataFrame(rows, columns=_MEASURE_FRAME), f"no price data for {token} at {day:%Y-%m-%d}" + (
-            f" {when:%H:%M} UTC" if when is not None else "") + " (or the period before it)"
+            f" {when:%H:%M} UTC" if when is not None else ""
+        ) + " (or the period before it)"
     return pd.DataFrame(rows, columns=_MEASURE_FRAME), None
 
 
@@ -233,7 +275,7 @@ def _relative(claim: Claim, token: str, data: ClaimData, tol: Tolerances) -> tup
     mine, reason = price_measures(claim, token, data, tol)
     if reason:
         return mine, reason
-    bench, reason = price_measures(claim, claim.benchmark, data, tol)
+    bench, reason = price_measures(claim, str(claim.benchmark), data, tol)
     if reason:
         return mine.iloc[0:0], f"benchmark {claim.benchmark}: {reason}"
     both = mine.merge(bench[["ends", "pct", "table", "source"]], on=["ends", "table"], suffixes=("", "_bench"))
@@ -254,10 +296,10 @@ def _misdated(claim: Claim, token: str, data: ClaimData, tol: Tolerances) -> lis
     if claim.period not in ("day", "24h", "7d") or claim.as_of_time is not None or tol.misdate_days < 1:
         return []
     day = pd.Timestamp(claim.as_of_day)
-    lag = LAGS[claim.period]
+    lag = LAGS[str(claim.period)]
     slack = tol.rounding_pp + (tol.aggregator_gap_pp if claim.period == "24h" else 0.0)
     daily = _series(data.prices_daily, token, "date")
-    bench = _series(data.prices_daily, claim.benchmark, "date") if claim.kind == "relative_change" else None
+    bench = _series(data.prices_daily, str(claim.benchmark), "date") if claim.kind == "relative_change" else None
     out = []
     for k in range(-tol.misdate_days, tol.misdate_days + 1):
         if k == 0:
@@ -280,14 +322,21 @@ def check_token(claim: Claim, token: str, data: ClaimData, tol: Tolerances) -> t
     measures, reason = (_relative if claim.kind == "relative_change" else price_measures)(claim, token, data, tol)
     base = {"claim_id": claim.id, "token": token, "claimed_low": claim.low, "claimed_high": claim.high}
     if reason:
-        return {**base, "data_pct": float("nan"), "measure": "", "fits": "", "source": "no data",
-                "verdict": NOT_CHECKABLE, "reason": reason}, measures
+        return {
+            **base,
+            "data_pct": float("nan"),
+            "measure": "",
+            "fits": "",
+            "source": "no data",
+            "verdict": NOT_CHECKABLE,
+            "reason": reason,
+        }, measures
     lo, hi = claim.low, claim.high
     measures = measures.assign(fits=[_fits(p, lo, hi, s) for p, s in zip(measures["pct"], measures["tolerance_pp"])])
     hits = measures[measures["fits"]]
     if not hits.empty:
         shown = hits.iloc[-1]
-        fits = (_hours_text(list(hits["ends"])) if len(measures) > 1 else "yes")
+        fits = _hours_text(list(hits["ends"])) if len(measures) > 1 else "yes"
         verdict, why = CONSISTENT, ""
     else:
         distance = measures["pct"].map(lambda p: max(lo - p, p - hi))
@@ -301,8 +350,15 @@ def check_token(claim: Claim, token: str, data: ClaimData, tol: Tolerances) -> t
             verdict, why = DIFFERENT_SIZE, ""
         else:
             verdict, why = NOT_SUPPORTED, ""
-    row = {**base, "data_pct": float(shown["pct"]), "measure": shown["measure"], "fits": fits,
-           "source": shown["source"], "verdict": verdict, "reason": why}
+    row = {
+        **base,
+        "data_pct": float(shown["pct"]),
+        "measure": shown["measure"],
+        "fits": fits,
+        "source": shown["source"],
+        "verdict": verdict,
+        "reason": why,
+    }
     return row, measures
 
 
@@ -328,8 +384,10 @@ def _price_data_says(claim: Claim, rows: list[dict], measures: pd.DataFrame) -> 
 def price_rule(claim: Claim, tol: Tolerances) -> str:
     """The rule a price claim's verdict used, in words."""
     if claim.period == "24h":
-        how = (f"each 24h change ending in the hours of {claim.as_of_day} with hourly closes (± {tol.rounding_pp:g} pp), "
-               f"else the UTC-day close-to-close change (± {tol.rounding_pp + tol.aggregator_gap_pp:g} pp)")
+        how = (
+            f"each 24h change ending in the hours of {claim.as_of_day} with hourly closes (± {tol.rounding_pp:g} pp), "
+            f"else the UTC-day close-to-close change (± {tol.rounding_pp + tol.aggregator_gap_pp:g} pp)"
+        )
     elif claim.period == "1h":
         how = f"each 1h change from hourly closes (± {tol.rounding_pp:g} pp)"
     else:
@@ -365,9 +423,19 @@ def check_price_claim(claim: Claim, data: ClaimData, tol: Tolerances) -> tuple[d
     data_says = _price_data_says(claim, rows, measures)
     if 0 < checkable < len(rows):
         data_says += f" Verdict on the {checkable} of {len(rows)} tokens the data covers."
-    return ({"claim_id": claim.id, "kind": claim.kind, "claim": claim.text, "claimed": claimed_text(claim),
-             "data_says": data_says, "verdict": verdict, "rule": price_rule(claim, tol)}, rows,
-            measures[MEASURE_COLUMNS])
+    return (
+        {
+            "claim_id": claim.id,
+            "kind": claim.kind,
+            "claim": claim.text,
+            "claimed": claimed_text(claim),
+            "data_says": data_says,
+            "verdict": verdict,
+            "rule": price_rule(claim, tol),
+        },
+        rows,
+        measures[MEASURE_COLUMNS],
+    )
 
 
 # --------------------------------------------------------------------------- mining
@@ -380,8 +448,10 @@ def resolve_country(name: str, countries: pd.DataFrame, figures: pd.DataFrame | 
         if frame is None or frame.empty:
             continue
         rows = frame[frame["iso3"].notna()]
-        hit = rows[rows["iso3"].astype(str).str.upper().eq(wanted.upper())
-                   | rows["country"].astype(str).str.casefold().eq(wanted.casefold())]
+        hit = rows[
+            rows["iso3"].astype(str).str.upper().eq(wanted.upper())
+            | rows["country"].astype(str).str.casefold().eq(wanted.casefold())
+        ]
         if not hit.empty:
             return str(hit["iso3"].iloc[0]), str(hit["country"].iloc[0])
     return None, wanted
@@ -398,37 +468,61 @@ def check_share_claim(claim: Claim, data: ClaimData, tol: Tolerances) -> dict:
     the map's latest month) equals the claim within ``share_rounding_pp``; misdated: the share
     exists, but for another month or publication; not supported: no month or publication has it.
     """
-    base = {"claim_id": claim.id, "kind": claim.kind, "claim": claim.text, "claimed": claimed_text(claim),
-            "rule": (f"a share within ± {tol.share_rounding_pp:g} pp of the claim, in a CCAF publication of the "
-                     "date the article names (consistent) or in another month or publication (misdated)")}
+    base = {
+        "claim_id": claim.id,
+        "kind": claim.kind,
+        "claim": claim.text,
+        "claimed": claimed_text(claim),
+        "rule": (
+            f"a share within ± {tol.share_rounding_pp:g} pp of the claim, in a CCAF publication of the "
+            "date the article names (consistent) or in another month or publication (misdated)"
+        ),
+    }
     countries, figures = data.countries, data.figures
     if countries is None or countries.empty:
         return {**base, "data_says": "No mining map data.", "verdict": NOT_CHECKABLE}
-    iso, name = resolve_country(claim.country, countries, figures)
+    iso, name = resolve_country(str(claim.country), countries, figures)
     series = countries[countries["iso3"].eq(iso)].sort_values("date") if iso else countries.iloc[0:0]
-    published = (figures[figures["metric"].eq(SHARE_METRIC) & figures["iso3"].eq(iso)]
-                 if iso and figures is not None else pd.DataFrame(columns=["value", "published", "refers_to"]))
+    published = (
+        figures[figures["metric"].eq(SHARE_METRIC) & figures["iso3"].eq(iso)]
+        if iso and figures is not None
+        else pd.DataFrame(columns=["value", "published", "refers_to"])
+    )
     if series.empty and published.empty:
-        return {**base, "data_says": f"{name} is absent from the mining map and from the published figures.",
-                "verdict": NOT_CHECKABLE}
-    claimed = float(claim.value_pct)
+        return {
+            **base,
+            "data_says": f"{name} is absent from the mining map and from the published figures.",
+            "verdict": NOT_CHECKABLE,
+        }
+    claimed = float(claim.value_pct or 0.0)
     close = lambda v: abs(float(v) - claimed) <= tol.share_rounding_pp + 1e-9  # noqa: E731
     map_hits = series[series["share_pct"].map(close)]
     pub_hits = published[published["value"].map(close)]
     wanted = claim.attributed_to.published if claim.attributed_to else None
-    match_text = (", ".join(f"{r['share_pct']:.2f}% in {r['date']:%Y-%m}" for _, r in map_hits.iterrows())
-                  if not map_hits.empty else "no month")
+    match_text = (
+        ", ".join(f"{r['share_pct']:.2f}% in {r['date']:%Y-%m}" for _, r in map_hits.iterrows())
+        if not map_hits.empty
+        else "no month"
+    )
     text = f"Months of the mining map within ± {tol.share_rounding_pp:g} pp of {claimed:g}%: {match_text}."
     if not series.empty:
         latest = series.iloc[-1]
         text += f" Its latest figure for {name} is {latest['share_pct']:.2f}% for {latest['date']:%Y-%m}."
     if not pub_hits.empty:
-        text += " Published by CCAF: " + ", ".join(
-            f"{r['value']:g}% for {r['refers_to']} (published {r['published']})" for _, r in pub_hits.iterrows()) + "."
+        text += (
+            " Published by CCAF: "
+            + ", ".join(
+                f"{r['value']:g}% for {r['refers_to']} (published {r['published']})" for _, r in pub_hits.iterrows()
+            )
+            + "."
+        )
     if wanted and figures is not None:
         same = int(figures["published"].astype(str).str.startswith(str(wanted)[:7]).sum())
-        text += (f" Our compilation of CCAF's published figures has {same} published in {wanted}." if same
-                 else f" Our compilation of CCAF's published figures has none published in {wanted}.")
+        text += (
+            f" Our compilation of CCAF's published figures has {same} published in {wanted}."
+            if same
+            else f" Our compilation of CCAF's published figures has none published in {wanted}."
+        )
     if wanted:
         if any(_same_period(p, wanted) for p in pub_hits["published"]):
             verdict = CONSISTENT
@@ -448,10 +542,15 @@ def publication_ranking(figures: pd.DataFrame | None, claim: Claim) -> tuple[pd.
     empty = pd.DataFrame(columns=["rank", "iso3", "country", "value"])
     if figures is None or claim.attributed_to is None or not claim.attributed_to.published:
         return empty, ""
-    rows = figures[figures["metric"].isin(COUNTRY_METRICS) & figures["iso3"].notna()
-                   & figures["published"].astype(str).map(lambda p: _same_period(p, claim.attributed_to.published))]
+    rows = figures[
+        figures["metric"].isin(COUNTRY_METRICS)
+        & figures["iso3"].notna()
+        & figures["published"].astype(str).map(lambda p: _same_period(p, claim.attributed_to.published))
+    ]
     if claim.attributed_to.report:
-        named = rows[rows["publication"].str.casefold().str.contains(claim.attributed_to.report.casefold(), regex=False)]
+        named = rows[
+            rows["publication"].str.casefold().str.contains(claim.attributed_to.report.casefold(), regex=False)
+        ]
         rows = named if not named.empty else rows
     if rows.empty:
         return empty, ""
@@ -473,13 +572,18 @@ def check_rank_claim(claim: Claim, data: ClaimData, tol: Tolerances) -> dict:
     """A ``mining_rank`` claim against the ranking of the publication it names (else the map's
     latest month). A country absent from a list of at least ``top_n`` countries is not in its top
     ``top_n``; absent from a shorter list, or asked for its rank, it is not checkable."""
-    base = {"claim_id": claim.id, "kind": claim.kind, "claim": claim.text, "claimed": claimed_text(claim),
-            "rule": "the country's place in the ranking of the publication the article names "
-                    "(else the mining map's latest month)"}
+    base = {
+        "claim_id": claim.id,
+        "kind": claim.kind,
+        "claim": claim.text,
+        "claimed": claimed_text(claim),
+        "rule": "the country's place in the ranking of the publication the article names "
+        "(else the mining map's latest month)",
+    }
     countries = data.countries
     if countries is None or countries.empty:
         return {**base, "data_says": "No mining map data.", "verdict": NOT_CHECKABLE}
-    iso, name = resolve_country(claim.country, countries, data.figures)
+    iso, name = resolve_country(str(claim.country), countries, data.figures)
     ranking, label = publication_ranking(data.figures, claim)
     months = sorted(f"{d:%Y-%m}" for d in countries["date"].unique())
     if ranking.empty:
@@ -490,18 +594,28 @@ def check_rank_claim(claim: Claim, data: ClaimData, tol: Tolerances) -> dict:
     rank = int(hit["rank"].iloc[0]) if not hit.empty else None
     n = claim.top_n or 0
     listed = ", ".join(f"{r['country']} {r['value']:g}%" for _, r in ranking.head(max(n, 5)).iterrows())
-    text = f"{label}: {listed}. {name} is " + (f"#{rank}." if rank else f"not among the {len(ranking)} countries listed.")
+    text = f"{label}: {listed}. {name} is " + (
+        f"#{rank}." if rank else f"not among the {len(ranking)} countries listed."
+    )
     on_map = [(m, _map_rank(countries, iso, m)) for m in (months[0], months[-1])] if iso else []
     if on_map and "mining map" not in label:
-        text += " On the mining map (global network) " + name + " ranked " + " and ".join(
-            f"#{r} in {m}" if r else f"unlisted in {m}" for m, r in on_map) + "."
+        text += (
+            " On the mining map (global network) "
+            + name
+            + " ranked "
+            + " and ".join(f"#{r} in {m}" if r else f"unlisted in {m}" for m, r in on_map)
+            + "."
+        )
     if claim.rank is not None:
         if rank is None:
             return {**base, "data_says": text, "verdict": NOT_CHECKABLE}
         return {**base, "data_says": text, "verdict": CONSISTENT if rank == claim.rank else NOT_SUPPORTED}
     if rank is None and len(ranking) < n:
-        return {**base, "data_says": text + f" The list is shorter than {n}: absence says nothing.",
-                "verdict": NOT_CHECKABLE}
+        return {
+            **base,
+            "data_says": text + f" The list is shorter than {n}: absence says nothing.",
+            "verdict": NOT_CHECKABLE,
+        }
     in_top = rank is not None and rank <= n
     return {**base, "data_says": text, "verdict": CONSISTENT if in_top == claim.in_top else NOT_SUPPORTED}
 
@@ -515,7 +629,9 @@ def _map_rank(countries: pd.DataFrame, iso: str, month: str) -> int | None:
 # --------------------------------------------------------------------------- articles
 
 
-def check_claims(claims: list[Claim], data: ClaimData, tol: Tolerances) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def check_claims(
+    claims: list[Claim], data: ClaimData, tol: Tolerances
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Verdicts, token rows and measures for ``claims`` (see :class:`ArticleCheck`)."""
     verdicts, token_rows, measures = [], [], []
     for claim in claims:
@@ -529,8 +645,11 @@ def check_claims(claims: list[Claim], data: ClaimData, tol: Tolerances) -> tuple
             row = check_rank_claim(claim, data, tol)
         verdicts.append(row)
     measures_frame = pd.concat(measures, ignore_index=True) if measures else pd.DataFrame(columns=MEASURE_COLUMNS)
-    return (pd.DataFrame(verdicts, columns=VERDICT_COLUMNS), pd.DataFrame(token_rows, columns=TOKEN_COLUMNS),
-            measures_frame)
+    return (
+        pd.DataFrame(verdicts, columns=VERDICT_COLUMNS),
+        pd.DataFrame(token_rows, columns=TOKEN_COLUMNS),
+        measures_frame,
+    )
 
 
 def check_article(article: Article, data: ClaimData, tol: Tolerances) -> ArticleCheck:

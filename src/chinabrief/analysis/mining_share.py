@@ -18,7 +18,6 @@ from .. import fileio, provenance, publish
 from ..config import Paths
 from ..data import cbeci, prepare, world_shapes
 from ..data import claims as claims_files
-from ..exceptions import InputFormatError
 from ..text import Markdown, md_escape
 from .claim_checks import ClaimData, Tolerances, check_claims
 

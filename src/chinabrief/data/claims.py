@@ -12,6 +12,7 @@ runs these checks before any kernel starts.
 Claims the data cannot judge are not errors: :mod:`chinabrief.analysis.claim_checks` gives them the
 verdict ``not checkable`` with the reason. Nothing here names an article, a claim or a date.
 """
+
 from __future__ import annotations
 
 import csv
@@ -134,12 +135,12 @@ class Claim(BaseModel):
     @property
     def low(self) -> float:
         """The claimed value's lower end (percent)."""
-        return float(self.range_pct[0] if self.range_pct is not None else self.value_pct)
+        return float(self.range_pct[0] if self.range_pct is not None else self.value_pct or 0.0)
 
     @property
     def high(self) -> float:
         """The claimed value's upper end (percent)."""
-        return float(self.range_pct[1] if self.range_pct is not None else self.value_pct)
+        return float(self.range_pct[1] if self.range_pct is not None else self.value_pct or 0.0)
 
     @property
     def text(self) -> str:
@@ -151,7 +152,7 @@ class Claim(BaseModel):
         """``as_of`` as a naive UTC timestamp when a time was given, else None (a date)."""
         if isinstance(self.as_of, dt.datetime):
             t = self.as_of
-            return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+            return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
         return None
 
     @property
@@ -209,10 +210,16 @@ def _lines(text: str) -> dict:
     for key, value in root.value:
         if key.value == "claims" and isinstance(value, yaml.SequenceNode):
             for i, item in enumerate(value.value):
-                keys = {k.value: k.start_mark.line + 1 for k, _ in item.value} if isinstance(item, yaml.MappingNode) else {}
+                keys = (
+                    {k.value: k.start_mark.line + 1 for k, _ in item.value}
+                    if isinstance(item, yaml.MappingNode)
+                    else {}
+                )
                 out[i] = (item.start_mark.line + 1, keys)
         elif key.value == "article":
-            keys = {k.value: k.start_mark.line + 1 for k, _ in value.value} if isinstance(value, yaml.MappingNode) else {}
+            keys = (
+                {k.value: k.start_mark.line + 1 for k, _ in value.value} if isinstance(value, yaml.MappingNode) else {}
+            )
             out["article"] = (key.start_mark.line + 1, keys)
     return out
 
@@ -220,7 +227,7 @@ def _lines(text: str) -> dict:
 def read_universe(universe: Path) -> list[str]:
     """The symbols of ``data/universe.csv`` (csv module only: this runs on every ``make``)."""
     with universe.open(newline="", encoding="utf-8") as handle:
-        return [row.get("symbol") for row in csv.DictReader(handle)]
+        return [str(row.get("symbol") or "") for row in csv.DictReader(handle)]
 
 
 def _where(name: str, line: int | None, claim_id: str | None, field: str | None) -> str:
@@ -261,8 +268,10 @@ def load_article(path: Path, universe: list[str] | None = None, shown_as: str | 
         raise ClaimsFileError(f"{name}: cannot be read ({exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ClaimsFileError(f"{_where(name, mark.line + 1 if mark else None, None, None)}: not valid YAML "
-                              f"({getattr(exc, 'problem', None) or exc})") from None
+        raise ClaimsFileError(
+            f"{_where(name, mark.line + 1 if mark else None, None, None)}: not valid YAML "
+            f"({getattr(exc, 'problem', None) or exc})"
+        ) from None
     lines = _lines(text)
     if not isinstance(raw, dict) or "article" not in raw or "claims" not in raw:
         raise ClaimsFileError(f"{name}: a claims file is a mapping with 'article' and 'claims'")
@@ -275,11 +284,14 @@ def load_article(path: Path, universe: list[str] | None = None, shown_as: str | 
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else None
-        raise ClaimsFileError(f"{_where(name, article_keys.get(field, article_line), None, f'article.{field}')}: "
-                              f"{err['msg']}") from None
+        raise ClaimsFileError(
+            f"{_where(name, article_keys.get(field, article_line), None, f'article.{field}')}: {err['msg']}"
+        ) from None
     if path.suffix in (".yaml", ".yml") and path.stem != meta.id:
-        raise ClaimsFileError(f"{_where(name, article_keys.get('id', article_line), None, 'article.id')}: "
-                              f"the id {meta.id!r} must equal the file name ({path.stem!r})")
+        raise ClaimsFileError(
+            f"{_where(name, article_keys.get('id', article_line), None, 'article.id')}: "
+            f"the id {meta.id!r} must equal the file name ({path.stem!r})"
+        )
     if not isinstance(raw["claims"], list) or not raw["claims"]:
         raise ClaimsFileError(f"{name}: 'claims' must be a non-empty list")
     claims: list[Claim] = []
@@ -291,8 +303,10 @@ def load_article(path: Path, universe: list[str] | None = None, shown_as: str | 
         if not isinstance(item, dict):
             raise ClaimsFileError(f"{_where(name, line, claim_id, None)}: a claim is a mapping of fields")
         if isinstance(item.get("kind"), str) and item["kind"] not in KINDS:
-            raise ClaimsFileError(f"{_where(name, keys.get('kind', line), claim_id, 'kind')}: unknown kind "
-                                  f"{item['kind']!r}; kinds: {', '.join(KINDS)}")
+            raise ClaimsFileError(
+                f"{_where(name, keys.get('kind', line), claim_id, 'kind')}: unknown kind "
+                f"{item['kind']!r}; kinds: {', '.join(KINDS)}"
+            )
         try:
             claim = Claim.model_validate(item)
         except ValidationError as exc:
@@ -307,15 +321,22 @@ def load_article(path: Path, universe: list[str] | None = None, shown_as: str | 
                     msg = "unknown field"
             raise ClaimsFileError(f"{_where(name, keys.get(field, line), claim_id, field)}: {msg}") from None
         if claim.id in seen:
-            raise ClaimsFileError(f"{_where(name, keys.get('id', line), claim.id, 'id')}: duplicate id "
-                                  f"(first used at line {seen[claim.id]})")
+            raise ClaimsFileError(
+                f"{_where(name, keys.get('id', line), claim.id, 'id')}: duplicate id "
+                f"(first used at line {seen[claim.id]})"
+            )
         seen[claim.id] = line or 0
         if universe is not None and claim.kind in PRICE_KINDS:
-            for field, symbols in (("tokens", claim.tokens), ("benchmark", [claim.benchmark] if claim.benchmark else [])):
+            for field, symbols in (
+                ("tokens", claim.tokens),
+                ("benchmark", [claim.benchmark] if claim.benchmark else []),
+            ):
                 missing = [s for s in symbols if s not in universe]
                 if missing:
-                    raise ClaimsFileError(f"{_where(name, keys.get(field, line), claim.id, field)}: "
-                                          f"not in the token universe data/universe.csv: {missing}")
+                    raise ClaimsFileError(
+                        f"{_where(name, keys.get(field, line), claim.id, field)}: "
+                        f"not in the token universe data/universe.csv: {missing}"
+                    )
         claims.append(claim)
         claim_lines[claim.id] = {"": line or 0, **keys}
     return Article(article=meta, claims=claims, source_file=name, lines=claim_lines)
@@ -348,8 +369,9 @@ def find_article(folder: Path, article_id: str, universe: list[str] | None = Non
     path = folder / f"{article_id}.yaml"
     if not path.is_file():
         known = [p.stem for p in article_files(folder)]
-        raise ClaimsFileError(f"no claims file for article {article_id!r} in {folder.name}/ "
-                              f"(articles: {', '.join(known) or 'none'})")
+        raise ClaimsFileError(
+            f"no claims file for article {article_id!r} in {folder.name}/ (articles: {', '.join(known) or 'none'})"
+        )
     shown = path.relative_to(root).as_posix() if root is not None else str(path)
     return load_article(path, universe, shown_as=shown)
 
@@ -374,8 +396,10 @@ def check_dates(article: Article, first_day: dt.date | None, last_day: dt.date |
         day = claim.as_of_day
         if day is not None and not first_day <= day <= last_day:
             line = article.lines.get(claim.id, {}).get("as_of")
-            raise ClaimsFileError(f"{_where(article.source_file, line, claim.id, 'as_of')}: {day} is outside the "
-                                  f"price data ({first_day} to {last_day})")
+            raise ClaimsFileError(
+                f"{_where(article.source_file, line, claim.id, 'as_of')}: {day} is outside the "
+                f"price data ({first_day} to {last_day})"
+            )
 
 
 def price_span(prices_daily_parquet: Path) -> tuple[dt.date | None, dt.date | None]:
@@ -393,6 +417,8 @@ def price_span(prices_daily_parquet: Path) -> tuple[dt.date | None, dt.date | No
             return None, None
         lows.append(stats.min)
         highs.append(stats.max)
+
     def day(v):
         return v.date() if isinstance(v, dt.datetime) else v
+
     return (day(min(lows)), day(max(highs))) if lows else (None, None)

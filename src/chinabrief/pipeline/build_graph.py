@@ -23,12 +23,12 @@ def items(stage: Stage, focus_events: list[str], articles: list[str]) -> list[st
     return list(articles) if stage.per_article else list(focus_events)
 
 
-def run_keys(stage: Stage, focus_events: list[str], articles: list[str] = ()) -> list[str]:
+def run_keys(stage: Stage, focus_events: list[str], articles: list[str] | tuple[str, ...] = ()) -> list[str]:
     """The runs of a stage: itself, or one per focus event (per article)."""
     return [stage.key(i) for i in items(stage, focus_events, list(articles))]
 
 
-def targets(paths: Paths, focus_events: list[str], articles: list[str] = ()) -> dict[str, list[str]]:
+def targets(paths: Paths, focus_events: list[str], articles: list[str] | tuple[str, ...] = ()) -> dict[str, list[str]]:
     """Stage name → the make targets (product manifests) of its runs."""
     return {name: [paths.relative(products.manifest_path(paths, key)) for key in run_keys(stage, focus_events, articles)]
             for name, stage in STAGES.items()}
@@ -46,7 +46,7 @@ def _inputs(paths: Paths, stage: Stage, values: dict[str, str]) -> list[str]:
     return sorted(found)
 
 
-def makefile(paths: Paths, focus_events: list[str], params_dir: str, articles: list[str] = (),
+def makefile(paths: Paths, focus_events: list[str], params_dir: str, articles: list[str] | tuple[str, ...] = (),
              claims_article: str = "") -> str:
     """The make fragment: variables and prerequisites of every run (no recipes).
 
