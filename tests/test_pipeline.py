@@ -25,6 +25,7 @@ def test_report_writes_index_and_every_brief(built):
     focus = json.loads((built / "build/params/token_reactions.json").read_text())["parameters"]["focus_events"]
     expected = ["index.html", "token-reactions.html", "mining-share.html", "data-quality.html"]
     expected += [f"events/{e}.html" for e in focus]
+    expected += [f"articles/{f.stem}.html" for f in sorted((built / "data/articles").glob("*.yaml"))]
     missing = [name for name in expected if not (reports / name).is_file()]
     assert not missing
     index = (reports / "index.html").read_text()
