@@ -81,7 +81,7 @@ def _cmd_params(args) -> None:
         else:
             _write_if_changed(target, text)
     rules = build_graph.makefile(p, values.focus_events, args.dir, articles=articles,
-                                 claims_article=values.claims_article)
+                                 claims_article=values.claims_article, keep_cache=not dry_run)
     if dry_run:  # the stage files stay as they are; make is told which would change
         forced = [p.relative(products.manifest_path(p, key)) for key in out_of_date]
         _write_if_changed(p.resolve(args.plan), "# plan of a dry run (make -n); no stage file was written\n"

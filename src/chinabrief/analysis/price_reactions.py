@@ -27,15 +27,28 @@ def indexed_prices(prices_daily: pd.DataFrame, tokens: list[str], day0: pd.Times
     return out.rename_axis("rel_day")
 
 
+#: Hourly candles are stamped with their opening hour: the candle stamped T closes at T + 1h.
+CANDLE = pd.Timedelta(hours=1)
+
+
+def candle_closing_at(when: pd.Timestamp) -> pd.Timestamp:
+    """The stamp (opening hour) of the hourly candle whose close is the price at ``when``."""
+    return when - CANDLE
+
+
 def change_24h(prices_daily: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: list[str],
-               day: pd.Timestamp, hours: tuple[int, ...] = (0, 6, 12, 18, 23)) -> pd.DataFrame:
+               day: pd.Timestamp, hours: tuple[int, ...] = (0, 6, 12, 18, 24)) -> pd.DataFrame:
     """24-hour price changes on ``day``: daily close-to-close and from hourly closes at several hours.
+
+    ``hours`` are clock times on ``day`` (0 = its midnight start, 24 = its end): the change to
+    ``HH:00`` compares the price at that moment (the close of the candle opening an hour earlier)
+    with the price 24 hours before it.
 
     Returns
     -------
     pandas.DataFrame
         token, measure, pct_change, source. ``measure`` is ``close-to-close`` (close of ``day`` vs
-        the day before) or ``24h to HH:00 UTC`` (hourly close at that hour vs 24 hours earlier).
+        the day before) or ``24h to HH:00 UTC`` (the price at that time vs 24 hours earlier).
     """
     rows = []
     daily = prices_daily.set_index(["token", "date"])
@@ -49,9 +62,10 @@ def change_24h(prices_daily: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: 
                          "source": "no data"})
         hourly = prices_hourly[prices_hourly["token"].eq(token)].set_index("timestamp")["close"]
         for hour in hours:
-            ts = day + pd.Timedelta(hours=hour)
-            if ts in hourly.index and ts - pd.Timedelta(hours=24) in hourly.index:
-                pct = (hourly[ts] / hourly[ts - pd.Timedelta(hours=24)] - 1) * 100
+            end = candle_closing_at(day + pd.Timedelta(hours=hour))
+            start = end - pd.Timedelta(hours=24)
+            if end in hourly.index and start in hourly.index:
+                pct = (hourly[end] / hourly[start] - 1) * 100
                 rows.append({"token": token, "measure": f"24h to {hour:02d}:00 UTC (hourly close)",
                              "pct_change": pct, "source": "binance_spot"})
     return pd.DataFrame(rows, columns=["token", "measure", "pct_change", "source"])
@@ -77,9 +91,8 @@ def intraday_reaction(prices_hourly: pd.DataFrame, tokens: list[str], benchmark:
     wide = prices_hourly.pivot_table(index="timestamp", columns="token", values="close", aggfunc="first")
     if benchmark not in wide.columns:
         return pd.DataFrame(columns=["token", "horizon_h", "ret", "market_ret", "ar"])
-    # a candle opening at T closes at T+1h: the close at time X is the candle opening at X-1h
     def close_at(when: pd.Timestamp) -> pd.Series:
-        key = when - pd.Timedelta(hours=1)
+        key = candle_closing_at(when)
         return wide.loc[key] if key in wide.index else pd.Series(dtype=float)
 
     base = close_at(start)

@@ -47,13 +47,16 @@ def _inputs(paths: Paths, stage: Stage, values: dict[str, str]) -> list[str]:
 
 
 def makefile(paths: Paths, focus_events: list[str], params_dir: str, articles: list[str] | tuple[str, ...] = (),
-             claims_article: str = "") -> str:
+             claims_article: str = "", keep_cache: bool = True) -> str:
     """The make fragment: variables and prerequisites of every run (no recipes).
 
     ``articles`` are the claims files of ``data/articles/`` (their ids): one run of the article
     stage each, with its own file as a prerequisite, so adding a file adds a target and editing
     one re-runs only its brief. ``claims_article`` fills ``{claims_article}`` in the inputs.
+    ``keep_cache``: write back the imports cache (a dry run writes nothing but its plan).
     """
+    cache = paths.build / "params" / "imports.json"
+    depends.load_cache(cache)
     articles = list(articles)
     all_targets = targets(paths, focus_events, articles)
     lines = [HEADER, f"FOCUS_EVENTS := {' '.join(focus_events)}", f"ARTICLES := {' '.join(articles)}"]
@@ -72,4 +75,6 @@ def makefile(paths: Paths, focus_events: list[str], params_dir: str, articles: l
         lines.append(f"{' '.join(all_targets[name])}: {' '.join(prerequisites)}" if all_targets[name] else "")
     lines.append("STAGE_TARGETS := " + " ".join(t for ts in all_targets.values() for t in ts))
     lines.append("INDEX_SOURCES := " + " ".join(paths.relative(p) for p in depends.index_sources(paths.package)))
+    if keep_cache:
+        depends.save_cache(cache)
     return "\n".join(line for line in lines if line) + "\n"

@@ -3,7 +3,9 @@
 A stage depends on the modules its notebook imports, on everything those import in turn
 (relative imports resolved, package ``__init__`` files included, imports inside functions
 too), and on what the runner itself uses to run and export it. :func:`stage_sources` walks
-that graph with :mod:`ast`, without importing anything, so it costs milliseconds on every make.
+that graph with :mod:`ast`, without importing anything. Parsing every module takes most of a
+second, so what each file imports is kept in a cache (``build/params/imports.json``, keyed by the
+file's size and modification time): a no-op make parses nothing.
 """
 from __future__ import annotations
 
@@ -66,11 +68,49 @@ def imports_in(tree: ast.AST, module: str | None, is_package: bool, package_dir:
     return found
 
 
+#: path → [size, mtime_ns, imports]: what each parsed file imports (see :func:`load_cache`).
+_CACHE: dict[str, list] = {}
+
+
+def load_cache(path: Path) -> None:
+    """Start from the imports cached in ``path`` (a missing or unreadable cache is an empty one)."""
+    _CACHE.clear()
+    try:
+        _CACHE.update(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    _module_imports.cache_clear()
+
+
+def save_cache(path: Path) -> None:
+    """Write the cache back (only when it changed)."""
+    text = json.dumps(_CACHE, sort_keys=True)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 @cache
 def _module_imports(package_dir: Path, module: str) -> frozenset[str]:
     path = module_file(package_dir, module)
     if path is None:
         return frozenset()
+    stat = path.stat()
+    cached = _CACHE.get(str(path))
+    if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
+        return frozenset(cached[2])
+    found = _parse_imports(path, module, package_dir)
+    _CACHE[str(path)] = [stat.st_size, stat.st_mtime_ns, sorted(found)]
+    return found
+
+
+def _parse_imports(path: Path, module: str, package_dir: Path) -> frozenset[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     if module in CLI_ONLY:  # the entry point: its own top-level imports only
         tree = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],

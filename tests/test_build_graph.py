@@ -1,0 +1,61 @@
+"""Tests of chinabrief.pipeline.build_graph: the make rules generated from the one list of stages."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from chinabrief.config import Paths
+from chinabrief.pipeline import build_graph
+from chinabrief.pipeline.stages import STAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rules(tmp_path: Path, focus: list[str]) -> dict[str, list[str]]:
+    """target → prerequisites of the generated fragment, for a copy of the notebooks and package."""
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    shutil.copytree(ROOT / "src" / "chinabrief", tmp_path / "src" / "chinabrief")
+    (tmp_path / "data" / "reference").mkdir(parents=True)
+    (tmp_path / "data" / "reference" / "facts.csv").write_text("a\n1\n")
+    (tmp_path / "data" / "universe.csv").write_text("symbol\nTRX\n")
+    text = build_graph.makefile(Paths(tmp_path), focus, "build/params")
+    variables = dict(re.findall(r"^(\w+) := ?(.*)$", text, re.M))
+    out = {}
+    for line in text.splitlines():
+        if ":" in line and ":=" not in line and not line.startswith("#"):
+            targets, prerequisites = line.split(":", 1)
+            expanded = re.sub(r"\$\((\w+)\)", lambda m: variables[m.group(1)], prerequisites).split()
+            for target in targets.split():
+                out[target] = expanded
+    return out
+
+
+def test_one_target_per_run_and_each_stage_after_the_ones_it_reads(tmp_path):
+    graph = rules(tmp_path, ["e1", "e2"])
+    assert sorted(graph) == sorted(
+        ["build/products/ingest.json", "build/products/prepare.json", "build/products/token_reactions.json",
+         "build/products/mining_share.json", "build/products/event_brief-e1.json", "build/products/event_brief-e2.json"])
+    for name, stage in STAGES.items():
+        for target, prerequisites in graph.items():
+            if target.startswith(f"build/products/{name}"):
+                assert f"notebooks/{stage.notebook}" in prerequisites
+                assert f"build/params/{name}.json" in prerequisites
+                assert all(f"build/products/{before}.json" in prerequisites for before in stage.after)
+
+
+def test_prerequisites_come_from_the_imports_and_the_declared_inputs(tmp_path):
+    graph = rules(tmp_path, ["e1"])
+    mining = graph["build/products/mining_share.json"]
+    assert "src/chinabrief/analysis/mining_share.py" in mining and "src/chinabrief/data/cbeci.py" in mining
+    assert "src/chinabrief/analysis/token_reactions.py" not in mining  # the mining notebook never imports it
+    assert "data/reference/facts.csv" in mining  # a declared input pattern, expanded
+    assert "src/chinabrief/pipeline/runner.py" in graph["build/products/ingest.json"]
+    assert "src/chinabrief/analysis/event_reaction.py" in graph["build/products/event_brief-e1.json"]
+
+
+def test_the_stage_list_and_the_variables(tmp_path):
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    text = build_graph.makefile(Paths(tmp_path), ["e1"], "build/params")
+    assert "FOCUS_EVENTS := e1" in text.splitlines()
+    assert re.search(r"^STAGE_TARGETS := build/products/ingest.json .*build/products/event_brief-e1.json$", text, re.M)
