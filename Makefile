@@ -172,6 +172,11 @@ FORCE:
 # This is the recipe of the other stages. --changed $?: when only the notebook is newer and its code
 # cells are unchanged (a markdown edit), the runner carries the last run's outputs over instead of
 # running it (src/chinabrief/pipeline/reuse.py).
+
+# One run per claims file of data/articles/ (params.mk lists them, with each file as a prerequisite).
+$(PRODUCTS)/article_check-%.json:
+	@$(RUN) article_check --params $(PARAMS_DIR)/article_check.json --article-id $* --changed $?
+
 $(PRODUCTS)/%.json:
 	@$(RUN) $* --params $(PARAMS_DIR)/$*.json --changed $?
 
@@ -182,4 +187,4 @@ $(PRODUCTS)/%.json:
 # params.mk changes with any parameter: then the index also removes the products of events no
 # longer in focus_events (brief, notebook, record, card).
 reports/index.html: $(STAGE_TARGETS) $(INDEX_SOURCES) $(PARAMS_DIR)/params.mk
-	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS)
+	@$(PY) -m chinabrief index --events $(FOCUS_EVENTS) --articles $(ARTICLES)

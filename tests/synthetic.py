@@ -30,6 +30,7 @@ EVENTS = [  # (event_id, date, time_utc, category, label)
     ("2023-11-07-synthetic-tariff-f", "2023-11-07", "14:00", "escalation", "Synthetic tariff F"),
 ]
 CLAIM_DAY = "2023-06-22"  # a Thursday (the seed claim day was a Wednesday)
+ARTICLE_ID = "2023-06-22-synthetic-article"
 
 
 def _walk(rng: np.random.Generator, n: int, start: float, vol: float) -> np.ndarray:
@@ -107,11 +108,17 @@ def make_project(root: Path, seed: int = 7) -> Path:
         "symbol,name,group,china_tier,kind,coingecko_id,binance_symbol,bybit_symbol,bybit_multiplier,reason,source\n"
         + "".join(f"{t},{t} synthetic,china_linked,core,layer1,,,,,synthetic,synthetic\n" for t in TOKENS)
         + f"{BENCHMARK},Bitcoin,benchmark,,layer1,,,,,synthetic,synthetic\n")
-    reference = root / "data" / "reference"
-    reference.mkdir(parents=True)
-    (reference / "seed_article_claims.csv").write_text(
-        "claim_id,claim,subject,as_of,value_low,value_high,unit,what_to_compare,kind,checked_in\n"
-        f"synthetic-up,AAA and BBB rose 1% to 2%,AAA;BBB,{CLAIM_DAY},1,2,percent,24h change,price_change_24h,03_token_reactions\n")
+    (root / "data" / "reference").mkdir(parents=True)
+    articles = root / "data" / "articles"
+    articles.mkdir(parents=True)
+    (articles / f"{ARTICLE_ID}.yaml").write_text(
+        "article:\n"
+        f"  id: {ARTICLE_ID}\n"
+        "  title: SYNTHETIC article\n  outlet: Synthetic Outlet\n  published: 2023-06-22\n"
+        "  url: https://example.org/synthetic-article\n"
+        "claims:\n"
+        "  - id: synthetic-up\n    quote: AAA and BBB rose 1% to 2%\n    kind: price_change\n"
+        f"    tokens: [AAA, BBB]\n    range_pct: [1, 2]\n    period: 24h\n    as_of: {CLAIM_DAY}\n")
     (root / "data" / "events").mkdir(parents=True)
     pd.DataFrame(rows)[["event_id", "date", "time_utc", "label", "category"]].to_csv(
         root / "data" / "events" / "us_china_trade_2025.csv", index=False)
@@ -124,4 +131,6 @@ def token_parameters() -> dict:
             "estimation_window": [-120, -11], "min_estimation_obs": 60,
             "event_windows": [[0, 0], [-1, 1], [0, 3]], "models": ["market_adjusted", "market_model"],
             "exclude_event_days": True, "focus_events": [e[0] for e in EVENTS], "cutoff_hour_utc": 20,
-            "highlight_events": [EVENTS[1][0], EVENTS[2][0]]}
+            "highlight_events": [EVENTS[1][0], EVENTS[2][0]], "claims_article": ARTICLE_ID,
+            "claim_rounding_pp": 0.05, "claim_aggregator_gap_pp": 1.75, "claim_share_rounding_pp": 0.5,
+            "claim_misdate_days": 1}

@@ -27,8 +27,9 @@ REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
 
 
 def brief_files(reports: Path) -> list[Path]:
-    """The index and every brief: reports/*.html and reports/events/*.html."""
-    return sorted(reports.glob("*.html")) + sorted((reports / "events").glob("*.html"))
+    """The index and every brief: reports/*.html, reports/events/*.html and reports/articles/*.html."""
+    return (sorted(reports.glob("*.html")) + sorted((reports / "events").glob("*.html"))
+            + sorted((reports / "articles").glob("*.html")))
 
 
 def screenshot_name(reports: Path, page: Path) -> str:

@@ -70,3 +70,24 @@ def test_the_event_briefs_are_one_grouped_target_with_one_command(tmp_path):
     recipe = text.splitlines()[text.splitlines().index(grouped[0]) + 1]
     assert recipe == ("\t@$(RUN) event_brief --params build/params/event_brief.json --event-id e1 --event-id e2 "
                       "--unless-newer-than $^")
+
+
+def test_one_target_per_article_with_only_its_own_claims_file(tmp_path):
+    """Adding a claims file adds a target; each article's file is a prerequisite of its own run only,
+    and the claims_article's file of the token and mining briefs."""
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    shutil.copytree(ROOT / "src" / "chinabrief", tmp_path / "src" / "chinabrief")
+    (tmp_path / "data" / "articles").mkdir(parents=True)
+    for article in ("a-one", "a-two"):
+        (tmp_path / "data" / "articles" / f"{article}.yaml").write_text("article: {}\n")
+    text = build_graph.makefile(Paths(tmp_path), [], "build/params", articles=["a-one", "a-two"],
+                                claims_article="a-one")
+    lines = {line.split(":", 1)[0]: line.split(":", 1)[1].split() for line in text.splitlines()
+             if ": " in line and ":=" not in line and not line.startswith("#")}
+    assert "ARTICLES := a-one a-two" in text.splitlines()
+    assert "data/articles/a-one.yaml" in lines["build/products/article_check-a-one.json"]
+    assert "data/articles/a-two.yaml" not in lines["build/products/article_check-a-one.json"]
+    assert "data/articles/a-two.yaml" in lines["build/products/article_check-a-two.json"]
+    for brief in ("token_reactions", "mining_share"):
+        assert "data/articles/a-one.yaml" in lines[f"build/products/{brief}.json"]
+        assert "data/articles/a-two.yaml" not in lines[f"build/products/{brief}.json"]

@@ -10,8 +10,9 @@ import pytest
 
 from chinabrief.analysis import mining_share
 from chinabrief.config import Paths
-from chinabrief.data import cbeci, world_shapes
+from chinabrief.data import cbeci, claims, world_shapes
 from chinabrief.exceptions import InputFormatError, MissingInputError
+from chinabrief.pipeline import params
 from chinabrief.render import mining_charts, mining_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 SCRIPT = "<script>alert(1)</script>"
+SEED_ARTICLE = params.load(ROOT / "params.yaml").claims_article
 
 
 def real_inputs() -> mining_share.MiningInputs:
@@ -36,7 +38,7 @@ def real_inputs() -> mining_share.MiningInputs:
         provinces=cbeci.read_provinces(SNAPSHOT_MINING / "ccaf_mining_provinces_cn.csv", countries),
         cross_check=cbeci.cross_check(countries, v110),
         figures=cbeci.read_published_figures(REFERENCE / mining_share.FIGURES_FILE),
-        claims=mining_share.read_claims(REFERENCE / mining_share.CLAIMS_FILE),
+        claims=claims.find_article(ROOT / claims.ARTICLES_FOLDER, SEED_ARTICLE).mining_claims(),
         world=world_shapes.load_world(SHAPES),
         sources={"Countries (processed)": "data/processed/mining_countries.parquet"},
     )
@@ -67,9 +69,9 @@ def test_claims_verdicts_are_chosen_by_kind_not_by_id(inputs):
     assert share["verdict"] == "misdated"
     assert "21.11% for 2022-01" in share["data_says"] and "2022-05" in share["data_says"]
     ranking = claims.loc[mining_share.RANK_CLAIM]
-    assert ranking["verdict"] == "partly supported"
-    assert "China is not among the countries listed" in ranking["data_says"]
-    renamed = inputs.claims.assign(claim_id=["a", "b"])
+    assert ranking["verdict"] == "consistent"  # the report lists its top countries; China is not among them
+    assert "Mainland China is not among the 6 countries listed" in ranking["data_says"]
+    renamed = [c.model_copy(update={"id": f"renamed-{i}"}) for i, c in enumerate(inputs.claims)]
     again = mining_share.claims_check(mining_share.MiningInputs(**{**inputs.__dict__, "claims": renamed}))
     assert again["verdict"].tolist() == mining_share.claims_check(inputs)["verdict"].tolist()
 
@@ -152,4 +154,4 @@ def test_charts_carry_alt_text_from_the_numbers(result):
 
 def test_compute_before_prepare_says_what_to_run(tmp_path):
     with pytest.raises(MissingInputError, match=r"04_mining_share needs the processed tables of stage 02.*make data"):
-        mining_share.compute(Paths(tmp_path), "2022-01")
+        mining_share.compute(Paths(tmp_path), "2022-01", SEED_ARTICLE)

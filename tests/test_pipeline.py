@@ -25,6 +25,7 @@ def test_report_writes_index_and_every_brief(built):
     focus = json.loads((built / "build/params/token_reactions.json").read_text())["parameters"]["focus_events"]
     expected = ["index.html", "token-reactions.html", "mining-share.html", "data-quality.html"]
     expected += [f"events/{e}.html" for e in focus]
+    expected += [f"articles/{f.stem}.html" for f in sorted((built / "data/articles").glob("*.yaml"))]
     missing = [name for name in expected if not (reports / name).is_file()]
     assert not missing
     index = (reports / "index.html").read_text()
@@ -174,7 +175,8 @@ def test_a_deleted_product_is_rebuilt_byte_identical_with_what_follows_it(built,
     after_first = {name for name, stage in STAGES.items() if first in stage.after}
     after_first |= {name for name, stage in STAGES.items() if after_first & set(stage.after)}
     expected = {first} | after_first
-    assert {key.split("-")[0] if key.startswith("event_brief-") else key for key in _ran(done)} == expected
+    # a per-item run's key is its stage's name, "-" and the item (an event, an article)
+    assert {key.split("-")[0] for key in _ran(done)} == expected
     assert {f: f.read_bytes() for f in watched} == before
 
 

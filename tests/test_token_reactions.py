@@ -16,29 +16,25 @@ SEED_MARKERS = ["TRX", "NEO", "VET", "CFX", "OKB", "2025-05-07", "2025-05-06", "
                 "Geneva", "Jan–Nov 2025", "five tokens", "Wednesday"]
 
 
-def changes(values: dict[str, float]) -> pd.DataFrame:
-    return pd.DataFrame({"token": list(values), "measure": "close-to-close (UTC day)",
-                         "pct_change": list(values.values()), "source": "x"})
+def test_claims_check_takes_the_price_claims_of_the_article():
+    """The token brief's claims come from the claims module: price_change claims only, token by token."""
+    from chinabrief.analysis.claim_checks import Tolerances
+    from chinabrief.data.claims import Article
 
-
-def claim(subject: str, low: float, high: float) -> pd.DataFrame:
-    return pd.DataFrame({"claim": ["c"], "subject": [subject], "value_low": [str(low)], "value_high": [str(high)]})
-
-
-@pytest.mark.parametrize("value, verdict", [
-    (1.0, "consistent"), (0.46, "consistent"), (3.05, "consistent"),  # inside, or within 0.05 pp
-    (0.44, "same direction, different size"), (5.0, "same direction, different size"),
-    (-0.2, "not supported"), (float("nan"), "not checkable"),
-])
-def test_claim_verdicts(value, verdict):
-    out = token_reactions.claims_check(changes({"A": value}), claim("A", 0.5, 3.0))
-    assert out["verdict"].tolist() == [verdict]
-
-
-def test_claim_for_a_token_without_prices_is_not_checkable():
-    out = token_reactions.claims_check(changes({"A": 1.0}), claim("A;Z", 0.5, 3.0))
+    article = Article.model_validate({
+        "article": {"id": "a", "title": "T", "outlet": "O", "published": "2024-01-02", "url": "https://x.test/a"},
+        "claims": [
+            {"id": "up", "kind": "price_change", "tokens": ["A", "Z"], "range_pct": [0.5, 3.0], "period": "day",
+             "as_of": "2024-01-02"},
+            {"id": "share", "kind": "mining_share", "country": "X", "value_pct": 10},
+        ]})
+    daily = pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-01-02"]), "token": "A",  # SYNTHETIC
+                          "close": [100.0, 101.0], "source": "synthetic"})
+    hourly = pd.DataFrame(columns=["timestamp", "token", "close", "source"])
+    out = token_reactions.claims_check(article, {"prices_daily": daily, "prices_hourly": hourly}, Tolerances())
+    assert out["claim_id"].tolist() == ["up", "up"]
     assert out.set_index("token")["verdict"].to_dict() == {"A": "consistent", "Z": "not checkable"}
-    assert out.set_index("token").loc["Z", "source"] == "no data"
+    assert out.set_index("token").loc["A", "data_pct"] == pytest.approx(1.0)
 
 
 def test_catalogue_span():

@@ -38,6 +38,8 @@ def _cmd_params(args) -> None:
     values = params.load(p.params, args.set, os.environ)
     params.check_tokens(values, p.universe)
     params.check_focus_events(values, p.events)
+    articles = params.check_articles(values, p.root / "data" / "articles", p.universe,
+                                     p.processed / "prices_daily.parquet")
     for event_id in values.focus_events:  # they go into params.mk, which make reads: plain names only
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", event_id):
             raise params.ParameterError(f"focus_events: {event_id!r} is not a plain event id (letters, digits, . _ -)")
@@ -78,7 +80,8 @@ def _cmd_params(args) -> None:
                 stale.append(f"{args.dir}/{stage}.json")
         else:
             _write_if_changed(target, text)
-    rules = build_graph.makefile(p, values.focus_events, args.dir, keep_cache=not dry_run)
+    rules = build_graph.makefile(p, values.focus_events, args.dir, articles=articles,
+                                 claims_article=values.claims_article, keep_cache=not dry_run)
     if dry_run:  # the stage files stay as they are; make is told which would change
         forced = [p.relative(products.manifest_path(p, key)) for key in out_of_date]
         _write_if_changed(p.resolve(args.plan), "# plan of a dry run (make -n); no stage file was written\n"
@@ -114,13 +117,20 @@ def _cmd_run(args) -> int:
     _interrupt_on_signals()
     p = paths()
     stage_file = runner.load_stage_params(p.resolve(args.params))
-    event_ids = args.event_id
+    if args.stage == "article_check":  # the claims file against the data, before any kernel starts
+        from .data import claims
+
+        article_id = args.article_id or stage_file["parameters"]["article_id"]
+        article = claims.find_article(p.root / claims.ARTICLES_FOLDER, article_id, claims.read_universe(p.universe), p.root)
+        claims.check_dates(article, *claims.price_span(p.processed / "prices_daily.parquet"))
+    event_ids = args.event_id or ([args.article_id] if args.article_id else [])
     if event_ids and args.unless_newer_than:
         event_ids = runner.stale(p, args.stage, event_ids, args.unless_newer_than)
         if not event_ids:
             return 0
-    if args.changed and not event_ids:
-        record = runner.republish(p, args.stage, stage_file["parameters"], args.changed)
+    if args.changed and len(event_ids) <= 1:
+        record = runner.republish(p, args.stage, stage_file["parameters"], args.changed,
+                                  event_id=event_ids[0] if event_ids else None)
         if record is not None:
             runner.echo(record)
             return 0
@@ -143,7 +153,7 @@ def _cmd_index(args) -> None:
     from .pipeline import index
 
     p = paths()
-    print(f"[chinabrief] index: {p.relative(index.build(p, events=args.events))}", flush=True)
+    print(f"[chinabrief] index: {p.relative(index.build(p, events=args.events, articles=args.articles))}", flush=True)
 
 
 def _cmd_lock(args) -> None:
@@ -190,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "started while one runs)")
     cmd.add_argument("--unless-newer-than", nargs="+", default=[], metavar="FILE",
                      help="skip event ids whose product manifest is newer than every FILE (make's rule)")
+    cmd.add_argument("--article-id", default=None,
+                     help="per-article briefs: the article id (the file data/articles/<id>.yaml)")
     cmd.add_argument("--changed", nargs="*", default=[], metavar="FILE",
                      help="the prerequisites newer than the brief (make's $?): when that is only the notebook "
                           "and its code cells are unchanged, the last run's outputs are carried over")
@@ -204,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("index", help="write reports/index.html and reports/run.json")
     cmd.add_argument("--events", nargs="*", default=None, metavar="EVENT_ID",
                      help="the current focus events: other events' briefs, notebooks and records are removed")
+    cmd.add_argument("--articles", nargs="*", default=None, metavar="ARTICLE_ID",
+                     help="the current articles (data/articles/*.yaml): other articles' briefs are removed")
     cmd.set_defaults(func=_cmd_index)
 
     cmd = sub.add_parser("lock", help="take the checkout's build lock (build/lock) for a make process")

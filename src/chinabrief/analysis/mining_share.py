@@ -10,7 +10,6 @@ the numbers into sentences (Markdown). The brief's headings and fixed prose live
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -18,14 +17,14 @@ import pandas as pd
 from .. import fileio, provenance, publish
 from ..config import Paths
 from ..data import cbeci, prepare, world_shapes
-from ..exceptions import InputFormatError
+from ..data import claims as claims_files
 from ..text import Markdown, md_escape
+from .claim_checks import ClaimData, Tolerances, check_claims
 
 STAGE = "04_mining_share"
 FIGURES_FILE = "cambridge_published_figures.csv"
-CLAIMS_FILE = "seed_article_claims.csv"
 OUTPUT_FOLDER = "mining"
-#: Claim kinds this stage checks (column ``kind`` of the claims file).
+#: Claim kinds this stage checks (``kind`` in the claims file).
 SHARE_CLAIM = "mining_share"
 RANK_CLAIM = "mining_rank"
 SURVEY_METRIC = "share_of_reported_activity"
@@ -43,8 +42,8 @@ class MiningInputs:
         The processed mining tables.
     figures : pandas.DataFrame
         Our compilation of CCAF's published figures.
-    claims : pandas.DataFrame
-        The seed article's claims this stage checks.
+    claims : list of Claim
+        The mining claims of the ``claims_article`` (see :mod:`chinabrief.data.claims`).
     world : geopandas.GeoDataFrame
         Verified world shapes in the map projection.
     sources : dict
@@ -55,9 +54,11 @@ class MiningInputs:
     provinces: pd.DataFrame
     cross_check: pd.DataFrame
     figures: pd.DataFrame
-    claims: pd.DataFrame
+    claims: list
     world: gpd.GeoDataFrame
     sources: dict[str, str]
+    #: The claim tolerances (only ``share_rounding_pp`` matters here).
+    tolerances: Tolerances = field(default_factory=Tolerances)
     #: Every processed table as read (the data section reuses them instead of reading again).
     tables: dict = field(default_factory=dict, repr=False)
 
@@ -83,6 +84,8 @@ class MiningShare:
     month: str
     reference_month: str
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: The stage parameters as given (recorded beside the tables, see :mod:`chinabrief.provenance`).
+    parameters: dict = field(default_factory=dict)
 
     @property
     def countries(self) -> pd.DataFrame:
@@ -100,32 +103,20 @@ class MiningShare:
 # --------------------------------------------------------------------------- loading and checks
 
 
-def read_claims(path: Path, stage: str = STAGE) -> pd.DataFrame:
-    """The seed article's claims this stage checks (``checked_in == stage``).
-
-    Raises
-    ------
-    InputFormatError
-        When a column is missing.
-    """
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    need = ["claim_id", "claim", "subject", "as_of", "value_low", "value_high", "unit", "kind", "checked_in"]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise InputFormatError(f"{path.name}: missing column(s) {missing}")
-    return frame[frame["checked_in"].eq(stage)].reset_index(drop=True)
-
-
-def load_inputs(P: Paths) -> MiningInputs:
-    """Read the processed mining tables, the reference tables and the verified world shapes."""
+def load_inputs(P: Paths, claims_article: str, claim_share_rounding_pp: float = Tolerances.share_rounding_pp) -> MiningInputs:
+    """Read the processed mining tables, the reference tables, the claims file of ``claims_article``
+    and the verified world shapes."""
     tables = prepare.load(P, stage=STAGE)
-    figures_path, claims_path = P.reference / FIGURES_FILE, P.reference / CLAIMS_FILE
+    figures_path = P.reference / FIGURES_FILE
+    article = claims_files.find_article(P.root / claims_files.ARTICLES_FOLDER, claims_article, root=P.root)
+    claims_path = P.root / article.source_file
     return MiningInputs(
         countries=tables["mining_countries"],
         provinces=tables["mining_provinces"],
         cross_check=tables["mining_cross_check"],
         figures=cbeci.read_published_figures(figures_path),
-        claims=read_claims(claims_path),
+        claims=article.mining_claims(),
+        tolerances=Tolerances(share_rounding_pp=claim_share_rounding_pp),
         world=world_shapes.load_world(P.world_shapes),
         sources={
             "Countries (processed)": P.relative(P.processed / "mining_countries.parquet"),
@@ -152,7 +143,8 @@ def validate(inputs: MiningInputs, mining_month: str) -> None:
     cbeci.last_month_before(inputs.countries, cbeci.CRACKDOWN_START)
 
 
-def compute(P: Paths, mining_month: str) -> MiningShare:
+def compute(P: Paths, mining_month: str, claims_article: str,
+            claim_share_rounding_pp: float = Tolerances.share_rounding_pp) -> MiningShare:
     """Load, validate and compute everything the mining brief shows.
 
     Parameters
@@ -161,6 +153,10 @@ def compute(P: Paths, mining_month: str) -> MiningShare:
         Project paths.
     mining_month : str
         ``YYYY-MM``: the month of the ranking table and the single map.
+    claims_article : str
+        The article whose mining claims the brief checks (``data/articles/<id>.yaml``).
+    claim_share_rounding_pp : float
+        Slack around a claimed mining share.
 
     Returns
     -------
@@ -173,9 +169,12 @@ def compute(P: Paths, mining_month: str) -> MiningShare:
     MissingInputError
         When stage 02 has not run (names the command to run first).
     """
-    inputs = load_inputs(P)
+    inputs = load_inputs(P, claims_article, claim_share_rounding_pp)
     validate(inputs, mining_month)
-    return build(inputs, mining_month)
+    result = build(inputs, mining_month)
+    result.parameters = {"mining_month": mining_month, "claims_article": claims_article,
+                         "claim_share_rounding_pp": claim_share_rounding_pp}
+    return result
 
 
 def build(inputs: MiningInputs, mining_month: str) -> MiningShare:
@@ -205,7 +204,7 @@ def write(P: Paths, result: MiningShare) -> list[str]:
         for name, frame in result.tables.items():
             fileio.write_csv(staged / OUTPUT_FOLDER / f"{name}.csv", frame)
             written.append(P.relative(P.processed / OUTPUT_FOLDER / f"{name}.csv"))
-        written.append(provenance.write(P, "mining_share", {"mining_month": result.month}, folder=staged))
+        written.append(provenance.write(P, "mining_share", result.parameters, folder=staged))
     return written
 
 
@@ -234,70 +233,18 @@ def province_comparison(provinces: pd.DataFrame, countries: pd.DataFrame) -> pd.
 
 
 def claims_check(inputs: MiningInputs) -> pd.DataFrame:
-    """Each of the article's mining claims beside what the tables say, with a verdict.
+    """Each of the article's mining claims beside what the tables say, with a verdict
+    (:func:`chinabrief.analysis.claim_checks.check_claims`: every month of the mining map and the published
+    figures for a share, the named publication's ranking for a rank).
 
     Returns
     -------
     pandas.DataFrame
-        claim_id, kind, claim, data_says, verdict.
+        claim_id, kind, claim, claimed, data_says, verdict, rule.
     """
-    rows = []
-    for _, claim in inputs.claims.iterrows():
-        if claim["kind"] == SHARE_CLAIM:
-            data_says, verdict = _check_share_claim(inputs, claim)
-        elif claim["kind"] == RANK_CLAIM:
-            data_says, verdict = _check_ranking_claim(inputs, claim)
-        else:
-            continue
-        rows.append({"claim_id": claim["claim_id"], "kind": claim["kind"], "claim": claim["claim"], "data_says": data_says,
-                     "verdict": verdict})
-    return pd.DataFrame(rows, columns=["claim_id", "kind", "claim", "data_says", "verdict"])
-
-
-def _check_share_claim(inputs: MiningInputs, claim: pd.Series) -> tuple[str, str]:
-    """'A report published in October 2024 attributed 21% of global hash power to China.'"""
-    claimed = float(claim["value_low"])
-    china = inputs.countries[inputs.countries["iso3"].eq(cbeci.CHINA)].sort_values("date")
-    matches = china[china["share_pct"].round(0).eq(round(claimed))]
-    latest = china.iloc[-1]
-    published = inputs.figures[inputs.figures["metric"].eq("share_of_global_hashrate")
-                               & inputs.figures["iso3"].eq(cbeci.CHINA)
-                               & inputs.figures["refers_to"].eq(f"{latest['date']:%Y-%m}")]
-    published_in = published["published"].iloc[0] if not published.empty else None
-    same_date = int(inputs.figures["published"].eq(claim["as_of"]).sum())
-    match_text = (", ".join(f"{r['share_pct']:.2f}% in {r['date']:%Y-%m}" for _, r in matches.iterrows())
-                  if not matches.empty else "no month")
-    text = (f"The mining map's months that round to {claimed:g}%: {match_text}. Its latest figure for "
-            f"{latest['country']} is {latest['share_pct']:.2f}% for {latest['date']:%Y-%m}"
-            + (f", published by CCAF in {published_in}" if published_in else "")
-            + f". The series ends in {latest['date']:%Y-%m}; our compilation of CCAF's published figures has "
-            + (f"{same_date} published in {claim['as_of']}." if same_date else f"none published in {claim['as_of']}."))
-    if abs(latest["share_pct"] - claimed) < 0.5 and published_in == claim["as_of"]:
-        return text, "supported"
-    if not matches.empty:
-        return text, "misdated"
-    return text, "not supported"
-
-
-def _check_ranking_claim(inputs: MiningInputs, claim: pd.Series) -> tuple[str, str]:
-    """'The April 2025 report ranks the top 5 countries; China has slipped in the ranks.'"""
-    survey = cbeci.survey_countries(inputs.figures)
-    top = survey.head(TOP_N)
-    listed = ", ".join(f"{r['country']} {r['value']:g}%" for _, r in top.iterrows())
-    china_in_survey = cbeci.CHINA in set(survey["iso3"])
-    first, last = cbeci.months(inputs.countries)[0], cbeci.months(inputs.countries)[-1]
-    rank_first = cbeci.rank_of(inputs.countries, cbeci.CHINA, first)
-    rank_last = cbeci.rank_of(inputs.countries, cbeci.CHINA, last)
-    coverage = cbeci.figure_value(inputs.figures, SURVEY_COVERAGE_METRIC)
-    scope = survey["scope"].iloc[0] if not survey.empty else "surveyed firms"
-    text = (f"The report's top {len(top)} countries by share of surveyed firms' reported activity: {listed}"
-            f". Scope: {scope}. China is {'listed' if china_in_survey else 'not among the countries listed'}."
-            f" On the mining map (global network) China ranked #{rank_first} in {first} and #{rank_last} in {last}."
-            + (f" The surveyed firms hold about {coverage:g}% of network hashrate, so this is not a ranking of "
-               "where the network's hashrate is." if coverage == coverage else ""))
-    if china_in_survey:
-        return text, "not supported"
-    return text, "partly supported"
+    data = ClaimData(countries=inputs.countries, figures=inputs.figures)
+    verdicts, _, _ = check_claims(list(inputs.claims), data, inputs.tolerances)
+    return verdicts
 
 
 def _sentence_start(text: str) -> str:

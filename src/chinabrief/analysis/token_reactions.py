@@ -16,19 +16,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..config import Paths
-from ..data import close_hours, prepare, universe
+from ..data import claims, close_hours, prepare, universe
 from ..exceptions import ParameterError
 from ..text import Markdown, fmt_number, window_label
 from . import china_premium, price_reactions, token_event_study
+from .claim_checks import ClaimData, Tolerances, check_claims
 from .eventstudy import EventStudyResult
 
 STAGE = "03_token_reactions"
-CLAIMS_FILE = "seed_article_claims.csv"
-#: Claims this brief checks (column ``kind`` of the claims file).
-PRICE_CLAIM = "price_change_24h"
-#: Close-to-close changes within this many percentage points of the claimed range count as
-#: consistent (the article rounds to 0.01 pp; CoinGecko's figure is a rolling 24h one).
-CLAIM_TOLERANCE_PP = 0.05
 MODEL_NAMES = {"market_model": "market model", "market_adjusted": "market-adjusted", "constant_mean": "constant mean"}
 TEST_NAMES = {"cross_sectional_t": "t", "patell_z": "Patell", "bmp": "BMP",
               "bmp_kp": "BMP-KP", "corrado_rank": "rank", "generalized_sign": "sign"}
@@ -62,11 +57,15 @@ class TokenReactions:
     intraday : pandas.DataFrame
         Hourly abnormal returns after each focus event with a known time (event, token, horizon_h, ar).
     claims : pandas.DataFrame
-        The article's 24h claims beside the data, with verdicts.
+        The ``claims_article``'s price claims beside the data, with verdicts (:func:`claims_check`).
     changes : pandas.DataFrame
         The claim day measured several ways (token, measure, pct_change, source).
     claim_day : pandas.Timestamp or None
-        The day the article's 24h claims refer to (from the claims file).
+        The day the article's first price claim refers to (from the claims file).
+    article : Article
+        The claims file checked.
+    tolerances : Tolerances
+        The claim tolerances (parameters).
     prices_daily, prices_hourly, source_choice : pandas.DataFrame
         The processed tables the views need.
     """
@@ -84,9 +83,11 @@ class TokenReactions:
     claims: pd.DataFrame
     changes: pd.DataFrame
     claim_day: pd.Timestamp | None
-    prices_daily: pd.DataFrame = field(repr=False)
-    prices_hourly: pd.DataFrame = field(repr=False)
-    source_choice: pd.DataFrame = field(repr=False)
+    article: claims.Article | None = field(default=None, repr=False)
+    tolerances: Tolerances = field(default_factory=Tolerances)
+    prices_daily: pd.DataFrame = field(default=None, repr=False)
+    prices_hourly: pd.DataFrame = field(default=None, repr=False)
+    source_choice: pd.DataFrame = field(default=None, repr=False)
     #: The stage parameters as given (recorded beside the tables, see :mod:`chinabrief.provenance`).
     parameters: dict = field(default_factory=dict)
     #: The processed tables the study read (the data section reuses them instead of reading again).
@@ -114,63 +115,23 @@ def studied_tokens(P: Paths, tokens: list[str], include_extended: bool) -> list[
     return tokens
 
 
-def read_price_claims(P: Paths) -> pd.DataFrame:
-    """The article's 24-hour price claims (``kind == price_change_24h``); empty without a claims file."""
-    path = P.reference / CLAIMS_FILE
-    columns = ["claim_id", "claim", "subject", "as_of", "value_low", "value_high", "kind"]
-    if not path.is_file():
-        return pd.DataFrame(columns=columns)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if "kind" not in frame.columns:
-        return pd.DataFrame(columns=columns)
-    return frame[frame["kind"].eq(PRICE_CLAIM)].reset_index(drop=True)
-
-
-def claims_check(changes: pd.DataFrame, claims: pd.DataFrame, tolerance_pp: float = CLAIM_TOLERANCE_PP) -> pd.DataFrame:
-    """Set each claimed 24h change beside the data's UTC-day close-to-close change.
-
-    Parameters
-    ----------
-    changes : pandas.DataFrame
-        :func:`chinabrief.analysis.price_reactions.change_24h` for the claim day.
-    claims : pandas.DataFrame
-        Claims with ``claim``, ``subject`` (tokens separated by ``;``), ``value_low``, ``value_high``.
-    tolerance_pp : float
-        Slack around the claimed range, in percentage points.
+def claims_check(article: claims.Article, tables: dict, tol: Tolerances) -> pd.DataFrame:
+    """The article's ``price_change`` claims token by token, checked by :mod:`chinabrief.analysis.claim_checks`.
 
     Returns
     -------
     pandas.DataFrame
-        token, claim, claimed_low, claimed_high, data_pct, source, verdict: 'consistent' (inside
-        the range ± tolerance), 'same direction, different size', 'not supported' (opposite sign)
-        or 'not checkable' (no price for that token and day).
-
-    Examples
-    --------
-    >>> ch = pd.DataFrame({"token": ["A"], "measure": ["close-to-close (UTC day)"], "pct_change": [1.2],
-    ...                    "source": ["x"]})
-    >>> cl = pd.DataFrame({"claim": ["A rose"], "subject": ["A"], "value_low": ["0.5"], "value_high": ["3"]})
-    >>> claims_check(ch, cl)["verdict"].tolist()
-    ['consistent']
+        claim_id, token, claim, claimed_low, claimed_high, data_pct, measure, fits, source, verdict, reason.
     """
-    daily = changes[changes["measure"].str.startswith("close-to-close")].set_index("token")
-    rows = []
-    for _, claim in claims.iterrows():
-        lo, hi = float(claim["value_low"]), float(claim["value_high"])
-        for token in str(claim["subject"]).split(";"):
-            value = float(daily.loc[token, "pct_change"]) if token in daily.index else float("nan")
-            if value != value:
-                verdict = "not checkable"
-            elif lo - tolerance_pp <= value <= hi + tolerance_pp:
-                verdict = "consistent"
-            elif (value > 0) == (hi > 0):
-                verdict = "same direction, different size"
-            else:
-                verdict = "not supported"
-            rows.append({"token": token, "claim": claim["claim"], "claimed_low": lo, "claimed_high": hi,
-                         "data_pct": value, "source": daily.loc[token, "source"] if token in daily.index else "no data",
-                         "verdict": verdict})
-    return pd.DataFrame(rows, columns=["token", "claim", "claimed_low", "claimed_high", "data_pct", "source", "verdict"])
+    price = [c for c in article.claims if c.kind == "price_change"]
+    data = ClaimData(prices_daily=tables["prices_daily"], prices_hourly=tables["prices_hourly"])
+    _, rows, _ = check_claims(price, data, tol)
+    text = {c.id: c.text for c in price}
+    return rows.assign(claim=rows["claim_id"].map(text))[CLAIM_COLUMNS]
+
+
+CLAIM_COLUMNS = ["claim_id", "token", "claim", "claimed_low", "claimed_high", "data_pct", "measure", "fits",
+                 "source", "verdict", "reason"]
 
 
 def intraday_table(catalogue: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: list[str], benchmark: str,
@@ -195,8 +156,10 @@ def intraday_table(catalogue: pd.DataFrame, prices_hourly: pd.DataFrame, tokens:
 
 def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window, min_estimation_obs,
             event_windows, models, exclude_event_days, focus_events, cutoff_hour_utc,
-            highlight_events, premium_benchmark="BTC", premium_placebo_draws=2000, premium_seed=20250409,
-            premium_block_min_shift=10, premium_min_tokens=3, robustness_benchmarks=("BTC", "ETH"),
+            highlight_events, claims_article, claim_rounding_pp, claim_aggregator_gap_pp,
+            claim_share_rounding_pp, claim_misdate_days, premium_benchmark="MKT_EW", premium_placebo_draws=2000,
+            premium_seed=20250409, premium_block_min_shift=10, premium_min_tokens=3,
+            robustness_benchmarks=("MKT_EW", "BTC", "ETH"),
             robustness_models=("market_model", "market_adjusted"), robustness_windows=((0, 0), (-1, 1), (0, 3)),
             robustness_cutoff_hours=(18, 20, 22), robustness_estimation_days=(60, 110, 250),
             robustness_exclusions=("day0", "window", "none")) -> TokenReactions:
@@ -229,16 +192,18 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
                              estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
                              event_windows=event_windows, exclude_event_days=exclude_event_days,
                              cutoff_hour_utc=cutoff_hour_utc)
-    price_claims = read_price_claims(P)
-    claim_days = sorted(set(price_claims["as_of"]))
-    claim_day = pd.Timestamp(claim_days[0]) if claim_days else None
+    article = claims.find_article(P.root / claims.ARTICLES_FOLDER, claims_article, claims.read_universe(P.universe),
+                                  P.root)
+    tol = Tolerances.from_params(claim_rounding_pp, claim_aggregator_gap_pp, claim_share_rounding_pp,
+                                 claim_misdate_days)
+    checked = claims_check(article, tables, tol)
+    price_claims = [c for c in article.claims if c.kind == "price_change"]
+    claim_day = pd.Timestamp(price_claims[0].as_of_day) if price_claims else None
     if claim_day is not None:
-        claimed = sorted({t for s in price_claims["subject"] for t in s.split(";")})
+        claimed = list(dict.fromkeys(t for c in price_claims if pd.Timestamp(c.as_of_day) == claim_day for t in c.tokens))
         changes = price_reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], claimed, claim_day)
-        claims = claims_check(changes, price_claims[price_claims["as_of"].eq(claim_days[0])])
     else:
         changes = pd.DataFrame(columns=["token", "measure", "pct_change", "source"])
-        claims = claims_check(changes, price_claims.iloc[0:0])
     premium_settings = {
         "premium_benchmark": premium_benchmark, "premium_placebo_draws": premium_placebo_draws,
         "premium_seed": premium_seed, "premium_block_min_shift": premium_block_min_shift,
@@ -273,7 +238,7 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
         strongest=token_event_study.strongest(result, catalogue),
         highlights=list(highlight_events),
         intraday=intraday_table(catalogue, tables["prices_hourly"], tokens, benchmark, list(focus_events)),
-        claims=claims, changes=changes, claim_day=claim_day,
+        claims=checked, changes=changes, claim_day=claim_day, article=article, tolerances=tol,
         prices_daily=tables["prices_daily"], prices_hourly=tables["prices_hourly"],
         source_choice=tables["source_choice"], tables=tables,
         parameters={"tokens": list(tokens_given), "include_extended": include_extended, "benchmark": benchmark,
@@ -281,6 +246,9 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
                     "event_windows": [list(w) for w in event_windows], "models": list(models),
                     "exclude_event_days": exclude_event_days, "focus_events": list(focus_events),
                     "cutoff_hour_utc": cutoff_hour_utc, "highlight_events": list(highlight_events),
+                    "claims_article": claims_article, "claim_rounding_pp": claim_rounding_pp,
+                    "claim_aggregator_gap_pp": claim_aggregator_gap_pp,
+                    "claim_share_rounding_pp": claim_share_rounding_pp, "claim_misdate_days": claim_misdate_days,
                     **premium_settings},
     )
 
@@ -364,8 +332,8 @@ def findings_text(r: TokenReactions) -> list[str]:
             "cross-correlation is allowed for (BMP + Kolari–Pynnönen).")
     if not r.claims.empty and r.claim_day is not None:
         ok = int(r.claims["verdict"].eq("consistent").sum())
-        out.append(f"The article's 24h moves for {r.claim_day:%A %Y-%m-%d}: {ok} of {len(r.claims)} token claims are "
-                   "consistent with the UTC-day close-to-close change.")
+        out.append(f"The article's price moves for {r.claim_day:%A %Y-%m-%d}: {ok} of {len(r.claims)} token claims are "
+                   "consistent with the data (within the stated tolerances).")
     if len(r.result.exclusions):
         out.append(f"{len(r.result.exclusions)} token-event-model combinations were excluded for lack of data "
                    "(listed under Methods).")
@@ -430,10 +398,17 @@ def intraday_note(r: TokenReactions) -> Markdown:
 
 
 def claims_heading(r: TokenReactions) -> Markdown:
-    """What the claims section checks (the claim day comes from the claims file)."""
-    if r.claim_day is None:
-        return Markdown.paragraph("The claims file lists no 24-hour price claim for this brief.")
-    return Markdown.paragraph(f"The article's 24-hour moves are checked against the UTC day {r.claim_day:%A %Y-%m-%d}.")
+    """What the claims section checks: the article, its claim day and the tolerances (all from the
+    claims file and the parameters)."""
+    if r.claim_day is None or r.article is None:
+        return Markdown.paragraph("The claims file lists no price claim for this brief.")
+    t = r.tolerances
+    return Markdown.paragraph(
+        f"The price claims of {r.article.article.outlet}, {r.article.article.published} "
+        f"({r.article.source_file}), for {r.claim_day:%A %Y-%m-%d}. A 24h claim is set beside every 24-hour change "
+        f"ending in that day's hours where hourly closes exist (consistent if one is inside the claimed range "
+        f"± {t.rounding_pp:g} pp), else beside the UTC-day close-to-close change (± {t.rounding_pp + t.aggregator_gap_pp:g} pp: "
+        "an aggregator's rolling 24 hours end at another hour). Every article's full check is its own brief.")
 
 
 def source_caveat(r: TokenReactions, since: pd.Timestamp) -> Markdown:

@@ -23,10 +23,11 @@ from .. import fileio, publish
 from ..config import Paths
 from ..data import manifest
 from ..render.assets import stylesheet
+from . import products
 
 PACKAGES = ["papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "numpy", "scipy",
             "statsmodels", "matplotlib", "geopandas", "pyarrow", "pandera", "pydantic"]
-STAGE_ORDER = ["token_reactions", "mining_share", "prepare", "ingest", "event_brief"]
+STAGE_ORDER = ["token_reactions", "mining_share", "prepare", "ingest", "event_brief", "article_check"]
 TEMPLATE = "index.html.j2"
 TITLE = "China Crypto Brief"
 DEK = ("Do 'Made in China' tokens move on US–China trade news, and where is Bitcoin mined? "
@@ -83,7 +84,7 @@ def card(paths: Paths, record: dict) -> dict:
     title = record.get("title") or record["key"]
     if record.get("event_id"):
         title = f"{record['event_id'][:10]} · {title}"
-    event = record.get("stage") == "event_brief"
+    event = record.get("stage") in (EVENT_STAGE, ARTICLE_STAGE)
     return {
         "key": record["key"], "title": title, "headline": record.get("headline") or "",
         "findings": [] if event else list(record.get("findings") or [])[:FINDINGS_SHOWN],
@@ -91,7 +92,7 @@ def card(paths: Paths, record: dict) -> dict:
     }
 
 
-def render(cards: list[dict], event_cards: list[dict]) -> str:
+def render(cards: list[dict], event_cards: list[dict], article_cards: list[dict] | None = None) -> str:
     """The index page (``templates/index.html.j2``, autoescaped) from the cards of :func:`card`."""
     import jinja2
 
@@ -99,9 +100,11 @@ def render(cards: list[dict], event_cards: list[dict]) -> str:
         loader=jinja2.FileSystemLoader(str(resources.files("chinabrief").joinpath("render/templates"))),
         autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
     )
-    failed = [c for c in cards + event_cards if c["failed"]]
+    article_cards = list(article_cards or [])
+    failed = [c for c in cards + event_cards + article_cards if c["failed"]]
     return env.get_template(TEMPLATE).render(
-        title=TITLE, dek=DEK, css=stylesheet(), cards=cards, event_cards=event_cards, failed=failed)
+        title=TITLE, dek=DEK, css=stylesheet(), cards=cards, event_cards=event_cards,
+        article_cards=article_cards, failed=failed)
 
 
 def _git(paths: Paths, *args: str) -> str:
@@ -134,9 +137,10 @@ def run_record(paths: Paths, records: list[dict]) -> dict:
 
 
 EVENT_STAGE = "event_brief"
+ARTICLE_STAGE = "article_check"
 
 
-def prune_events(paths: Paths, events: list[str]) -> list[str]:
+def prune_events(paths: Paths, events: list[str], stage: str = EVENT_STAGE) -> list[str]:
     """Remove the per-event sets of events not in ``events``: brief, notebooks, record (and so card).
 
     Parameters
@@ -144,28 +148,31 @@ def prune_events(paths: Paths, events: list[str]) -> list[str]:
     paths : Paths
         The project's paths.
     events : list of str
-        The current ``focus_events``.
+        The current ``focus_events`` (or, with ``stage`` the article stage, the current articles).
+    stage : str
+        The per-item stage whose sets are pruned.
 
     Returns
     -------
     list of str
         The event ids whose products were removed.
     """
-    prefix = f"{EVENT_STAGE}-"
+    prefix = f"{stage}-"
     wanted = {prefix + e for e in events}
-    records = {r["key"]: r for r in _records(paths) if r["stage"] == EVENT_STAGE}
+    records = {r["key"]: r for r in _records(paths) if r["stage"] == stage}
     keys = set(records) | {k for k in publish.published_keys(paths) if k.startswith(prefix)}
     removed = []
     for key in sorted(keys - wanted):
         record = records.get(key, {})
         known = [record.get(k) for k in ("brief", "notebook", "failed_html", "failed_notebook")]
-        also = [paths.root / f for f in known if f] + [paths.build / "status" / f"{key}.json"]
+        also = [paths.root / f for f in known if f] + [paths.build / "status" / f"{key}.json",
+                                                       products.manifest_path(paths, key)]
         publish.retire(paths, key, also=also)
         removed.append(key.removeprefix(prefix))
     return removed
 
 
-def build(paths: Paths, events: list[str] | None = None) -> Path:
+def build(paths: Paths, events: list[str] | None = None, articles: list[str] | None = None) -> Path:
     """Write ``reports/index.html``, ``reports/run.json`` and ``reports/run.js``.
 
     Parameters
@@ -175,6 +182,8 @@ def build(paths: Paths, events: list[str] | None = None) -> Path:
     events : list of str, optional
         The current ``focus_events``: the products of other events are removed first
         (:func:`prune_events`). Without it nothing is removed.
+    articles : list of str, optional
+        The current articles (``data/articles/*.yaml``): the products of other articles are removed.
 
     Returns
     -------
@@ -185,6 +194,10 @@ def build(paths: Paths, events: list[str] | None = None) -> Path:
     if events is not None:
         for event_id in prune_events(paths, events):
             print(f"[chinabrief] index: removed the brief of {event_id} (not in focus_events)", flush=True)
+    if articles is not None:
+        for article_id in prune_events(paths, articles, ARTICLE_STAGE):
+            print(f"[chinabrief] index: removed the brief of {article_id} (no file data/articles/{article_id}.yaml)",
+                  flush=True)
     records = _records(paths)
     shown = [r for r in records if r["stage"] != "ingest" or r["status"] == "failed"]
     record = run_record(paths, records)
@@ -192,9 +205,10 @@ def build(paths: Paths, events: list[str] | None = None) -> Path:
     timings = {r["key"]: r.get("seconds") for r in records}
     fileio.write_text(paths.reports / "run.js", "window.CHINABRIEF_RUN = " + json.dumps(
         {"seconds": timings, "commit": record["git_commit"], "dirty": record["git_dirty"]}, sort_keys=True) + ";\n")
-    cards = [card(paths, r) for r in shown if r["stage"] != "event_brief"]
-    event_cards = [card(paths, r) for r in shown if r["stage"] == "event_brief"]
-    page = render(cards, event_cards)
+    cards = [card(paths, r) for r in shown if r["stage"] not in (EVENT_STAGE, ARTICLE_STAGE)]
+    event_cards = [card(paths, r) for r in shown if r["stage"] == EVENT_STAGE]
+    article_cards = [card(paths, r) for r in shown if r["stage"] == ARTICLE_STAGE]
+    page = render(cards, event_cards, article_cards)
     target = paths.reports / "index.html"
     fileio.write_text(target, page)
     return target

@@ -67,6 +67,16 @@ class Params(BaseModel):
         default_factory=lambda: ["2025-05-06-geneva-talks-announced", "2025-05-12-geneva-joint-statement"],
         description="events the token brief shows up close (CAR table and path each)")
     event_id: str = Field("2025-05-06-geneva-talks-announced", description="event of a per-event brief")
+    article_id: str = Field("2025-05-07-made-in-china-tokens", pattern=r"^[a-z0-9][a-z0-9._-]*$",
+                            description="article of a per-article brief (a file data/articles/<id>.yaml)")
+    claims_article: str = Field("2025-05-07-made-in-china-tokens", pattern=r"^[a-z0-9][a-z0-9._-]*$",
+                                description="article whose claims the token and mining briefs check")
+    # --- claim tolerances (src/chinabrief/analysis/claim_checks.py; measured values in params.yaml)
+    claim_rounding_pp: float = Field(0.05, ge=0, description="slack around a claimed price change, percentage points")
+    claim_aggregator_gap_pp: float = Field(
+        1.75, ge=0, description="extra slack when a rolling-24h claim meets only a UTC-day close-to-close change")
+    claim_share_rounding_pp: float = Field(0.5, ge=0, description="slack around a claimed mining share, percentage points")
+    claim_misdate_days: int = Field(1, ge=0, le=7, description="days either side of as_of searched for a misdated price claim")
     mining_month: str = Field("2022-01", pattern=r"^\d{4}-\d{2}$", description="month of the mining ranking and map")
     cell_timeout: int = Field(600, ge=1, description="seconds a notebook cell may run")
     # --- price plausibility rules (src/chinabrief/data/price_checks.py); thresholds measured on the
@@ -405,3 +415,41 @@ def check_tokens(params: Params, universe: Path) -> None:
         raise ParameterError(f"tokens: not in the token universe {universe.parent.name}/{universe.name} "
                              f"({len(known)} symbols):\n"
                              + "\n".join(lines))
+
+
+def check_articles(params: Params, folder: Path, universe: Path, prices_daily: Path | None = None) -> list[str]:
+    """Fail before any kernel starts if a claims file of ``data/articles/`` breaks a rule.
+
+    Every file is read and validated (:mod:`chinabrief.data.claims`): its name a plain id, its fields,
+    kinds and tokens; its dates against the price data when ``prices_daily`` exists (else the
+    article stage checks them before its kernel starts). ``claims_article`` must be one of them.
+
+    Returns
+    -------
+    list of str
+        The article ids (file names), sorted.
+
+    Raises
+    ------
+    ParameterError
+        For a file name that is not a plain id, or a ``claims_article`` without a file.
+    ClaimsFileError
+        For a file that breaks a rule (naming the file, line, claim id and field).
+    """
+    from ..data import claims
+
+    root = folder.parent.parent
+    ids = []
+    for path in claims.article_files(folder):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", path.stem):
+            raise ParameterError(f"{folder.name}/{path.name}: an article file is named by its id "
+                                 "(lower-case letters, digits, . _ -)")
+        ids.append(path.stem)
+    known = claims.read_universe(universe) if universe.is_file() else None
+    span = claims.price_span(prices_daily) if prices_daily is not None else (None, None)
+    for article in claims.load_articles(folder, known, root=root):
+        claims.check_dates(article, *span)
+    if params.claims_article not in ids:
+        raise ParameterError(f"claims_article: no claims file {folder.name}/{params.claims_article}.yaml "
+                             f"(articles: {', '.join(ids) or 'none'})")
+    return ids

@@ -60,6 +60,14 @@ def start_kernel(paths: Paths, stage: Stage) -> Kernel:
     return Kernel.start(paths.notebooks, warm, env=env, connection_dir=connection_dir(paths))
 
 
+def _item_fields(stage: Stage, item: str | None) -> dict:
+    """What a run's status record says of its item: ``event_id`` (None unless an event brief),
+    and ``article_id`` for an article brief."""
+    if stage.item_param == "event_id":
+        return {"event_id": item}
+    return {"event_id": None, stage.item_param: item}
+
+
 def run_stage(
     paths: Paths,
     stage_name: str,
@@ -145,7 +153,7 @@ def _execute_in(
 
     key = stage.key(event_id)
     if event_id:
-        parameters = {**parameters, "event_id": event_id}
+        parameters = {**parameters, stage.item_param: event_id}
     source = paths.notebooks / stage.notebook
     executed = paths.executed / stage.executed_name(event_id)
     scratch = transaction.folder / "scratch" / stage.executed_name(event_id)
@@ -159,7 +167,7 @@ def _execute_in(
         "notebook": paths.relative(executed),
         "brief": f"reports/{brief_rel}" if brief_rel else None,
         "title": stage.title,
-        "event_id": event_id,
+        **_item_fields(stage, event_id),
     }
     started = time.monotonic()
     error = None
@@ -308,7 +316,7 @@ def republish(
 
     stage = STAGES[stage_name]
     if event_id:
-        parameters = {**parameters, "event_id": event_id}
+        parameters = {**parameters, stage.item_param: event_id}
     source = paths.notebooks / stage.notebook
     executed = paths.executed / stage.executed_name(event_id)
     if not reuse.only_markdown_changed(source, executed, parameters, changed):
@@ -323,7 +331,7 @@ def republish(
         "notebook": paths.relative(executed),
         "brief": f"reports/{brief_rel}" if brief_rel else None,
         "title": stage.title,
-        "event_id": event_id,
+        **_item_fields(stage, event_id),
         "kernel_wait_seconds": 0.0,
         "execute_seconds": 0.0,
         "outputs_reused": True,

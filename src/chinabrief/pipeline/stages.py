@@ -28,7 +28,8 @@ class Stage:
     notebook : str
         Its notebook, in ``notebooks/``.
     brief : str or None
-        The brief it publishes, below ``reports/`` (``{event_id}`` for a per-event stage).
+        The brief it publishes, below ``reports/`` (``{event_id}`` for a per-event stage,
+        ``{article_id}`` for a per-article one: the ``item_param`` in braces).
     title : str
         Shown in logs and, until the notebook gives its own, in the index.
     parameters : tuple of str
@@ -37,6 +38,8 @@ class Stage:
         Repository files (glob patterns) it reads besides the earlier stages' products.
     after : tuple of str
         The stages whose products it reads.
+    item_param : str
+        For a stage run once per item (event, article): the parameter naming the item.
     """
 
     name: str
@@ -46,6 +49,7 @@ class Stage:
     parameters: tuple[str, ...]
     inputs: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    item_param: str = "event_id"
 
     def key(self, event_id: str | None = None) -> str:
         """Identifier of one run (the stage, or stage and event for per-event briefs)."""
@@ -60,13 +64,21 @@ class Stage:
         """The brief below ``reports/`` (None for a stage without one)."""
         if self.brief is None:
             return None
-        return self.brief.format(event_id=event_id) if event_id else self.brief
+        return self.brief.format(**{self.item_param: event_id}) if event_id else self.brief
 
     @property
     def per_event(self) -> bool:
-        """Whether it runs once per focus event (``event_id`` is then its parameter)."""
-        return bool(self.brief and "{event_id}" in self.brief)
+        """Whether it runs once per item: per focus event (``event_id``) or per article (``article_id``)."""
+        return bool(self.brief and "{" + self.item_param + "}" in self.brief)
 
+    @property
+    def per_article(self) -> bool:
+        """Whether it runs once per claims file of ``data/articles/``."""
+        return self.per_event and self.item_param == "article_id"
+
+
+#: The claim tolerances (the article briefs and the token brief's claims receive them all).
+CLAIM_TOLERANCES = ("claim_rounding_pp", "claim_aggregator_gap_pp", "claim_share_rounding_pp", "claim_misdate_days")
 
 #: The price plausibility parameters (stage 02 receives them all).
 PRICE_RULES = ("check_positive_close", "check_ohlc_order", "bad_print_factor", "source_disagreement_pct",
@@ -90,13 +102,19 @@ STAGES: dict[str, Stage] = {
         Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html",
               "Token reactions to US–China trade news",
               ("tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs", "event_windows",
-               "models", "exclude_event_days", "focus_events", "cutoff_hour_utc", "highlight_events", *PREMIUM_PARAMS),
-              inputs=("data/reference/*.csv",), after=("prepare",)),
+               "models", "exclude_event_days", "focus_events", "cutoff_hour_utc", "highlight_events",
+               "claims_article", *CLAIM_TOLERANCES, *PREMIUM_PARAMS),
+              inputs=("data/reference/*.csv", "data/articles/{claims_article}.yaml"), after=("prepare",)),
         Stage("mining_share", "04_mining_share.ipynb", "mining-share.html", "Where Bitcoin is mined",
-              ("mining_month",),
-              inputs=("data/reference/*.csv", "data/external/*.geojson"), after=("prepare",)),
+              ("mining_month", "claims_article", "claim_share_rounding_pp"),
+              inputs=("data/reference/*.csv", "data/external/*.geojson", "data/articles/{claims_article}.yaml"),
+              after=("prepare",)),
         Stage("event_brief", "05_event_brief.ipynb", "events/{event_id}.html", "Event brief",
               ("event_id", "tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs",
                "event_windows", "exclude_event_days", "cutoff_hour_utc"), after=("prepare",)),
+        # one run per claims file: its inputs are that file ({article_id}) and the reference figures
+        Stage("article_check", "06_article_check.ipynb", "articles/{article_id}.html", "Article check",
+              ("article_id", *CLAIM_TOLERANCES), inputs=("data/reference/*.csv", "data/articles/{article_id}.yaml"),
+              after=("prepare",), item_param="article_id"),
     ]
 }

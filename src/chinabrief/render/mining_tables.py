@@ -96,9 +96,9 @@ def survey_vs_map(r: MiningShare) -> Styler:
 def claims(r: MiningShare) -> Styler:
     """The article's mining claims, what the data says, and the verdict."""
     c = r.tables["claims_check"]
-    frame = pd.DataFrame({"The article says": c["claim"], "What the data says": c["data_says"],
+    frame = pd.DataFrame({"The article says": c["claim"], "Claimed": c["claimed"], "What the data says": c["data_says"],
                           "Verdict": c["verdict"]})
-    return table(frame, name="claims", caption="Claims about Bitcoin mining in the seed article", verdicts="Verdict")
+    return table(frame, name="claims", caption="The article's claims about Bitcoin mining", verdicts="Verdict")
 
 
 def published_check(r: MiningShare) -> Styler:

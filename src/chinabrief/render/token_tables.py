@@ -87,9 +87,10 @@ def claims(r: TokenReactions) -> Styler:
                for lo, hi in zip(c["claimed_low"], c["claimed_high"])]
     first = ~c["claim"].duplicated()  # a grouped table: each claim named on its first row only
     frame = pd.DataFrame({"claim": c["claim"].where(first, ""), "token": c["token"], "claimed %": claimed,
-                          "data %": c["data_pct"], "source": c["source"], "verdict": c["verdict"]})
+                          "data %": c["data_pct"], "measured as": c["measure"], "fits at": c["fits"],
+                          "source": c["source"], "verdict": c["verdict"]})
     day = f" on {r.claim_day:%Y-%m-%d}" if r.claim_day is not None else ""
-    return table(frame, name="claims", caption=f"The article's claims against the UTC-day close-to-close change{day}",
+    return table(frame, name="claims", caption=f"The article's price claims against the data{day}",
                  formats={"data %": "{:+.3f}"}, verdicts="verdict", align_right=("claimed %",))
 
 
