@@ -14,7 +14,10 @@ import pytest
 from chinabrief.pipeline import verify
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAPSHOT = (ROOT / ".." / "shared" / "data").resolve()
+#: The default snapshot (v2, params.yaml) and version 1, which must still build.
+SNAPSHOT_V2 = (ROOT / ".." / "shared" / "data-v2").resolve()
+SNAPSHOT_V1 = (ROOT / ".." / "shared" / "data").resolve()
+SNAPSHOT = SNAPSHOT_V2
 FAKE_API_KEY = "CG-test-key-must-never-appear-0123456789"
 
 
@@ -41,7 +44,7 @@ def make(copy: Path, *args: str, env_extra: dict | None = None) -> subprocess.Co
 def built(tmp_path_factory) -> Path:
     """A fresh copy of the checkout after a successful `make report` on the snapshot."""
     if not (SNAPSHOT / "SHA256SUMS").is_file():
-        pytest.skip("no data snapshot at ../shared/data")
+        pytest.skip(f"no data snapshot at {SNAPSHOT}")
     copy = verify.copy_checkout(ROOT, tmp_path_factory.mktemp("pipeline") / "repo")
     done = make(copy, "report", f"SNAPSHOT={SNAPSHOT}")
     (copy / "build" / "first-build.log").write_text(done.stdout + done.stderr)

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chinabrief.data import close_hours, market_index, universe
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS = ["AAA", "BBB", "CCC"]
 BENCHMARK = "BTC"
@@ -72,6 +74,9 @@ def make_project(root: Path, seed: int = 7) -> Path:
     pd.DataFrame(columns=["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct",
                           "max_abs_diff_pct", "max_diff_date"]).to_csv(processed / "price_source_agreement.csv", index=False)
     pd.DataFrame(columns=["token", "gap_start", "gap_end", "days_missing"]).to_csv(processed / "price_gaps.csv", index=False)
+    market_index.empty().to_parquet(processed / "market_index.parquet")  # no control group here
+    universe.empty_groups().to_csv(processed / "universe_groups.csv", index=False)
+    close_hours.empty().to_csv(processed / "source_close_hours.csv", index=False)
     rows = []
     for event_id, date, time, category, label in EVENTS:
         hour = float(time[:2]) if time else np.nan
@@ -92,9 +97,9 @@ def make_project(root: Path, seed: int = 7) -> Path:
     (raw / "MANIFEST.json").write_text(json.dumps({"source": "synthetic", "files": [
         {"path": "prices/synthetic.csv", "sha256": "0" * 64, "bytes": 1, "kind": "synthetic", "origin": "synthetic"}]}))
     (root / "data" / "universe.csv").write_text(
-        "symbol,name,coingecko_id,binance_symbol,bybit_symbol,group,note\n"
-        + "".join(f"{t},{t} synthetic,,,,core,synthetic\n" for t in TOKENS)
-        + f"{BENCHMARK},Bitcoin,,,,benchmark,synthetic\n")
+        "symbol,name,group,china_tier,kind,coingecko_id,binance_symbol,bybit_symbol,bybit_multiplier,reason,source\n"
+        + "".join(f"{t},{t} synthetic,china_linked,core,layer1,,,,,synthetic,synthetic\n" for t in TOKENS)
+        + f"{BENCHMARK},Bitcoin,benchmark,,layer1,,,,,synthetic,synthetic\n")
     (root / "data" / "reference").mkdir(parents=True)
     articles = root / "data" / "articles"
     articles.mkdir(parents=True)

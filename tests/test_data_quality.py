@@ -85,11 +85,11 @@ def test_headline_known_answer(q):
 
 def test_findings_known_answer(q):
     assert dq.findings_text(q) == [
-        "Since 2032-02-01, 2 of 3 tokens rely on the medium-trust unattributed source: CCC on all 482 days it has "
-        "(no other source covers it) and BBB on 122 days from 2033-03-01.",
+        "Since 2032-02-01, 2 of 3 tokens rely on the medium-trust unattributed source: alone (no other source covers "
+        "it), CCC on all 482 days it has; beside other sources, BBB on 122 days from 2033-03-01.",
         "Since 2032-02-01, CCC misses 4 days in 2 gaps (the longest 3 days, 2032-09-10 to 2032-09-12); "
         "every other token has none.",
-        "CCC ends on 2033-05-31, before the other tokens (2033-06-30).",
+        "CCC ends on 2033-05-31, before the other 2 tokens (2033-06-30).",
         "Hourly closes cover 1 of 3 tokens, to 2033-01-02 23:00 UTC; none for BBB and CCC.",
         "The two CCAF download formats agree exactly on 30 country-month shares (2 months).",
         "2 raw files (2.0 MB) imported and verified against the snapshot's checksums; 3 processed tables written, "
@@ -133,7 +133,9 @@ def test_quality_tables_escape_data_and_are_stable(q):
     assert len(re.findall(r"background-color", quality_tables.events(q).to_html())) >= 1  # the moved day 0
     for render in (quality_tables.daily_coverage, quality_tables.hourly_coverage, quality_tables.events_by_category):
         assert 'id="T_' in render(q).to_html()
-    assert "–" in quality_tables.hourly_coverage(q).to_html()  # no hourly closes: no first hour
+    hourly = quality_tables.hourly_coverage(q).to_html()
+    assert ">AAA<" in hourly and ">BBB<" not in hourly  # tokens without hourly closes are named in the note
+    assert "BBB and CCC" in repr(dq.hourly_note(q))
     assert "T_sources" in data_tables.source_choice(q.sources).to_html()
 
 
@@ -141,3 +143,33 @@ def test_a_table_shown_in_a_kernel_has_a_stable_plain_text_form(q):
     from chinabrief.render import tables
 
     assert tables.plain_text(quality_tables.events(q)) == "<table T_events: 3 rows × 7 columns>"
+
+
+def test_universe_and_close_hour_sentences_known_answer(q):
+    """Synthetic groups and close hours (made up): the sentences and tables follow them."""
+    groups = pd.DataFrame({
+        "token": ["AAA", "BBB", "CCC", "DDD", "EEE"], "group": ["benchmark", "china_linked", "control", "excluded",
+                                                                 "excluded"],
+        "china_tier": ["", "core", "", "", ""], "kind": ["layer1", "layer1", "defi", "meme", "layer1"],
+        "name": "synthetic", "reason": ["r", "r", "r", "r", "China ties unclear: synthetic"], "source": "s",
+        "first_date": pd.Timestamp("2031-01-01"), "history_days": [110, 110, 110, 110, 110],
+        "median_turnover_usd": [1e9, 1e6, 2e6, 1e6, 1e6],
+        "rule_outcome": ["benchmark: not subject to the control rule", "China-linked: not subject to the control rule",
+                         "control: passes kind, history and liquidity", "kind meme: not in the control group",
+                         "excluded by the universe table: China ties unclear: synthetic"]})
+    q.groups = groups
+    text = repr(dq.universe_note(q))
+    assert text.startswith("5 tokens are in the snapshot: 1 benchmark, 1 China-linked, 1 in the control group and "
+                           "2 excluded.")
+    assert dq.exclusions(q).set_index("reason")["tokens"].to_dict() == {"China ties unclear": 1, "kind meme": 1}
+    assert q.control == ["CCC"]
+    q.close_hours = pd.DataFrame({
+        "source": ["spot_x"] * 3 + ["unattributed"] * 3, "token": "BTC+ETH",
+        "period": ["all days", "EU winter time", "EU summer time"] * 2, "close_hour_utc": [0, 0, 0, 22, 23, 22],
+        "offset_hours": [0, 0, 0, -2, -1, -2], "median_abs_diff_pct": 0.01, "midnight_median_abs_diff_pct": 0.3,
+        "days_compared": 100})
+    note = repr(dq.close_hours_note(q))
+    assert "The daily source spot_x ends the day at midnight UTC" in note
+    assert "unattributed ends it at 23:00 UTC in European winter time and 22:00 UTC in summer time" in note
+    assert "less than 3 hours before that close" in note  # cutoff 21
+    assert ">unattributed<" in quality_tables.close_hours(q).to_html()

@@ -89,7 +89,7 @@ def test_params_value_that_is_not_yaml_is_a_clear_error():
 def test_a_rejected_value_names_the_make_variable(tmp_path):
     with pytest.raises(ParameterError) as info:
         params.load(tmp_path / "absent.yaml", environ={"CHINABRIEF_MAKE_BENCHMARK": "BTC;rm -rf x"})
-    assert "benchmark: Input should be 'BTC', 'ETH' or 'EW' (value 'BTC;rm -rf x') [from BENCHMARK]" in str(info.value)
+    assert "benchmark: Input should be 'BTC', 'ETH', 'EW', 'MKT_EW' or 'MKT_TW' (value 'BTC;rm -rf x') [from BENCHMARK]" in str(info.value)
 
 
 def test_unknown_token_is_rejected_at_parameter_validation():
@@ -161,7 +161,7 @@ REJECTED = {
     "SNAPSHOT": "no data snapshot at",
     "SOURCE": "source: Input should be 'snapshot' or 'live'",
     "TOKENS": "tokens: not in the token universe data/universe.csv",
-    "BENCHMARK": "benchmark: Input should be 'BTC', 'ETH' or 'EW'",
+    "BENCHMARK": "benchmark: Input should be 'BTC', 'ETH', 'EW', 'MKT_EW' or 'MKT_TW'",
     "MINING_MONTH": "mining_month: String should match pattern",
     "CUTOFF_HOUR": "cutoff_hour_utc: Input should be a valid integer",
     "EVENTS": "focus_events: not in the events catalogue us_china_trade_2025.csv",

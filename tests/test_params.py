@@ -72,7 +72,7 @@ def test_unknown_parameter_lists_valid_names_and_types(tmp_path):
     assert "cutoff_hour_utc: int" in message
     assert "tokens: list[str]" in message
     assert "include_extended: bool" in message
-    assert "benchmark: Literal['BTC', 'ETH', 'EW']" in message  # allowed values shown
+    assert "benchmark: Literal['BTC', 'ETH', 'EW', 'MKT_EW', 'MKT_TW']" in message  # allowed values shown
 
 
 def test_unknown_parameter_in_the_yaml_file(tmp_path):

@@ -9,7 +9,16 @@ import pandas as pd
 import pytest
 
 from chinabrief.config import Paths
-from chinabrief.data import event_catalogue, prepare, price_checks, price_series, schemas
+from chinabrief.data import (
+    close_hours,
+    event_catalogue,
+    market_index,
+    prepare,
+    price_checks,
+    price_series,
+    schemas,
+    universe,
+)
 from chinabrief.exceptions import InputFormatError
 
 AS_OF = pd.Timestamp("2025-01-05")
@@ -87,6 +96,16 @@ def prepared(tmp_path) -> prepare.Prepared:
     )
 
 
+def universe_groups(p: prepare.Prepared) -> pd.DataFrame:
+    """The final groups of the synthetic tokens (AAA China-linked, BBB a candidate)."""
+    table = pd.DataFrame([{"symbol": "AAA", "group": "china_linked", "china_tier": "core", "kind": "layer1"},
+                          {"symbol": "BBB", "group": "candidate", "china_tier": "", "kind": "layer1"}]
+                         ).assign(name="synthetic", reason="synthetic", source="synthetic")
+    rule = universe.ControlRule((-120, -11), 60)
+    return universe.assign_groups(table, p.prices_daily.assign(volume_usd=1.0, source="bybit_perp"), p.returns,
+                                  p.events["day0"], rule)
+
+
 def raises(name: str, frame: pd.DataFrame, as_of=AS_OF) -> str:
     with pytest.raises(InputFormatError) as info:
         schemas.validate(name, frame, as_of)
@@ -102,6 +121,12 @@ def test_every_valid_synthetic_table_passes(tmp_path):
         "price_gaps": p.gaps, "events": p.events, "mining_countries": p.mining_countries,
         "mining_provinces": p.mining_provinces, "mining_cross_check": p.mining_cross_check,
         "price_checks": price_checks.empty(),
+        "universe_groups": universe_groups(p),
+        "market_index": market_index.build(p.returns, p.prices_daily.assign(volume_usd=1.0), ["AAA", "BBB"],
+                                           min_constituents=1),
+        "source_close_hours": close_hours.measure(
+            p.prices_daily.assign(source="bybit_perp"),
+            p.prices_hourly.assign(token="BTC") if not p.prices_hourly.empty else p.prices_hourly, reference=("BTC",)),
     }
     assert set(tables) == set(schemas.FILES)
     for name, frame in tables.items():

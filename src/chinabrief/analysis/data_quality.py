@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..data import close_hours as close_hour_rules
+from ..data import market_index, universe
 from ..data.event_catalogue import day0_rule_text
 from ..data.prepare import Prepared
 from ..text import Markdown, fmt_number, md_escape
@@ -65,6 +67,14 @@ class DataQuality:
         Findings of the price plausibility rules that the parameters allow (:mod:`chinabrief.data.price_checks`).
     ignored : pandas.DataFrame
         Files in the snapshot that ingestion did not import (not listed in its ``SHA256SUMS``).
+    groups : pandas.DataFrame
+        Every snapshot token's final group (``universe_groups.csv``, :mod:`chinabrief.data.universe`).
+    rule : ControlRule or None
+        The control rule the groups were made with.
+    index : pandas.DataFrame
+        The control group's market index (``market_index.parquet``).
+    close_hours : pandas.DataFrame
+        Each daily source's measured close hour (``source_close_hours.csv``).
     """
 
     daily: pd.DataFrame
@@ -82,6 +92,15 @@ class DataQuality:
     cutoff_hour_utc: int
     price_checks: pd.DataFrame = field(default_factory=pd.DataFrame)
     ignored: pd.DataFrame = field(default_factory=pd.DataFrame)
+    groups: pd.DataFrame = field(default_factory=universe.empty_groups)
+    rule: universe.ControlRule | None = None
+    index: pd.DataFrame = field(default_factory=market_index.empty)
+    close_hours: pd.DataFrame = field(default_factory=close_hour_rules.empty)
+
+    @property
+    def control(self) -> list[str]:
+        """The control tokens."""
+        return self.groups.loc[self.groups["group"].eq("control"), "token"].tolist()
 
     @property
     def study_start(self) -> pd.Timestamp:
@@ -168,12 +187,14 @@ def compute(prepared: Prepared, written: list[str], *, tokens: list[str], source
               "price_gaps": prepared.gaps, "events": prepared.events}
     sources = data_sources.from_tables(prepared.manifest, tables)
     daily = daily_coverage(prepared.prices_daily, prepared.gaps)
+    groups = prepared.universe_groups if prepared.universe_groups is not None else universe.empty_groups()
+    control = set(groups.loc[groups["group"].eq("control"), "token"])
     months = sorted(f"{d:%Y-%m}" for d in prepared.mining_countries["date"].unique())
     events = prepared.events[["event_id", "date", "time_utc", "day0", "day0_shifted", "category", "label",
                               "verified"]].sort_values(["date", "event_id"]).reset_index(drop=True)
     return DataQuality(
         daily=daily,
-        hourly=hourly_coverage(prepared.prices_hourly, daily["token"].tolist()),
+        hourly=hourly_coverage(prepared.prices_hourly, [t for t in daily["token"] if t not in control]),
         unattributed=unattributed_use(prepared.prices_daily, sources.since),
         events=events,
         sources=sources,
@@ -187,7 +208,19 @@ def compute(prepared: Prepared, written: list[str], *, tokens: list[str], source
         cutoff_hour_utc=int(cutoff_hour_utc),
         price_checks=prepared.price_checks if prepared.price_checks is not None else pd.DataFrame(),
         ignored=prepared.ignored if prepared.ignored is not None else pd.DataFrame(),
+        groups=groups,
+        rule=_rule(prepared.parameters),
+        index=prepared.market_index if prepared.market_index is not None else market_index.empty(),
+        close_hours=(prepared.source_close_hours if prepared.source_close_hours is not None
+                     else close_hour_rules.empty()),
     )
+
+
+def _rule(parameters: dict | None) -> universe.ControlRule | None:
+    """The control rule of the stage's parameters (None for tables built by hand)."""
+    if not parameters or "estimation_window" not in parameters:
+        return None
+    return universe.ControlRule(tuple(parameters["estimation_window"]), int(parameters["min_estimation_obs"]))
 
 
 # --------------------------------------------------------------------------- sentences
@@ -211,6 +244,25 @@ def _join(items: list[str]) -> str:
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,d} {word if n == 1 else plural or word + 's'}"
+
+
+#: Longest list of tokens a sentence names; longer ones are counted.
+MAX_NAMED = 8
+
+
+def _tokens(items: list[str], what: str = "token") -> str:
+    """Name a few tokens, count many: ``A, B and C`` or ``189 tokens``."""
+    return _join(items) if len(items) <= MAX_NAMED else _plural(len(items), what)
+
+
+def group_counts(q: DataQuality, tokens: list[str]) -> str:
+    """``2 benchmarks, 32 China-linked and 189 control tokens`` for ``tokens`` (by their final group)."""
+    group = q.groups.set_index("token")["group"] if not q.groups.empty else pd.Series(dtype=str)
+    counts = pd.Series([group.get(t, "other") for t in tokens]).value_counts()
+    names = {"benchmark": ("benchmark", "benchmarks"), "china_linked": ("China-linked", "China-linked"),
+             "control": ("control", "control"), "excluded": ("excluded", "excluded"), "other": ("other", "other")}
+    parts = [f"{counts[g]:,d} {names[g][0] if counts[g] == 1 else names[g][1]}" for g in names if g in counts]
+    return _join(parts)
 
 
 def _gaps_by_token(q: DataQuality) -> pd.DataFrame:
@@ -253,11 +305,14 @@ def findings_text(q: DataQuality) -> list[str]:
     if u.empty:
         out.append(f"Since {start} no token relies on the medium-trust unattributed source.")
     else:
-        alone = [f"{r.token} on all {r.days:,d} days it has (no other source covers it)" for r in u.itertuples() if r.only_source]
-        partly = [f"{r.token} on {_plural(r.days, 'day')} from {_day(r.first_day)}" for r in u.itertuples()
-                  if not r.only_source]
+        alone = [f"{r.token} on all {r.days:,d} days it has" for r in u.itertuples() if r.only_source]
+        partly = u[~u["only_source"]]
+        runs = [f"{_join(g['token'].tolist())} on {_plural(int(days), 'day')} from {_day(first)}"
+                for (days, first), g in partly.groupby(["days", "first_day"], sort=True)]
+        parts = ([f"alone (no other source covers it), {_join(alone)}"] if alone else []) + ([f"beside other sources, {'; '.join(runs)}"]
+                                                                  if runs else [])
         out.append(f"Since {start}, {len(u)} of {len(q.daily)} tokens rely on the medium-trust unattributed "
-                   f"source: {_join(alone + partly)}.")
+                   f"source: {'; '.join(parts)}.")
     gaps = _gaps_by_token(q)
     if gaps.empty:
         out.append(f"No token misses a day since {start}.")
@@ -269,15 +324,16 @@ def findings_text(q: DataQuality) -> list[str]:
                    f"{_day(g['gap_start'])} to {_day(g['gap_end'])}); {rest}.")
     ends = q.daily.groupby("last_day")["token"].apply(list).sort_index()
     if len(ends) > 1:
-        early = [f"{_join(tokens)} {'ends' if len(tokens) == 1 else 'end'} on {_day(day)}"
+        early = [f"{_tokens(tokens)} {'ends' if len(tokens) == 1 else 'end'} on {_day(day)}"
                  for day, tokens in ends.iloc[:-1].items()]
-        out.append(f"{_join(early)}, before the other tokens ({_day(ends.index[-1])}).")
+        out.append(f"{_join(early)}, before the other {_plural(len(ends.iloc[-1]), 'token')} ({_day(ends.index[-1])}).")
     with_hours = q.hourly[q.hourly["hours"] > 0]
     if len(with_hours):
         none = q.hourly.loc[q.hourly["hours"].eq(0), "token"].tolist()
         out.append(f"Hourly closes cover {len(with_hours)} of {len(q.hourly)} tokens, to "
                    f"{with_hours['last_hour'].max():%Y-%m-%d %H:%M} UTC"
-                   + (f"; none for {_join(none)}." if none else "."))
+                   + (f"; none for {_tokens(none)}." if none else ".")
+                   + (f" The {_plural(len(q.control), 'control token')} have daily prices only." if q.control else ""))
     check = q.cross_check
     if not check.empty:
         row = check.iloc[0]
@@ -307,7 +363,10 @@ def facts(q: DataQuality) -> Markdown:
 
     first_event, last_event = q.events["date"].min(), q.events["date"].max()
     rows = [
-        item("Daily prices", f"{len(q.daily)} tokens ({', '.join(q.daily['token'])}), to {_day(q.last_day)}"),
+        item("Daily prices", (f"{len(q.daily)} tokens ({', '.join(q.daily['token'])}), to {_day(q.last_day)}"
+                              if len(q.daily) <= 2 * MAX_NAMED or q.groups.empty else
+                              f"{len(q.daily)} tokens ({group_counts(q, q.daily['token'].tolist())}), "
+                              f"to {_day(q.last_day)}")),
         item("Tokens selected", ", ".join(q.tokens)),
         item("Study period", f"from {_day(q.study_start)}, a year before the first event ({_day(first_event)})"),
         item("Events", f"{len(q.events)}, {_day(first_event)} to {_day(last_event)}"),
@@ -321,7 +380,8 @@ def facts(q: DataQuality) -> Markdown:
 def coverage_note(q: DataQuality) -> Markdown:
     """Under the daily coverage table: which tokens end early, and why a series has two sources."""
     switched = q.daily[q.daily["sources"].str.contains(",")]["token"].tolist()
-    text = (f"{_plural(len(switched), 'token')} ({', '.join(switched)}) combine{'s' if len(switched) == 1 else ''} "
+    named = f" ({_join(switched)})" if len(switched) <= MAX_NAMED else ""
+    text = (f"{_plural(len(switched), 'token')}{named} combine{'s' if len(switched) == 1 else ''} "
             "sources: each day comes from the first source in the priority order that has it."
             if switched else "Every token's daily series comes from a single source.")
     return Markdown.paragraph(text)
@@ -391,4 +451,96 @@ def checks_note(q: DataQuality) -> Markdown:
                 "(listed below and in data/processed/price_checks.csv); any other finding would have stopped the build.")
     if not q.ignored.empty:
         text += f" {len(q.ignored)} file(s) in the snapshot are not listed in its SHA256SUMS and were not imported."
+    return Markdown.paragraph(text)
+
+
+# --------------------------------------------------------------------------- universe, index, close hours
+
+
+def universe_note(q: DataQuality) -> Markdown:
+    """The groups' sizes and the control rule with this build's numbers."""
+    g = q.groups
+    if g.empty:
+        return Markdown.paragraph("No universe groups were computed for these tables.")
+    counts = g["group"].value_counts()
+    text = (f"{_plural(len(g), 'token')} are in the snapshot: {_plural(int(counts.get('benchmark', 0)), 'benchmark')}, "
+            f"{counts.get('china_linked', 0)} China-linked, {counts.get('control', 0)} in the control group and "
+            f"{counts.get('excluded', 0)} excluded.")
+    if q.rule is not None:
+        text += " " + universe.rule_text(q.rule, g, q.events["day0"])
+    if not counts.get("control", 0):
+        text += " This snapshot has no control tokens, so the market index (MKT_EW, MKT_TW) is not available."
+    return Markdown.paragraph(text)
+
+
+def outcome_reason(outcome: str) -> str:
+    """The rule an outcome names, without its numbers (``liquidity``, ``kind meme`` ...)."""
+    head = outcome.split(":")[0]
+    if head.startswith("excluded by the universe table"):
+        reason = outcome.split(":", 1)[1].strip()
+        return "China ties unclear" if reason.startswith("China ties unclear") else f"universe table: {reason}"
+    return head
+
+
+def exclusions(q: DataQuality) -> pd.DataFrame:
+    """Excluded tokens by reason: how many, and up to eight of them."""
+    ex = q.groups[q.groups["group"].eq("excluded")].assign(why=lambda f: f["rule_outcome"].map(outcome_reason))
+    out = ex.groupby("why", sort=True).agg(tokens=("token", "size"),
+                                           examples=("token", lambda t: ", ".join(list(t)[:MAX_NAMED])
+                                                     + (" …" if len(t) > MAX_NAMED else "")))
+    return out.sort_values("tokens", ascending=False, kind="stable").reset_index().rename(columns={"why": "reason"})
+
+
+def group_table(q: DataQuality) -> pd.DataFrame:
+    """Per final group: tokens, kinds, median history and median turnover."""
+    g = q.groups
+    def kinds(k: pd.Series) -> str:
+        return ", ".join(f"{kind} {n}" for kind, n in k.value_counts().items())
+    order = {name: i for i, name in enumerate(universe.FINAL_GROUPS)}
+    out = (g.groupby("group").agg(tokens=("token", "size"), kinds=("kind", kinds),
+                                  median_history_days=("history_days", "median"),
+                                  median_turnover_usd=("median_turnover_usd", "median"))
+           .reset_index())
+    return out.sort_values("group", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def index_note(q: DataQuality) -> Markdown:
+    """The market index rule, and how many tokens it holds in the study period."""
+    if q.index.empty:
+        return Markdown.paragraph(market_index.rule_text() + " This snapshot has no control tokens: no index.")
+    ew = q.index[q.index["index"].eq("MKT_EW") & q.index["date"].ge(q.study_start)]
+    text = market_index.rule_text()
+    if len(ew):
+        text += (f" Since {_day(q.study_start)} it holds {int(ew['n_tokens'].min())} to {int(ew['n_tokens'].max())} "
+                 f"tokens a day (median {int(ew['n_tokens'].median())}); its first return is on "
+                 f"{_day(q.index['date'].min())}.")
+    return Markdown.paragraph(text)
+
+
+def close_hours_note(q: DataQuality) -> Markdown:
+    """Which sources end their day at UTC midnight and which earlier or later, by how much."""
+    summary = close_hour_rules.summary(q.close_hours)
+    if summary.empty:
+        return Markdown.paragraph("No daily source overlaps the hourly closes, so no close hour could be measured.")
+    summary = summary.assign(source=summary["source"].astype(str))
+    midnight = summary[summary["close_hour_utc"].eq(0) & summary["winter_close_hour_utc"].fillna(0).eq(0)
+                       & summary["summer_close_hour_utc"].fillna(0).eq(0)]
+    other = summary.drop(midnight.index)
+    parts = []
+    if len(midnight):
+        parts.append(f"The daily source{'' if len(midnight) == 1 else 's'} {_join(midnight['source'].tolist())} "
+                     f"end{'s' if len(midnight) == 1 else ''} the day at midnight UTC, like the hourly closes "
+                     "they are measured against")
+    for r in other.itertuples():
+        hours = sorted({int(h) for h in (r.winter_close_hour_utc, r.summer_close_hour_utc) if pd.notna(h)})
+        seasonal = (f"{r.winter_close_hour_utc:02.0f}:00 UTC in European winter time and "
+                    f"{r.summer_close_hour_utc:02.0f}:00 UTC in summer time"
+                    if len(hours) > 1 else f"{r.close_hour_utc:02d}:00 UTC")
+        parts.append(f"{r.source} ends it at {seasonal} (median difference {r.median_abs_diff_pct:.3f}% at that "
+                     f"hour, {r.midnight_median_abs_diff_pct:.3f}% against midnight UTC)")
+    text = "; ".join(parts) + "."
+    if len(other):
+        text += (" A token's day 0 follows its own source's close: an announcement counts for the day whose close "
+                 f"comes after it, and moves to the next day when it comes less than {24 - q.cutoff_hour_utc} hours "
+                 "before that close.")
     return Markdown.paragraph(text)

@@ -9,6 +9,9 @@ import pandas as pd
 
 from .. import fileio, provenance, publish
 from ..config import Paths
+from ..data import close_hours, market_index
+from ..data import event_catalogue as event_rules
+from ..exceptions import ParameterError
 from . import price_reactions
 from .eventstudy import EventStudyResult, run_event_study
 
@@ -35,20 +38,71 @@ def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estim
     the regrouped events; per-event briefs do not need it).
     """
     events = tables["events"][["event_id", "day0", "category"]]
-    returns = price_reactions.wide_returns(tables["returns"])
+    returns = price_reactions.wide_returns(benchmark_returns(tables, benchmark))
+    shifts = day0_shifts(tables, tokens, cutoff_hour_utc)
     settings = dict(benchmark=benchmark, models=models, estimation_window=tuple(estimation_window),
                     min_estimation_obs=min_estimation_obs, event_windows=[tuple(w) for w in event_windows],
-                    exclude_event_days=exclude_event_days)
+                    exclude_event_days=exclude_event_days, day0_shift=shifts)
     result = run_event_study(returns, events, tokens, **settings)
     if pool_categories:
         grouped = events.assign(category=events["category"].map(CATEGORY_GROUPS))
         pooled = run_event_study(returns, grouped, tokens, **settings)
         extra = pooled.caar[pooled.caar["scope"].eq("talks & agreements")]
         result.caar = pd.concat([result.caar, extra], ignore_index=True)
+    moved = shifts[shifts.ne(0)].stack() if shifts is not None else pd.Series(dtype="int64")
     result.params = {**result.params, "cutoff_hour_utc": cutoff_hour_utc,
+                     "day0_shifts": [{"event_id": e, "token": t, "days": int(d)} for (e, t), d in moved.items()],
                      "category_groups": CATEGORY_GROUPS,
                      "exclusions": result.exclusions.astype(str).to_dict(orient="records")}
     return result
+
+
+def token_sources(prices_daily: pd.DataFrame, tokens: list[str], days: pd.Series) -> pd.DataFrame:
+    """The source serving each token on each day (index: the days' positions; columns tokens).
+
+    A day the token has no price takes the source serving it most often.
+    """
+    chosen = prices_daily[prices_daily["token"].isin(tokens)]
+    wide = chosen.pivot_table(index="date", columns="token", values="source", aggfunc="first")
+    picked = wide.reindex(pd.DatetimeIndex(days)).reindex(columns=tokens)
+    usual = chosen.groupby("token")["source"].agg(lambda s: s.mode().iloc[0])
+    return picked.fillna(usual).set_axis(days.index)
+
+
+def day0_shifts(tables: dict, tokens: list[str], cutoff_hour_utc: int) -> pd.DataFrame | None:
+    """Per event and token: days by which the token's day 0 follows the event's (its source's close hour).
+
+    The offset of a token's source on the event's date comes from ``source_close_hours``
+    (:mod:`chinabrief.data.close_hours`); None without that table or any shift.
+    """
+    hours = tables.get("source_close_hours")
+    if hours is None or hours.empty or not len(tokens):
+        return None
+    catalogue = tables["events"]
+    sources = token_sources(tables["prices_daily"], list(tokens), catalogue["date"])
+    offsets = close_hours.offsets(hours, sources, catalogue["date"])
+    offsets.index = catalogue["event_id"].to_numpy()
+    shifts = event_rules.day0_shifts(catalogue, cutoff_hour_utc, offsets)
+    return shifts if shifts.to_numpy().any() else None
+
+
+def benchmark_returns(tables: dict, benchmark: str) -> pd.DataFrame:
+    """The long returns, plus the market index's as a column named after it when it is the benchmark.
+
+    Raises
+    ------
+    ParameterError
+        When the benchmark is a market index the snapshot cannot build (no control tokens, as in v1).
+    """
+    returns = tables["returns"][["date", "token", "ret"]]
+    if benchmark not in market_index.INDEXES:
+        return returns
+    index = tables.get("market_index")
+    index = index[index["index"].eq(benchmark)] if index is not None else None
+    if index is None or index.empty:
+        raise ParameterError(f"benchmark {benchmark}: data/processed/market_index.parquet has no {benchmark} returns "
+                             "(the snapshot has no control tokens; use BTC, ETH or EW, or the v2 snapshot)")
+    return pd.concat([returns, market_index.as_returns(index)], ignore_index=True)
 
 
 def write(paths: Paths, result: EventStudyResult, made_from: dict | None = None) -> list[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..config import Paths
-from ..data import claims, prepare
+from ..data import claims, close_hours, prepare, universe
 from ..exceptions import ParameterError
 from ..text import Markdown, fmt_number, window_label
 from . import price_reactions, token_event_study
@@ -103,11 +103,11 @@ class TokenReactions:
 
 
 def studied_tokens(P: Paths, tokens: list[str], include_extended: bool) -> list[str]:
-    """The tokens parameter, plus the 'extended' group of ``data/universe.csv`` when asked for."""
+    """The tokens parameter, plus the China-linked 'extended' tier of ``data/universe.csv`` when asked for."""
     tokens = list(dict.fromkeys(tokens))
     if include_extended:
-        universe = pd.read_csv(P.universe, dtype=str, keep_default_na=False)
-        tokens += [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in tokens]
+        table = universe.load(P.universe)
+        tokens += [s for s in universe.symbols(table, "china_linked", "extended") if s not in tokens]
     return tokens
 
 
@@ -372,3 +372,47 @@ def source_caveat(r: TokenReactions, since: pd.Timestamp) -> Markdown:
     if not parts:
         return Markdown.paragraph("Every token's prices in the study period come from spot markets.")
     return Markdown.paragraph(f"Source mix since {since:%Y-%m-%d}: " + "; ".join(parts) + " (see Data and provenance).")
+
+
+def out_of_step_note(r: TokenReactions, since: pd.Timestamp) -> Markdown:
+    """Which studied tokens' days end at another hour than the benchmark's, and what the day-0 rule did.
+
+    The close hours are measured in stage 02 (``source_close_hours.csv``, :mod:`chinabrief.data.close_hours`);
+    the shifts are the event study's (``params.json``: ``day0_shifts``).
+    """
+    hours = r.tables.get("source_close_hours")
+    summary = close_hours.summary(hours) if hours is not None else pd.DataFrame()
+    if summary.empty:
+        return Markdown.paragraph("The sources' close hours were not measured (no hourly closes overlap the daily "
+                                  "ones); every token's day is taken as the UTC day.")
+    late = summary[summary["close_hour_utc"].ne(0) | summary["winter_close_hour_utc"].fillna(0).ne(0)
+                   | summary["summer_close_hour_utc"].fillna(0).ne(0)]
+    by_source = sources_in_study(r.source_choice, r.tokens, since)
+    parts = []
+    for row in late.itertuples():
+        served = by_source.get(row.source, {})
+        if not served:
+            continue
+        seasons = sorted({int(h) for h in (row.winter_close_hour_utc, row.summer_close_hour_utc) if pd.notna(h)})
+        when = (f"{row.winter_close_hour_utc:02.0f}:00 UTC in European winter time and "
+                f"{row.summer_close_hour_utc:02.0f}:00 UTC in summer time" if len(seasons) > 1
+                else f"{row.close_hour_utc:02d}:00 UTC")
+        early = sorted({(24 - h) % 24 for h in seasons} or {(24 - row.close_hour_utc) % 24})
+        gap = f"{early[0]}–{early[-1]}" if len(early) > 1 else f"{early[0]}"
+        tokens = ", ".join(f"{t} ({n:,} days)" for t, n in served.items())
+        parts.append(f"the {row.source} source closes its day at {when}, {gap} hours before {r.benchmark}'s "
+                     f"UTC day; since {since:%Y-%m-%d} it serves {tokens}")
+    if not parts:
+        return Markdown.paragraph(f"Every studied token's daily close is at midnight UTC, in step with {r.benchmark} "
+                                  "and with the day-0 rule.")
+    shifts = r.result.params.get("day0_shifts", [])
+    labels = r.catalogue.set_index("event_id")["label"]
+    moved = (f" With the {r.settings['cutoff_hour_utc']:02d}:00 UTC cutoff, that moves day 0 for "
+             + "; ".join(f"{s['token']} on {labels.get(s['event_id'], s['event_id'])} (+{s['days']} day)"
+                         for s in shifts) + "."
+             if shifts else f" With the {r.settings['cutoff_hour_utc']:02d}:00 UTC cutoff no event's day 0 moves "
+                            "for them.")
+    text = ("Days out of step: " + "; ".join(parts) + ". Their returns run from close to close of those days, so "
+            "they are compared with the benchmark's UTC-day returns a few hours apart. Their day 0 follows their own "
+            "close: an announcement counts for the day whose close comes after it." + moved)
+    return Markdown.paragraph(text)

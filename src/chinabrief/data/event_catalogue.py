@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import InputFormatError
@@ -48,6 +49,31 @@ def load_catalogue(path: Path) -> pd.DataFrame:
     return frame
 
 
+def day0_for_close(catalogue: pd.DataFrame, cutoff_hour_utc: int, offset_hours: int | pd.Series = 0) -> pd.Series:
+    """Day 0 of each event for a daily series whose day ends ``offset_hours`` after UTC midnight.
+
+    Rule: an announcement counts for the day whose close comes after it, unless it comes less
+    than ``24 − cutoff_hour_utc`` hours before that close: then the next day, the first to trade
+    mostly after the news. For a UTC day (offset 0) this is "at or after ``cutoff_hour_utc``
+    UTC, the next day"; for a source closing at 22:00 UTC (offset −2) the cutoff is 18:00 UTC.
+    Events without a known time keep their date.
+
+    Examples
+    --------
+    >>> cat = pd.DataFrame({"date": pd.to_datetime(["2025-04-09", "2025-05-06"]), "hour_utc": [17.0, 22.0]})
+    >>> day0_for_close(cat, 20).dt.strftime("%m-%d").tolist()
+    ['04-09', '05-07']
+    >>> day0_for_close(cat, 20, -2).dt.strftime("%m-%d").tolist()
+    ['04-09', '05-07']
+    >>> day0_for_close(cat, 18, -2).dt.strftime("%m-%d").tolist()
+    ['04-10', '05-07']
+    """
+    hours = catalogue["hour_utc"]
+    offset = pd.to_timedelta(pd.Series(offset_hours, index=catalogue.index).astype(float), unit="h")
+    moved = catalogue["date"] + pd.to_timedelta(hours, unit="h") - offset + pd.Timedelta(hours=24 - cutoff_hour_utc)
+    return moved.dt.floor("D").where(hours.notna(), catalogue["date"])
+
+
 def assign_day0(catalogue: pd.DataFrame, cutoff_hour_utc: int) -> pd.DataFrame:
     """Add ``day0``: the UTC day whose daily return first reflects the news.
 
@@ -62,10 +88,9 @@ def assign_day0(catalogue: pd.DataFrame, cutoff_hour_utc: int) -> pd.DataFrame:
     >>> assign_day0(cat, 20)["day0"].dt.strftime("%m-%d").tolist()
     ['05-07', '05-12']
     """
-    late = catalogue["hour_utc"].ge(cutoff_hour_utc).fillna(False).astype(bool)
     out = catalogue.copy()
-    out["day0"] = out["date"] + pd.to_timedelta(late.astype(int), unit="D")
-    out["day0_shifted"] = late
+    out["day0"] = day0_for_close(catalogue, cutoff_hour_utc)
+    out["day0_shifted"] = out["day0"].ne(out["date"])
     return out
 
 
@@ -74,5 +99,33 @@ def day0_rule_text(cutoff_hour_utc: int) -> str:
     return (
         f"Day 0 is the UTC day of the announcement; an announcement at or after "
         f"{cutoff_hour_utc:02d}:00 UTC belongs to the next UTC day, whose daily candle is the first "
-        f"to trade on the news. Events without a known time keep their date."
+        f"to trade on the news. Events without a known time keep their date. For a token whose source "
+        f"closes its day at another hour (measured in the data-quality brief), the cutoff moves with the "
+        f"close: {24 - cutoff_hour_utc} hours before it."
     )
+
+
+def day0_shifts(catalogue: pd.DataFrame, cutoff_hour_utc: int, token_offsets: pd.DataFrame) -> pd.DataFrame:
+    """Per event and token: days by which the token's day 0 follows the event's (UTC) day 0.
+
+    Parameters
+    ----------
+    catalogue : pandas.DataFrame
+        ``event_id, date, hour_utc`` and ``day0`` (the UTC rule, :func:`assign_day0`).
+    cutoff_hour_utc : int
+        The cutoff of the UTC rule.
+    token_offsets : pandas.DataFrame
+        Index ``event_id``, columns tokens: the hours by which the token's source ends its day
+        around the event after UTC midnight (:func:`chinabrief.data.close_hours.offset_for`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape as ``token_offsets``, whole days (0 where the token's day 0 is the event's).
+    """
+    cat = catalogue.set_index("event_id").loc[token_offsets.index]
+    out = {}
+    for token in token_offsets.columns:
+        own = day0_for_close(cat.reset_index(), cutoff_hour_utc, token_offsets[token].to_numpy())
+        out[token] = (own.to_numpy() - cat["day0"].to_numpy()) // np.timedelta64(1, "D")
+    return pd.DataFrame(out, index=token_offsets.index).astype("int64")

@@ -8,7 +8,7 @@ import pandas as pd
 from .. import publish
 from ..config import Paths
 from ..text import Markdown
-from . import manifest
+from . import manifest, universe
 from .sources import snapshot as snapshot_source
 
 #: The live download covers the study's year and its estimation windows.
@@ -40,11 +40,11 @@ def run(paths: Paths, *, snapshot: str, source: str, tokens: list[str], include_
             return snapshot_source.ingest(paths.resolve(snapshot), raw)
         from .sources import live  # imported only for live runs
 
-        universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
-        keep = set(tokens) | set(universe.loc[universe["group"].eq("benchmark"), "symbol"])
+        table = universe.load(paths.universe)
+        keep = set(tokens) | set(universe.symbols(table, "benchmark"))
         if include_extended:
-            keep |= set(universe.loc[universe["group"].eq("extended"), "symbol"])
-        return live.fetch_all(raw, universe[universe["symbol"].isin(keep)], LIVE_START, LIVE_END)
+            keep |= set(universe.symbols(table, "china_linked", "extended"))
+        return live.fetch_all(raw, table[table["symbol"].isin(keep)], LIVE_START, LIVE_END)
 
 
 def summary(entries: list[manifest.Entry]) -> pd.DataFrame:

@@ -9,18 +9,18 @@ import pandas as pd
 from .. import fileio, provenance, publish
 from ..config import Paths
 from ..exceptions import MissingInputError, ParameterError
-from . import cbeci, event_catalogue, manifest, price_checks, price_series
+from . import cbeci, close_hours, event_catalogue, manifest, market_index, price_checks, price_series, universe
 
 
 def universe_tokens(paths: Paths, tokens: list[str], include_extended: bool) -> list[str]:
-    """Tokens to prepare: the selection, the benchmarks, and (optionally) the extended group."""
-    universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
-    unknown = sorted(set(tokens) - set(universe["symbol"]))
+    """Tokens studied: the selection, the benchmarks, and (optionally) the extended China-linked tier."""
+    table = universe.load(paths.universe)
+    unknown = sorted(set(tokens) - set(table["symbol"]))
     if unknown:
         raise ParameterError(f"tokens {unknown} are not in {paths.relative(paths.universe)}")
-    wanted = list(tokens) + [s for s in universe.loc[universe["group"].eq("benchmark"), "symbol"] if s not in tokens]
+    wanted = list(tokens) + [s for s in universe.symbols(table, "benchmark") if s not in tokens]
     if include_extended:
-        wanted += [s for s in universe.loc[universe["group"].eq("extended"), "symbol"] if s not in wanted]
+        wanted += [s for s in universe.symbols(table, "china_linked", "extended") if s not in wanted]
     return wanted
 
 
@@ -49,6 +49,12 @@ class Prepared:
     as_of: pd.Timestamp | None = None
     #: The parameters the tables were made from (recorded beside them, see :mod:`chinabrief.provenance`).
     parameters: dict | None = None
+    #: Every snapshot token's final group and the control rule's outcome (:mod:`chinabrief.data.universe`).
+    universe_groups: pd.DataFrame | None = None
+    #: The control group's daily index, equal- and turnover-weighted (:mod:`chinabrief.data.market_index`).
+    market_index: pd.DataFrame | None = None
+    #: Each daily source's measured close hour (:mod:`chinabrief.data.close_hours`).
+    source_close_hours: pd.DataFrame | None = None
 
 
 def latest_date(*columns: pd.Series) -> pd.Timestamp | None:
@@ -64,7 +70,8 @@ def _split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_priority: list[str],
-            cutoff_hour_utc: int, price_rules: dict | None = None) -> Prepared:
+            cutoff_hour_utc: int, price_rules: dict | None = None, estimation_window: tuple[int, int] = (-120, -11),
+            min_estimation_obs: int = 60) -> Prepared:
     """Build every processed table from ``data/raw`` (nothing is written; see :func:`write`).
 
     Parameters
@@ -73,6 +80,9 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         Project paths.
     tokens, include_extended, source_priority, cutoff_hour_utc
         The stage's parameters (see ``params.yaml``).
+    estimation_window, min_estimation_obs
+        The event study's estimation window: the control rule's history test
+        (:class:`chinabrief.data.universe.ControlRule`).
     price_rules : dict, optional
         The price plausibility parameters (:class:`chinabrief.data.price_checks.Rules`); defaults
         when omitted.
@@ -84,13 +94,25 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     """
     publish.settle(paths)  # a complete data/raw only (see publish.py)
     entries = manifest.read(paths.raw)
-    universe = pd.read_csv(paths.universe, dtype=str, keep_default_na=False)
+    table = universe.load(paths.universe)
     wanted = universe_tokens(paths, tokens, include_extended)
-    all_daily, all_hourly = price_series.read_all(paths.raw, entries, set(universe["symbol"]))
-    checks = price_checks.check(all_daily[all_daily["token"].isin(wanted)], price_checks.Rules.from_params(price_rules))
-    daily, daily_origin = _split(price_series.choose_sources(all_daily, wanted, source_priority))
-    hourly, hourly_origin = _split(all_hourly[all_hourly["token"].isin(wanted)].reset_index(drop=True))
+    all_daily, all_hourly = price_series.read_all(paths.raw, entries, set(table["symbol"]), universe.bybit_contracts(table))
+    catalogue = event_catalogue.assign_day0(event_catalogue.load_catalogue(paths.events), cutoff_hour_utc)
+    rule = universe.ControlRule((int(estimation_window[0]), int(estimation_window[1])), min_estimation_obs)
+    served = sorted(all_daily.loc[all_daily["source"].isin(source_priority), "token"].unique())
+    all_chosen = price_series.choose_sources(all_daily, served, source_priority)
+    groups = universe.assign_groups(table, all_daily, price_series.daily_returns(all_chosen), catalogue["day0"], rule)
+    studied = wanted + [t for t in groups.loc[groups["group"].isin(["china_linked", "control"]), "token"]
+                        if t not in wanted]
+    missing = [t for t in wanted if t not in served]
+    if missing:  # the selection needs a source (message of choose_sources)
+        price_series.choose_sources(all_daily, wanted, source_priority)
+    checks = price_checks.check(all_daily[all_daily["token"].isin(studied)], price_checks.Rules.from_params(price_rules))
+    chosen = all_chosen[all_chosen["token"].isin(studied)].reset_index(drop=True)
+    daily, daily_origin = _split(chosen)
+    hourly, hourly_origin = _split(all_hourly[all_hourly["token"].isin(studied)].reset_index(drop=True))
     returns = price_series.daily_returns(daily)
+    index = market_index.build(returns, daily, groups.loc[groups["group"].eq("control"), "token"].tolist())
     keyed = pd.concat([daily[["token", "date"]], daily_origin], axis=1)  # a return is traced to its day's close
     returns_origin = returns[["token", "date"]].merge(keyed, on=["token", "date"], how="left")[daily_origin.columns]
     by_kind = {e.kind: paths.raw / e.path for e in entries}
@@ -102,16 +124,19 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         cross = pd.DataFrame({"months_compared": pd.Series(dtype="int64"), "rows_compared": pd.Series(dtype="int64"),
                               "max_abs_diff_pct": pd.Series(dtype="float64")})
     provinces, province_lines = cbeci.read_provinces(by_kind["ccaf_mining_provinces"], countries, with_lines=True)
-    catalogue = event_catalogue.assign_day0(event_catalogue.load_catalogue(paths.events), cutoff_hour_utc)
     return Prepared(
         parameters={"tokens": list(tokens), "include_extended": include_extended,
                     "source_priority": list(source_priority), "cutoff_hour_utc": cutoff_hour_utc,
+                    "estimation_window": list(estimation_window), "min_estimation_obs": min_estimation_obs,
                     **dataclasses.asdict(price_checks.Rules.from_params(price_rules))},
         prices_daily=daily,
         prices_hourly=hourly,
         returns=returns,
         source_choice=price_series.source_segments(daily),
-        agreement=price_series.agreement(all_daily, wanted),
+        agreement=price_series.agreement(all_daily, studied),
+        universe_groups=groups,
+        market_index=index,
+        source_close_hours=close_hours.measure(all_daily, all_hourly),
         gaps=price_series.gaps(daily),
         events=catalogue,
         mining_countries=countries,
@@ -150,6 +175,12 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
         "mining_provinces.csv": prepared.mining_provinces,
         "mining_cross_check.csv": prepared.mining_cross_check,
         "price_checks.csv": prepared.price_checks if prepared.price_checks is not None else price_checks.empty(),
+        "universe_groups.csv": (prepared.universe_groups if prepared.universe_groups is not None
+                                else universe.empty_groups()),
+        "market_index.parquet": (prepared.market_index if prepared.market_index is not None
+                                 else market_index.empty()),
+        "source_close_hours.csv": (prepared.source_close_hours if prepared.source_close_hours is not None
+                                   else close_hours.empty()),
     }
     as_of = prepared.as_of
     if as_of is None:  # built by hand: the price tables' own end
@@ -173,7 +204,8 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
 #: The processed CSV tables the analysis stages read, with their date columns.
 PROCESSED_CSV = {"source_choice": ["start", "end"], "price_source_agreement": ["max_diff_date"],
                  "price_gaps": ["gap_start", "gap_end"], "events": ["date", "day0"],
-                 "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": []}
+                 "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": [],
+                 "universe_groups": ["first_date"], "source_close_hours": []}
 
 
 def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
@@ -194,7 +226,7 @@ def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
     """
     publish.settle(paths)  # a complete set only (see publish.py)
     out = paths.processed
-    needed = [out / f"{name}.parquet" for name in ("prices_daily", "prices_hourly", "returns")]
+    needed = [out / f"{name}.parquet" for name in ("prices_daily", "prices_hourly", "returns", "market_index")]
     needed += [out / f"{name}.csv" for name in PROCESSED_CSV]
     missing = [paths.relative(f) for f in needed if not f.is_file()]
     if missing:
@@ -208,6 +240,7 @@ def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
         "prices_daily": pd.read_parquet(out / "prices_daily.parquet"),
         "prices_hourly": pd.read_parquet(out / "prices_hourly.parquet"),
         "returns": pd.read_parquet(out / "returns.parquet"),
+        "market_index": pd.read_parquet(out / "market_index.parquet"),
     }
     for name, cols in PROCESSED_CSV.items():
         tables[name] = pd.read_csv(out / f"{name}.csv", parse_dates=cols, keep_default_na=True)

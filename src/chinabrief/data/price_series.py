@@ -1,10 +1,14 @@
 """Raw price files → tidy daily and hourly tables, one reader per source, and the source choice.
 
-Every reader handles its source's known defects in code (see ``../shared/data/README.md``):
+Every reader handles its source's known defects in code (see ``../shared/data/README.md`` and ``../shared/data-v2/README.md``):
 
 - Binance daily: the header repeats ``open_time`` in empty trailing columns → only the first 12
   named columns are read.
-- Bybit perpetual: the last row of an export is the still-open day's candle → dropped.
+- Bybit perpetual: the last row of an export is the still-open day's candle → dropped (in v2,
+  2025-11-13, 1–6% off); exact duplicate rows (a pagination artefact in 152 of v2's 329 files)
+  → kept once. Symbols are contract names: ``1000PEPEUSDT`` quotes 1,000 PEPE, so the token and
+  its multiplier come from ``data/universe.csv`` (``bybit_symbol``, ``bybit_multiplier``) and
+  prices are divided by the multiplier (per token; returns and USDT turnover are unaffected).
 - Every reader: exact duplicate rows → de-duplicated; a date (or hour) with two *different* rows
   is an error naming the file, the lines and the values. Dates in another format are errors
   naming the file and lines, never a raw pandas error.
@@ -22,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InputFormatError
+from .universe import Contract
 
 DAILY_COLUMNS = ["date", "token", "open", "high", "low", "close", "volume_usd", "market_cap_usd", "source"]
 HOURLY_COLUMNS = ["timestamp", "token", "close", "source"]
@@ -123,7 +128,12 @@ def one_row_per(frame: pd.DataFrame, key: str, path: Path, values: list[str]) ->
 
 def _numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> pd.DataFrame:
     """Convert ``columns`` to float; name the file, column and rows of any non-numeric value."""
+    converted_all = {}
     for col in columns:
+        if pd.api.types.is_float_dtype(frame[col].dtype):  # parsed as numbers already: nothing to check
+            if frame[col].dtype != "float64":
+                converted_all[col] = frame[col].astype("float64")
+            continue
         converted = pd.to_numeric(frame[col], errors="coerce")
         bad = converted.isna() & frame[col].notna()
         if bad.any():
@@ -132,8 +142,8 @@ def _numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> pd.DataFram
                 f"{path}: column '{col}' has non-numeric value(s) {frame.loc[bad, col].head(3).tolist()} "
                 f"at line(s) {rows} (rule: numeric)"
             )
-        frame[col] = converted.astype("float64")
-    return frame
+        converted_all[col] = converted.astype("float64")
+    return frame.assign(**converted_all) if converted_all else frame
 
 
 def _token_from_symbol(symbol: str, path: Path, known: set[str] | None) -> str:
@@ -145,12 +155,35 @@ def _token_from_symbol(symbol: str, path: Path, known: set[str] | None) -> str:
     return token
 
 
-def _finish_daily(frame: pd.DataFrame, token: str, source: str, path: Path) -> pd.DataFrame:
-    frame = frame.assign(token=token, source=source)
-    for col in DAILY_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = np.nan
-    frame = one_row_per(frame, "date", path, [c for c in ("open", "high", "low", "close") if frame[c].notna().any()])
+def _bybit_contract(path: Path, known: set[str] | None, contracts: dict[str, Contract] | None) -> Contract:
+    """The token and multiplier of a Bybit file (``1000PEPEUSDT.csv`` → PEPE × 1000)."""
+    if contracts is None:  # no universe given (tests of the reader alone): the symbol is the token
+        return Contract(_token_from_symbol(path.stem, path, known), 1)
+    contract = contracts.get(path.stem.upper())
+    if contract is None:
+        raise InputFormatError(
+            f"{path}: Bybit contract '{path.stem}' is not in data/universe.csv (column bybit_symbol; rule: every "
+            f"Bybit file maps to a token and its contract multiplier)")
+    return contract
+
+
+def token_of_file(kind: str, path: Path, contracts: dict[str, Contract] | None = None) -> tuple[str, int]:
+    """The token a raw price file holds and its price multiplier, as the readers find them."""
+    if kind == "bybit_usdt_perp_1d":
+        contract = _bybit_contract(path, None, contracts)
+        return contract.token, contract.multiplier
+    if kind == "binance_spot_1h_close":
+        return path.name.split("_")[0].upper().removesuffix("USDT"), 1
+    if kind == "coingecko_export":
+        return path.name.split("-")[0].upper(), 1
+    return path.stem.upper().removesuffix("USDT"), 1
+
+
+def _finish_daily(frame: pd.DataFrame, token: str, source: str, path: Path, deduplicated: bool = False) -> pd.DataFrame:
+    added = {col: np.nan for col in DAILY_COLUMNS if col not in frame.columns and col not in ("token", "source")}
+    frame = frame.assign(token=token, source=source, **added)
+    if not deduplicated:  # the Bybit reader has already kept one row per date
+        frame = one_row_per(frame, "date", path, [c for c in ("open", "high", "low", "close") if frame[c].notna().any()])
     return frame[DAILY_COLUMNS + PROVENANCE_COLUMNS].sort_values("date").reset_index(drop=True)
 
 
@@ -169,8 +202,15 @@ def read_binance_daily(path: Path, known: set[str] | None = None) -> pd.DataFram
     return _finish_daily(frame, token, "binance_spot", path)
 
 
-def read_bybit_daily(path: Path, known: set[str] | None = None) -> pd.DataFrame:
-    """Read a Bybit USDT-perpetual daily file; drop the open last candle and exact duplicates."""
+def read_bybit_daily(path: Path, known: set[str] | None = None,
+                     contracts: dict[str, Contract] | None = None) -> pd.DataFrame:
+    """Read a Bybit USDT-perpetual daily file; drop the open last candle and exact duplicates.
+
+    With ``contracts`` (:func:`chinabrief.data.universe.bybit_contracts`) the token and multiplier
+    come from the universe, and open, high, low and close are divided by the multiplier (prices
+    per token); ``volume_usd`` is the USDT turnover, unchanged.
+    """
+    contract = _bybit_contract(path, known, contracts)
     frame = _read_csv(path, ["timestamp", "open", "high", "low", "close", "volume", "turnover"])
     frame = _numeric(frame, ["timestamp", "open", "high", "low", "close", "turnover"], path)
     frame["date"] = _dates(frame, "timestamp", path, unit="ms").dt.normalize()
@@ -178,8 +218,9 @@ def read_bybit_daily(path: Path, known: set[str] | None = None) -> pd.DataFrame:
                         ["open", "high", "low", "close", "volume", "turnover"])
     frame = frame.iloc[:-1]  # the export's last candle is the still-open day
     frame["volume_usd"] = frame["turnover"]
-    token = _token_from_symbol(path.stem, path, known)
-    return _finish_daily(frame, token, "bybit_perp", path)
+    if contract.multiplier != 1:
+        frame[["open", "high", "low", "close"]] = frame[["open", "high", "low", "close"]] / contract.multiplier
+    return _finish_daily(frame, contract.token, "bybit_perp", path, deduplicated=True)
 
 
 def read_coingecko_export(path: Path, known: set[str] | None = None) -> pd.DataFrame:
@@ -226,8 +267,11 @@ DAILY_READERS = {
 }
 
 
-def read_all(raw_dir: Path, entries, known: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_all(raw_dir: Path, entries, known: set[str],
+             contracts: dict[str, Contract] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read every price file listed in the manifest.
+
+    ``contracts`` maps Bybit contract names to tokens and multipliers (see :func:`read_bybit_daily`).
 
     Returns
     -------
@@ -238,7 +282,9 @@ def read_all(raw_dir: Path, entries, known: set[str]) -> tuple[pd.DataFrame, pd.
     for entry in entries:
         path = raw_dir / entry.path
         shown = f"data/raw/{entry.path}"  # provenance as the project names it (no absolute paths)
-        if entry.kind in DAILY_READERS:
+        if entry.kind == "bybit_usdt_perp_1d":
+            daily.append(read_bybit_daily(path, known, contracts).assign(file=shown))
+        elif entry.kind in DAILY_READERS:
             daily.append(DAILY_READERS[entry.kind](path, known).assign(file=shown))
         elif entry.kind == "binance_spot_1h_close":
             hourly.append(read_binance_hourly(path, known).assign(file=shown))
@@ -274,7 +320,7 @@ def choose_sources(all_daily: pd.DataFrame, tokens: list[str], priority: list[st
     """
     rank = {name: i for i, name in enumerate(priority)}
     candidates = all_daily[all_daily["token"].isin(tokens) & all_daily["source"].isin(rank)].copy()
-    missing = sorted(set(tokens) - set(candidates["token"]))
+    missing = sorted(set(tokens) - set(candidates["token"].unique()))
     if missing:
         raise InputFormatError(
             f"no daily prices for {missing} from sources {priority} (rule: every selected token needs a source)"
@@ -313,22 +359,25 @@ def agreement(all_daily: pd.DataFrame, tokens: list[str]) -> pd.DataFrame:
         token, source_a, source_b, days_compared, median_abs_diff_pct, max_abs_diff_pct,
         max_diff_date — differences relative to source_a's close, in percent.
     """
-    rows = []
     frame = all_daily[all_daily["token"].isin(tokens)]
     wide = frame.pivot_table(index=["token", "date"], columns="source", values="close", aggfunc="first")
     sources = list(wide.columns)
-    for token, part in wide.groupby(level="token"):
-        for i, a in enumerate(sources):
-            for b in sources[i + 1:]:
-                both = part[[a, b]].dropna()
-                if both.empty:
-                    continue
-                diff = (both[b] / both[a] - 1.0).abs() * 100.0
-                rows.append({
-                    "token": token, "source_a": a, "source_b": b, "days_compared": len(both),
-                    "median_abs_diff_pct": float(diff.median()), "max_abs_diff_pct": float(diff.max()),
-                    "max_diff_date": diff.idxmax()[1],
-                })
+    parts = []
+    for i, a in enumerate(sources):  # vectorised over tokens: one pass per pair of sources
+        for j, b in enumerate(sources[i + 1:], start=i + 1):
+            both = wide[[a, b]].dropna()
+            if both.empty:
+                continue
+            diff = (both[b] / both[a] - 1.0).abs() * 100.0
+            by_token = diff.groupby(level="token", sort=True)
+            worst = by_token.idxmax()
+            parts.append(pd.DataFrame({
+                "token": by_token.size().index, "source_a": a, "source_b": b,
+                "days_compared": by_token.size().to_numpy(), "median_abs_diff_pct": by_token.median().to_numpy(),
+                "max_abs_diff_pct": by_token.max().to_numpy(), "max_diff_date": [w[1] for w in worst.to_numpy()],
+                "_pair": i * len(sources) + j}))
+    rows = (pd.concat(parts, ignore_index=True).sort_values(["token", "_pair"], kind="stable")
+            .drop(columns="_pair").to_dict(orient="records") if parts else [])
     cols = ["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct", "max_abs_diff_pct", "max_diff_date"]
     if not rows:  # typed, so an empty table still has the columns' types
         types = ["str", "str", "str", "int64", "float64", "float64", all_daily["date"].dtype]

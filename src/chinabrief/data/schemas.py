@@ -19,6 +19,7 @@ from pandera.errors import SchemaError, SchemaErrors
 
 from ..exceptions import InputFormatError
 from .event_catalogue import CATEGORIES
+from .universe import FINAL_GROUPS
 
 #: Table name → the file :func:`chinabrief.data.prepare.write` writes it to (below data/processed).
 FILES: dict[str, str] = {
@@ -33,6 +34,9 @@ FILES: dict[str, str] = {
     "mining_provinces": "mining_provinces.csv",
     "mining_cross_check": "mining_cross_check.csv",
     "price_checks": "price_checks.csv",
+    "universe_groups": "universe_groups.csv",
+    "market_index": "market_index.parquet",
+    "source_close_hours": "source_close_hours.csv",
 }
 DICTIONARY_FILE = "data_dictionary.csv"
 
@@ -326,6 +330,61 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
             },
             name="price_checks",
             description="findings of the price plausibility rules, each allowed by a parameter", **strict,
+        ),
+        "universe_groups": pa.DataFrameSchema(
+            {
+                "token": pa.Column(str, unique=True, description="token symbol (data/universe.csv); one row per snapshot token"),
+                "group": pa.Column(str, pa.Check.isin(list(FINAL_GROUPS)),
+                                   description="final group: benchmark, china_linked, control or excluded"),
+                "china_tier": pa.Column(str, pa.Check.isin(["", "core", "extended"]), nullable=True,
+                                        description="core (the article's top 5) or extended, for China-linked tokens"),
+                "kind": pa.Column(str, description="kind of token (layer1, meme, exchange_token, stablecoin, ...)"),
+                "name": pa.Column(str, nullable=True, description="token name"),
+                "reason": pa.Column(str, description="why the token is in its universe group (data/universe.csv)"),
+                "source": pa.Column(str, description="where the reason comes from"),
+                "first_date": _date(as_of, "first day with a daily price in any source"),
+                "history_days": pa.Column(int, pa.Check.ge(0),
+                                          description="daily returns in the first event's estimation window"),
+                "median_turnover_usd": pa.Column(float, pa.Check.ge(0), nullable=True,
+                                                 description="median daily Bybit turnover (USDT) in the study period"),
+                "rule_outcome": pa.Column(str, pa.Check.str_length(min_value=1),
+                                          description="the control rule's outcome for the token"),
+            },
+            name="universe_groups",
+            description="every snapshot token's final group and the control rule's outcome", **strict,
+        ),
+        "market_index": pa.DataFrameSchema(
+            {
+                "date": _date(as_of, "UTC day the return ends on"),
+                "index": pa.Column(str, pa.Check.isin(["MKT_EW", "MKT_TW"]),
+                                   description="MKT_EW (equal-weighted) or MKT_TW (turnover-weighted) control-group index"),
+                "ret": pa.Column(float, pa.Check.gt(-1), description="the index's simple daily return"),
+                "level": pa.Column(float, pa.Check.gt(0), description="index level, 100 before the first return"),
+                "n_tokens": pa.Column(int, pa.Check.ge(1), description="control tokens held that day"),
+            },
+            checks=[_increasing_within("index", "date")],
+            unique=["index", "date"], name="market_index",
+            description="'crypto market ex-China': the control group's daily index (market_index.py)", **strict,
+        ),
+        "source_close_hours": pa.DataFrameSchema(
+            {
+                "source": _source("daily source measured"),
+                "token": pa.Column(str, description="reference token, or BTC+ETH for both pooled"),
+                "period": pa.Column(str, pa.Check.isin(["all days", "EU winter time", "EU summer time"]),
+                                    description="days compared: all, or those in/out of European summer time"),
+                "close_hour_utc": pa.Column(int, pa.Check.in_range(0, 23),
+                                            description="UTC hour at which the source's day ends (0 = midnight)"),
+                "offset_hours": pa.Column(int, pa.Check.in_range(-12, 12),
+                                          description="hours by which the day ends after (+) or before (−) UTC midnight"),
+                "median_abs_diff_pct": pa.Column(float, pa.Check.ge(0),
+                                                 description="median |daily close / hourly close − 1| at that hour, percent"),
+                "midnight_median_abs_diff_pct": pa.Column(float, pa.Check.ge(0),
+                                                          description="the same against the UTC-midnight hourly close"),
+                "days_compared": pa.Column(int, pa.Check.ge(1), description="days with both closes"),
+            },
+            unique=["source", "token", "period"], name="source_close_hours",
+            description="each daily source's close hour, measured against Binance hourly closes (close_hours.py)",
+            **strict,
         ),
     }
     return schemas

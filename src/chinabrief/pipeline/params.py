@@ -39,11 +39,13 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    snapshot: str = Field("../shared/data", description="snapshot folder, relative to the repo root")
+    snapshot: str = Field("../shared/data-v2", description="snapshot folder, relative to the repo root")
     source: Literal["snapshot", "live"] = Field("snapshot", description="where ingestion reads from")
     tokens: list[str] = Field(default_factory=lambda: list(CORE_TOKENS), description="tokens studied")
-    include_extended: bool = Field(False, description="add the 'extended' group of data/universe.csv")
-    benchmark: Literal["BTC", "ETH", "EW"] = Field("BTC", description="market benchmark")
+    include_extended: bool = Field(False, description="add the China-linked 'extended' tier of data/universe.csv")
+    benchmark: Literal["BTC", "ETH", "EW", "MKT_EW", "MKT_TW"] = Field(
+        "BTC", description="market benchmark: BTC, ETH, EW (the other studied tokens), MKT_EW / MKT_TW (the control "
+                           "group's index, equal- or turnover-weighted)")
     source_priority: list[Literal["binance_spot", "bybit_perp", "unattributed", "coingecko"]] = Field(
         ["binance_spot", "bybit_perp", "unattributed", "coingecko"],  # pydantic copies a mutable default
         description="daily price sources, most trusted first",

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 SUMS_FILE = "SHA256SUMS"
-DEFAULT_SNAPSHOT = "../shared/data"
+DEFAULT_SNAPSHOT = "../shared/data-v2"
 
 
 def yaml_scalar(text: str, name: str) -> str | None:

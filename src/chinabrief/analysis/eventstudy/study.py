@@ -107,6 +107,9 @@ class PreparedEventStudy:
         Shape ``(event, day)``, datetime64 dates of the event span (NaT outside the data).
     settings : dict
         Settings used so far.
+    day_shift : numpy.ndarray or None
+        Shape ``(event, token)``: days by which a token's day 0 follows the event's (its source's
+        day closes at another hour, see ``day0_shift``); None when every token uses the event's.
     """
 
     event_ids: np.ndarray
@@ -121,6 +124,7 @@ class PreparedEventStudy:
     event_market: np.ndarray
     event_dates: np.ndarray
     settings: dict[str, Any]
+    day_shift: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +277,20 @@ def equal_weighted_market(token_panel: np.ndarray) -> np.ndarray:
         return np.where(count > 0, total / count, np.nan)
 
 
+def _check_shift(day0_shift: pd.DataFrame | None, event_ids: pd.Series, tokens: list[str]) -> np.ndarray | None:
+    """The ``(event, token)`` day-0 shifts as whole days, or None when there are none."""
+    if day0_shift is None:
+        return None
+    if not isinstance(day0_shift, pd.DataFrame):
+        raise ValueError(f"day0_shift must be a DataFrame (event_id x token), got {type(day0_shift).__name__}")
+    shift = day0_shift.reindex(index=event_ids.to_numpy(), columns=tokens).fillna(0)
+    values = shift.to_numpy(dtype=float)
+    if not np.all(values == np.round(values)):
+        raise ValueError("day0_shift must hold whole days")
+    values = values.astype(np.int64)
+    return values if values.any() else None
+
+
 def prepare_event_study(
     returns: pd.DataFrame,
     events: pd.DataFrame,
@@ -281,6 +299,7 @@ def prepare_event_study(
     estimation_window: Window = DEFAULT_ESTIMATION_WINDOW,
     event_windows: Iterable[Window] = DEFAULT_EVENT_WINDOWS,
     exclude_event_days: bool = True,
+    day0_shift: pd.DataFrame | None = None,
 ) -> PreparedEventStudy:
     """Validate inputs and cut the estimation and event windows into 3-D arrays.
 
@@ -302,6 +321,11 @@ def prepare_event_study(
         CAR windows, default ``[(0, 0), (0, 1), (-1, 1), (0, 3), (-5, 5)]``.
     exclude_event_days : bool, default True
         Leave day 0 of the *other* catalogue events out of each estimation window.
+    day0_shift : pandas.DataFrame, optional
+        Whole days by which a token's day 0 differs from the event's (index ``event_id``, columns
+        tokens; missing entries are 0): a token whose source closes its day at another hour
+        than the benchmark may see an announcement on another of its days. Its estimation and
+        event windows, and the benchmark's returns it is compared with, move with it.
 
     Returns
     -------
@@ -332,6 +356,24 @@ def prepare_event_study(
     est_usable = windows.estimation_usable
     dates = np.append(index.to_numpy(), np.datetime64("NaT"))
     span_rows = np.where(windows.event_in_range, windows.event_rows, len(index))
+    arrays = {
+        "est_returns": gather_rows(token_panel, windows.estimation_rows, est_usable),
+        "est_market": gather_rows(market_panel, windows.estimation_rows, est_usable),
+        "event_returns": gather_rows(token_panel, windows.event_rows, windows.event_in_range),
+        "event_market": gather_rows(market_panel, windows.event_rows, windows.event_in_range),
+    }
+    shift = _check_shift(day0_shift, table["event_id"], tokens)
+    for days in np.unique(shift[shift != 0]) if shift is not None else []:
+        moved = build_event_windows(index, table["day0"] + pd.Timedelta(days=int(days)), estimation_window,
+                                    event_windows, excluded_days)
+        mask = (shift == days)[:, :, None]  # (event, token, 1)
+        for name, panel, rows, usable in (
+            ("est_returns", token_panel, moved.estimation_rows, moved.estimation_usable),
+            ("est_market", market_panel, moved.estimation_rows, moved.estimation_usable),
+            ("event_returns", token_panel, moved.event_rows, moved.event_in_range),
+            ("event_market", market_panel, moved.event_rows, moved.event_in_range),
+        ):
+            arrays[name] = np.ascontiguousarray(np.where(mask, gather_rows(panel, rows, usable), arrays[name]))
     return PreparedEventStudy(
         event_ids=table["event_id"].to_numpy(dtype=object),
         categories=table["category"].to_numpy(dtype=object),
@@ -339,11 +381,9 @@ def prepare_event_study(
         tokens=tokens,
         benchmark=benchmark,
         windows=windows,
-        est_returns=gather_rows(token_panel, windows.estimation_rows, est_usable),
-        est_market=gather_rows(market_panel, windows.estimation_rows, est_usable),
-        event_returns=gather_rows(token_panel, windows.event_rows, windows.event_in_range),
-        event_market=gather_rows(market_panel, windows.event_rows, windows.event_in_range),
+        **arrays,
         event_dates=dates[span_rows],
+        day_shift=shift,
         settings={
             "tokens": list(tokens),
             "benchmark": benchmark,
@@ -494,6 +534,14 @@ def _constant_strings(value: str, length: int):
     return _strings([value], np.zeros(length, dtype=np.intp))
 
 
+def _shifted_dates(prepared, event_pos: np.ndarray, token_pos: np.ndarray) -> np.ndarray:
+    """The calendar date of each (event, token, day) row: the event's span, moved by the token's shift."""
+    dates = prepared.event_dates[event_pos]
+    if prepared.day_shift is not None:
+        dates = dates + prepared.day_shift[event_pos, token_pos][:, None].astype("timedelta64[D]")
+    return dates.reshape(-1)
+
+
 def _abnormal_return_table(prepared, fitted: FittedModel, included: np.ndarray) -> pd.DataFrame:
     event_pos, token_pos = np.nonzero(included)
     n_days = prepared.windows.event_offsets.size
@@ -506,7 +554,7 @@ def _abnormal_return_table(prepared, fitted: FittedModel, included: np.ndarray) 
         {
             "event_id": _strings(prepared.event_ids, np.repeat(event_pos, n_days)),
             "token": _strings(prepared.tokens, np.repeat(token_pos, n_days)),
-            "date": prepared.event_dates[event_pos].reshape(-1),
+            "date": _shifted_dates(prepared, event_pos, token_pos),
             "rel_day": np.tile(prepared.windows.event_offsets, event_pos.size),
             "ret": flat(prepared.event_returns),
             "market_ret": flat(market),
@@ -770,6 +818,7 @@ def run_event_study(
     event_windows: Iterable[Window] = DEFAULT_EVENT_WINDOWS,
     exclude_event_days: bool = True,
     confidence_level: float = 0.95,
+    day0_shift: pd.DataFrame | None = None,
 ) -> EventStudyResult:
     """Run the whole event study: :func:`prepare_event_study`, :func:`fit_models`, :func:`compute_statistics`.
 
@@ -795,6 +844,9 @@ def run_event_study(
         Leave other catalogue events' day 0 out of each estimation window.
     confidence_level : float, default 0.95
         Coverage of the CAAR interval.
+    day0_shift : pandas.DataFrame, optional
+        Per event and token, whole days by which the token's day 0 follows the event's (see
+        :func:`prepare_event_study`).
 
     Returns
     -------
@@ -810,6 +862,6 @@ def run_event_study(
     est, _ = validate_windows(estimation_window, event_windows)
     _check_min_obs(min_estimation_obs, est)
     prepared = prepare_event_study(returns, events, tokens, benchmark, estimation_window, event_windows,
-                                   exclude_event_days)
+                                   exclude_event_days, day0_shift)
     fitted = fit_models(prepared, models)
     return compute_statistics(prepared, fitted, min_estimation_obs, confidence_level)

@@ -25,7 +25,7 @@ from .snapshot import kind_of
 log = logging.getLogger(__name__)
 
 UNIVERSE_COLUMNS = ("symbol", "coingecko_id", "binance_symbol", "group")
-#: Universe groups whose tokens get a CoinGecko export (market caps).
+#: Universe groups (or China tiers, ``china_tier``) whose tokens get a CoinGecko export (market caps).
 DEFAULT_COINGECKO_GROUPS: tuple[str, ...] = ("core",)
 
 
@@ -136,7 +136,8 @@ def coingecko_downloads(
     downloads = []
     for _, row in universe.iterrows():
         coin_id, symbol = _cell(row, "coingecko_id"), _cell(row, "symbol")
-        if not coin_id or _cell(row, "group") not in groups:
+        tier = _cell(row, "china_tier") if "china_tier" in row.index else ""
+        if not coin_id or (tier or _cell(row, "group")) not in groups:
             continue
         chart = coingecko.fetch_market_chart(coin_id, start, end, base_url=base_url, session=session)
         frame = coingecko.export_frame(chart, start, end)
