@@ -422,9 +422,14 @@ def design_builds(label: str, copy_of, snapshot: Path) -> dict:
     }
 
 
-def kernel_designs(snapshot: Path, shared_ref: str) -> dict:
-    """Fresh kernels (this checkout) against shared kernels (``shared_ref``), measured in one run."""
-    fresh = design_builds("fresh", fresh_copy, snapshot)
+def kernel_designs(snapshot: Path, shared_ref: str, fresh_ref: str | None = None) -> dict:
+    """Fresh kernels (this checkout, or ``fresh_ref``) against shared kernels (``shared_ref``), in one run.
+
+    For a like-for-like comparison pass as ``fresh_ref`` the commit that changed only the kernel
+    design after ``shared_ref``: later commits also change what the notebooks compute.
+    """
+    fresh_copy_of = fresh_copy if fresh_ref is None else (lambda name: archived_copy(name, fresh_ref))
+    fresh = design_builds("fresh", fresh_copy_of, snapshot)
     shared = design_builds("shared", lambda name: archived_copy(name, shared_ref), snapshot)
     ratios = {k: round(fresh[k] / shared[k], 3) for k in ("cold_seconds", "j2_cold_seconds", "event_briefs_seconds")}
     return {
@@ -554,7 +559,7 @@ def print_report(report: dict) -> None:
 
 def print_designs(d: dict) -> None:
     """The kernel-design comparison (e)."""
-    print(f"Kernel designs, measured in this run (shared = {d['shared_ref']}):")
+    print(f"Kernel designs, measured in this run (fresh = {d['fresh_ref']}, shared = {d['shared_ref']}):")
     print(f"  {'':<34}{'fresh':>8}{'shared':>8}{'fresh/shared':>14}")
     for key, name in (
         ("cold_seconds", "cold sequential build"),
@@ -577,6 +582,8 @@ def main() -> None:
         default=SHARED_KERNELS_REF,
         help="commit with the shared-kernel design, built beside this checkout (e)",
     )
+    parser.add_argument("--fresh-ref", default=None,
+                        help="commit with the fresh-kernel design to compare (default: this checkout)")
     parser.add_argument("--no-designs", action="store_true", help="skip the kernel-design comparison (e)")
     parser.add_argument("--designs-only", action="store_true", help="only the kernel-design comparison (e)")
     parser.add_argument("--single-process", metavar="ROOT", help=argparse.SUPPRESS)  # internal: child mode
@@ -598,7 +605,7 @@ def main() -> None:
     WORKDIR.mkdir(parents=True, exist_ok=True)
     if args.designs_only:
         load = os.getloadavg()
-        designs = kernel_designs(snapshot, args.shared_ref)
+        designs = kernel_designs(snapshot, args.shared_ref, args.fresh_ref)
         designs["load_average_1_before_after"] = [round(load[0], 2), round(os.getloadavg()[0], 2)]
         print_designs(designs)
         from chinabrief.fileio import write_json
