@@ -11,6 +11,7 @@ All data are SYNTHETIC (seeded NumPy RNG): a one-factor market model with t-dist
 
 Usage: ``python bench/bench_eventstudy.py [--out reports/bench_eventstudy.json]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,11 +48,13 @@ def synthetic_panel(n_tokens: int, n_events: int, estimation_days: int, spacing:
     returns = pd.DataFrame(token_returns, index=index, columns=columns)
     returns["BTC"] = market
     day0 = index[lead + np.arange(n_events) * spacing]
-    events = pd.DataFrame({
-        "event_id": [f"E{i:03d}" for i in range(n_events)],
-        "day0": day0,
-        "category": np.where(np.arange(n_events) % 2 == 0, "escalation", "de-escalation"),
-    })
+    events = pd.DataFrame(
+        {
+            "event_id": [f"E{i:03d}" for i in range(n_events)],
+            "day0": day0,
+            "category": np.where(np.arange(n_events) % 2 == 0, "escalation", "de-escalation"),
+        }
+    )
     return returns, events, columns
 
 
@@ -98,15 +101,23 @@ def main() -> None:
     event_windows = list(DEFAULT_EVENT_WINDOWS)
     returns, events, tokens = synthetic_panel(args.tokens, args.events, args.estimation_days, spacing=6)
     load_before = [round(x, 2) for x in os.getloadavg()]
-    print(f"SYNTHETIC data: {args.tokens} tokens x {args.events} events x {args.estimation_days}-day "
-          f"estimation windows, {len(returns)} days (seed {SEED}); {os.cpu_count()} CPU(s), "
-          f"load average {load_before} (other processes share these CPUs)")
+    print(
+        f"SYNTHETIC data: {args.tokens} tokens x {args.events} events x {args.estimation_days}-day "
+        f"estimation windows, {len(returns)} days (seed {SEED}); {os.cpu_count()} CPU(s), "
+        f"load average {load_before} (other processes share these CPUs)"
+    )
 
     def vectorised():
         return run_event_study(
-            returns, events, tokens, benchmark="BTC", models=["market_model"],
-            estimation_window=estimation_window, min_estimation_obs=60,
-            event_windows=event_windows, exclude_event_days=True,
+            returns,
+            events,
+            tokens,
+            benchmark="BTC",
+            models=["market_model"],
+            estimation_window=estimation_window,
+            min_estimation_obs=60,
+            event_windows=event_windows,
+            exclude_event_days=True,
         )
 
     vector_times = []
@@ -115,8 +126,10 @@ def main() -> None:
         result = vectorised()
         vector_times.append(time.perf_counter() - start)
     vector_best = min(vector_times)
-    print(f"vectorised engine (market model, all CAR + CAAR tests, full scale): "
-          f"best {vector_best:.2f} s of {args.repeats} runs ({', '.join(f'{t:.2f}' for t in vector_times)})")
+    print(
+        f"vectorised engine (market model, all CAR + CAAR tests, full scale): "
+        f"best {vector_best:.2f} s of {args.repeats} runs ({', '.join(f'{t:.2f}' for t in vector_times)})"
+    )
 
     subset = tokens[: args.loop_tokens]
     start = time.perf_counter()
@@ -124,22 +137,31 @@ def main() -> None:
     loop_seconds = time.perf_counter() - start
     scale = args.tokens / args.loop_tokens
     loop_scaled = loop_seconds * scale
-    print(f"statsmodels loop on a subset of {args.loop_tokens} tokens x {args.events} events: {loop_seconds:.2f} s; "
-          f"scaled linearly x{scale:g} to {args.tokens} tokens: {loop_scaled:.1f} s (estimate, not measured)")
+    print(
+        f"statsmodels loop on a subset of {args.loop_tokens} tokens x {args.events} events: {loop_seconds:.2f} s; "
+        f"scaled linearly x{scale:g} to {args.tokens} tokens: {loop_scaled:.1f} s (estimate, not measured)"
+    )
     ratio = loop_scaled / vector_best
     print(f"ratio (scaled loop / vectorised): {ratio:.0f}x")
 
     # sanity: the loop and the engine agree on the subset (loop runs without exclude_event_days days,
     # so compare against an engine run with the same setting)
     check = run_event_study(
-        returns[subset + ["BTC"]], events, subset, models=["market_model"], estimation_window=estimation_window,
-        event_windows=event_windows, exclude_event_days=False,
+        returns[subset + ["BTC"]],
+        events,
+        subset,
+        models=["market_model"],
+        estimation_window=estimation_window,
+        event_windows=event_windows,
+        exclude_event_days=False,
     ).car
     merged = loop_table.merge(check, on=["event_id", "token", "window_start", "window_end"], suffixes=("_loop", ""))
     max_diff = float(np.max(np.abs(merged["car_loop"] - merged["car"]))) if len(merged) else float("nan")
     max_t_diff = float(np.max(np.abs(merged["t_loop"] - merged["t"]))) if len(merged) else float("nan")
-    print(f"check on the subset: {len(merged)} CARs matched (of {len(loop_table)} loop, {len(check)} engine), "
-          f"max |CAR diff| {max_diff:.2e}, max |t diff| {max_t_diff:.2e}")
+    print(
+        f"check on the subset: {len(merged)} CARs matched (of {len(loop_table)} loop, {len(check)} engine), "
+        f"max |CAR diff| {max_diff:.2e}, max |t diff| {max_t_diff:.2e}"
+    )
 
     report = {
         "synthetic": True,
@@ -157,7 +179,11 @@ def main() -> None:
         "vectorised_seconds_best": round(vector_best, 4),
         "vectorised_seconds_runs": [round(t, 4) for t in vector_times],
         "vectorised_scope": "run_event_study(models=['market_model']): windows, fit, ARs, CARs, all 6 CAAR tests, tables",
-        "vectorised_rows": {"car": len(result.car), "caar": len(result.caar), "abnormal_returns": len(result.abnormal_returns)},
+        "vectorised_rows": {
+            "car": len(result.car),
+            "caar": len(result.caar),
+            "abnormal_returns": len(result.abnormal_returns),
+        },
         "loop_subset_tokens": args.loop_tokens,
         "loop_subset_seconds": round(loop_seconds, 4),
         "loop_scaled_seconds_estimate": round(loop_scaled, 2),

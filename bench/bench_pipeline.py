@@ -567,9 +567,7 @@ def print_designs(d: dict) -> None:
         ("event_briefs_seconds", "event briefs alone"),
     ):
         print(f"  {name:<34}{d['fresh'][key]:>8.2f}{d['shared'][key]:>8.2f}{d['fresh_over_shared'][key]:>14.2f}")
-    print(
-        f"  fresh kernels kept: {'yes' if d['keep_fresh'] else 'NO'} (kept unless > {DESIGN_TOLERANCE:.0%} slower)"
-    )
+    print(f"  fresh kernels kept: {'yes' if d['keep_fresh'] else 'NO'} (kept unless > {DESIGN_TOLERANCE:.0%} slower)")
     print()
 
 
@@ -582,8 +580,9 @@ def main() -> None:
         default=SHARED_KERNELS_REF,
         help="commit with the shared-kernel design, built beside this checkout (e)",
     )
-    parser.add_argument("--fresh-ref", default=None,
-                        help="commit with the fresh-kernel design to compare (default: this checkout)")
+    parser.add_argument(
+        "--fresh-ref", default=None, help="commit with the fresh-kernel design to compare (default: this checkout)"
+    )
     parser.add_argument("--no-designs", action="store_true", help="skip the kernel-design comparison (e)")
     parser.add_argument("--designs-only", action="store_true", help="only the kernel-design comparison (e)")
     parser.add_argument("--single-process", metavar="ROOT", help=argparse.SUPPRESS)  # internal: child mode

@@ -13,6 +13,7 @@ alternately, ``--repeats`` times each; the minimum is reported (the machine is s
 Usage: ``.venv/bin/python bench/bench_premium.py [--base REF] [--repeats 2] [--out reports/bench_premium.json]``.
 The base defaults to ``git merge-base HEAD main`` (today's code on main).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,13 @@ def stage_parameters(copy: Path) -> Path:
 
     snapshot = (ROOT / yaml.safe_load((ROOT / "params.yaml").read_text())["snapshot"]).resolve()
     env = env_for(copy) | {"CHINABRIEF_MAKE_SNAPSHOT": str(snapshot)}
-    done = subprocess.run([str(PY), "-m", "chinabrief", "params", "--dir", "build/params"], cwd=copy, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(PY), "-m", "chinabrief", "params", "--dir", "build/params"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise SystemExit(f"[bench] parameters failed in {copy}:\n{done.stdout}{done.stderr}")
     return copy / "build" / "params" / "token_reactions.json"
@@ -80,14 +86,23 @@ def stage_parameters(copy: Path) -> Path:
 
 def run_stage(copy: Path, params: Path) -> dict:
     start = time.perf_counter()
-    done = subprocess.run([str(PY), "-m", "chinabrief", "run", "token_reactions", "--params", str(params)],
-                          cwd=copy, env=env_for(copy), capture_output=True, text=True)
+    done = subprocess.run(
+        [str(PY), "-m", "chinabrief", "run", "token_reactions", "--params", str(params)],
+        cwd=copy,
+        env=env_for(copy),
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"[bench] stage failed in {copy}:\n" + (done.stdout + done.stderr)[-3000:])
     record = json.loads((copy / "build" / "status" / "token_reactions.json").read_text())
-    return {"wall_seconds": round(seconds, 2), "stage_seconds": record.get("seconds"),
-            "kernel_wait_seconds": record.get("kernel_wait_seconds"), "execute_seconds": record.get("execute_seconds")}
+    return {
+        "wall_seconds": round(seconds, 2),
+        "stage_seconds": record.get("seconds"),
+        "kernel_wait_seconds": record.get("kernel_wait_seconds"),
+        "execute_seconds": record.get("execute_seconds"),
+    }
 
 
 def universe_size(copy: Path) -> dict:
@@ -112,31 +127,43 @@ def main() -> None:
     if not (ROOT / "data" / "processed" / "returns.parquet").is_file():
         raise SystemExit("[bench] data/processed is empty: run `make data` first")
     base = args.base or git("merge-base", "HEAD", "main")
-    copies = {"today (base, five tokens)": copy_of(base, "base"), "universe + premium (this checkout)": copy_of(None, "head")}
+    copies = {
+        "today (base, five tokens)": copy_of(base, "base"),
+        "universe + premium (this checkout)": copy_of(None, "head"),
+    }
     params = {name: stage_parameters(copy) for name, copy in copies.items()}
     runs = {name: [] for name in copies}
     for i in range(args.repeats):
         for name, copy in copies.items():
             result = run_stage(copy, params[name])
             runs[name].append(result)
-            print(f"[bench] {name} run {i + 1}: {result['stage_seconds']} s (execute {result['execute_seconds']} s)",
-                  flush=True)
+            print(
+                f"[bench] {name} run {i + 1}: {result['stage_seconds']} s (execute {result['execute_seconds']} s)",
+                flush=True,
+            )
     best = {name: min(r["stage_seconds"] for r in rs) for name, rs in runs.items()}
     today, now = best.values()
     head_params = json.loads(params["universe + premium (this checkout)"].read_text())["parameters"]
     report = {
-        "base_commit": git("rev-parse", base), "head_commit": git("rev-parse", "HEAD"),
-        "runs": runs, "best_stage_seconds": best, "ratio": round(now / today, 2), "limit": LIMIT,
+        "base_commit": git("rev-parse", base),
+        "head_commit": git("rev-parse", "HEAD"),
+        "runs": runs,
+        "best_stage_seconds": best,
+        "ratio": round(now / today, 2),
+        "limit": LIMIT,
         "passes": now <= LIMIT * today,
         "universe": universe_size(copies["universe + premium (this checkout)"]),
         "premium_placebo_draws": head_params.get("premium_placebo_draws"),
-        "models": head_params.get("models"), "event_windows": head_params.get("event_windows"),
+        "models": head_params.get("models"),
+        "event_windows": head_params.get("event_windows"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": os.getloadavg()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"[bench] token_reactions stage: today {today:.1f} s, universe + premium {now:.1f} s, ratio "
-          f"{now / today:.2f} (limit {LIMIT:.0f}x): {'ok' if report['passes'] else 'SLOWER THAN THE LIMIT'}")
+    print(
+        f"[bench] token_reactions stage: today {today:.1f} s, universe + premium {now:.1f} s, ratio "
+        f"{now / today:.2f} (limit {LIMIT:.0f}x): {'ok' if report['passes'] else 'SLOWER THAN THE LIMIT'}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ browser would complain about: uncaught exceptions, ``console.error`` calls, erro
         report = page.visit("file:///.../index.html", screenshot=Path("index.png"))
         assert not report.problems
 """
+
 from __future__ import annotations
 
 import base64
@@ -104,8 +105,9 @@ class Connection:
         except websocket.WebSocketTimeoutException:
             return None
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float | None = None) -> dict:
+    def send(
+        self, method: str, params: dict | None = None, session: str | None = None, timeout: float | None = None
+    ) -> dict:
         """Send a command and wait for its result (events that arrive meanwhile are buffered)."""
         message_id = next(self.ids)
         message = {"id": message_id, "method": method, "params": params or {}}
@@ -169,8 +171,7 @@ class Page:
     def send(self, method: str, params: dict | None = None, timeout: float | None = None) -> dict:
         return self.conn.send(method, params, session=self.session, timeout=timeout)
 
-    def visit(self, url: str, screenshot: Path | None = None, settle: float = 0.5,
-              timeout: float = 60.0) -> PageReport:
+    def visit(self, url: str, screenshot: Path | None = None, settle: float = 0.5, timeout: float = 60.0) -> PageReport:
         """Load ``url``, wait for its load event (plus ``settle`` seconds), collect problems and
         optionally write a full-page PNG screenshot."""
         report = PageReport(url)
@@ -191,10 +192,15 @@ class Page:
         metrics = self.send("Page.getLayoutMetrics")
         size = metrics.get("cssContentSize") or metrics["contentSize"]
         width, height = max(size["width"], WINDOW[0]), size["height"]
-        shot = self.send("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-        }, timeout=120)
+        shot = self.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+            },
+            timeout=120,
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(base64.b64decode(shot["data"]))
         return width, height
@@ -224,7 +230,9 @@ def _collect(report: PageReport, events: list[dict]) -> None:
             report.log_errors.append(f"{entry.get('text', '')} {entry.get('url', '')}".strip())
         elif method == "Network.loadingFailed":
             url = requests.get(params["requestId"], params["requestId"])
-            reason = params.get("errorText", "") + (f" ({params['blockedReason']})" if params.get("blockedReason") else "")
+            reason = params.get("errorText", "") + (
+                f" ({params['blockedReason']})" if params.get("blockedReason") else ""
+            )
             report.failed_requests.append(f"{url}: {reason}")
         elif method == "Network.responseReceived":
             status = params["response"].get("status", 0)
@@ -256,12 +264,16 @@ class Chromium:
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         port_file = self.profile_dir / "DevToolsActivePort"
         port_file.unlink(missing_ok=True)
-        args = [self.executable, *FLAGS, f"--window-size={WINDOW[0]},{WINDOW[1]}",
-                f"--user-data-dir={self.profile_dir}", "about:blank"]
+        args = [
+            self.executable,
+            *FLAGS,
+            f"--window-size={WINDOW[0]},{WINDOW[1]}",
+            f"--user-data-dir={self.profile_dir}",
+            "about:blank",
+        ]
         log = self.log_path.open("wb")
         # Own process group, so stop() can end the browser's helpers it started, and only those.
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         log.close()
         deadline = time.monotonic() + self.startup_timeout
         while True:
@@ -270,12 +282,16 @@ class Chromium:
                 if len(lines) >= 2:
                     break
             if self.process.poll() is not None:
-                raise RuntimeError(f"chromium exited with {self.process.returncode} at start-up:\n"
-                                   + self.log_path.read_text(errors="replace")[-2000:])
+                raise RuntimeError(
+                    f"chromium exited with {self.process.returncode} at start-up:\n"
+                    + self.log_path.read_text(errors="replace")[-2000:]
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("chromium did not report its DevTools port within "
-                                   f"{self.startup_timeout:.0f} s:\n" + self.log_path.read_text(errors="replace")[-2000:])
+                raise RuntimeError(
+                    "chromium did not report its DevTools port within "
+                    f"{self.startup_timeout:.0f} s:\n" + self.log_path.read_text(errors="replace")[-2000:]
+                )
             time.sleep(0.05)
         port, path = lines[0], lines[1]
         self.conn = Connection(f"ws://127.0.0.1:{port}{path}")
@@ -286,8 +302,10 @@ class Chromium:
         target = self.conn.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.conn.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self.conn, session)
-        page.send("Emulation.setDeviceMetricsOverride", {
-            "width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False})
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
+        )
         return page
 
     def stop(self) -> None:

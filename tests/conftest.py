@@ -3,6 +3,7 @@
 The build runs with a fake CoinGecko API key in its environment, so tests can check that no
 output ever carries it.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,9 +36,14 @@ def make(copy: Path, *args: str, env_extra: dict | None = None) -> subprocess.Co
     # -o: never reinstall the shared venv from a copy (a copy's install would point it at the copy);
     # a copy without a venv sets one up of its own as usual
     keep_venv = ["-o", ".venv/.installed"] if (copy / ".venv").is_symlink() else []
-    return subprocess.run(["make", *keep_venv, *args], cwd=copy, env=make_env(copy, env_extra),
-                          capture_output=True,
-                          text=True, timeout=1800)
+    return subprocess.run(
+        ["make", *keep_venv, *args],
+        cwd=copy,
+        env=make_env(copy, env_extra),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
 
 
 @pytest.fixture(scope="session")

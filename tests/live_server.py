@@ -5,6 +5,7 @@ Fakes of Binance klines, CoinGecko market charts / markets and CCAF downloads an
 APIs' formats. The number of requests is bounded: past ``max_requests`` the server answers 410
 and marks itself ``overflowed`` (a test fixture then fails), so a looping client cannot hang a test.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,9 +65,7 @@ class LocalAPI:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -229,8 +228,4 @@ COUNTRIES_CSV = (
     "2019-09-01,Other,6.1%,5.39\n"
     "2022-01-01,United States,37.84%,72.58\n"
 )
-PROVINCES_CSV = (
-    "Date,Province,Share of Chinese hashrate\n"
-    "2019-09-01,Sichuan,49.52\n"
-    "2019-09-01,Xinjiang,19.09\n"
-)
+PROVINCES_CSV = "Date,Province,Share of Chinese hashrate\n2019-09-01,Sichuan,49.52\n2019-09-01,Xinjiang,19.09\n"

@@ -4,6 +4,7 @@ code with a seeded random walk, with other tokens, dates and events than the rea
 Nothing here is real data; it only has the shape of ``data/processed`` so a brief notebook can run
 on it and tests can check that nothing of the seed article leaks into a brief.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,63 +52,138 @@ def make_project(root: Path, seed: int = 7) -> Path:
     market = _walk(rng, len(days), 20000.0, 0.03)
     for i, token in enumerate([BENCHMARK, *TOKENS, *CONTROLS]):
         close = market if token == BENCHMARK else market / 20000.0 * (1 + i) * _walk(rng, len(days), 1.0, 0.02)
-        daily.append(pd.DataFrame({"date": days, "token": token, "open": close, "high": close * 1.01,
-                                   "low": close * 0.99, "close": close, "volume_usd": np.nan,
-                                   "market_cap_usd": np.nan, "source": "synthetic_daily"}))
+        daily.append(
+            pd.DataFrame(
+                {
+                    "date": days,
+                    "token": token,
+                    "open": close,
+                    "high": close * 1.01,
+                    "low": close * 0.99,
+                    "close": close,
+                    "volume_usd": np.nan,
+                    "market_cap_usd": np.nan,
+                    "source": "synthetic_daily",
+                }
+            )
+        )
         hours = pd.date_range("2023-04-01", "2023-07-31 23:00", freq="h")
         if token in (BENCHMARK, TOKENS[0]):
-            hourly.append(pd.DataFrame({"timestamp": hours, "token": token,
-                                        "close": _walk(rng, len(hours), float(close[0]), 0.004),
-                                        "source": "synthetic_hourly"}))
+            hourly.append(
+                pd.DataFrame(
+                    {
+                        "timestamp": hours,
+                        "token": token,
+                        "close": _walk(rng, len(hours), float(close[0]), 0.004),
+                        "source": "synthetic_hourly",
+                    }
+                )
+            )
     prices = pd.concat(daily, ignore_index=True)
     prices["token"] = prices["token"].astype("string")
     prices["source"] = prices["source"].astype("string")
     prices.to_parquet(processed / "prices_daily.parquet")
     pd.concat(hourly, ignore_index=True).astype({"token": "string", "source": "string"}).to_parquet(
-        processed / "prices_hourly.parquet")
+        processed / "prices_hourly.parquet"
+    )
     returns = prices.sort_values(["token", "date"]).copy()
     returns["ret"] = returns.groupby("token")["close"].pct_change()
     returns["log_ret"] = np.log1p(returns["ret"])
     returns["source_switch"] = False
     returns = returns.dropna(subset=["ret"])[["date", "token", "ret", "log_ret", "source", "source_switch"]]
     returns.reset_index(drop=True).to_parquet(processed / "returns.parquet")
-    pd.DataFrame({"token": [BENCHMARK, *TOKENS, *CONTROLS], "source": "synthetic_daily", "start": START, "end": END,
-                  "days": len(days)}).to_csv(processed / "source_choice.csv", index=False)
-    groups = pd.DataFrame({"token": [BENCHMARK, *TOKENS, *CONTROLS],
-                           "group": ["benchmark"] + ["china_linked"] * len(TOKENS) + ["control"] * len(CONTROLS),
-                           "reason": "synthetic"})
+    pd.DataFrame(
+        {
+            "token": [BENCHMARK, *TOKENS, *CONTROLS],
+            "source": "synthetic_daily",
+            "start": START,
+            "end": END,
+            "days": len(days),
+        }
+    ).to_csv(processed / "source_choice.csv", index=False)
+    groups = pd.DataFrame(
+        {
+            "token": [BENCHMARK, *TOKENS, *CONTROLS],
+            "group": ["benchmark"] + ["china_linked"] * len(TOKENS) + ["control"] * len(CONTROLS),
+            "reason": "synthetic",
+        }
+    )
     groups.reindex(columns=universe.empty_groups().columns).fillna({"reason": "synthetic"}).to_csv(
-        processed / "universe_groups.csv", index=False)
-    pd.DataFrame(columns=["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct",
-                          "max_abs_diff_pct", "max_diff_date"]).to_csv(processed / "price_source_agreement.csv", index=False)
-    pd.DataFrame(columns=["token", "gap_start", "gap_end", "days_missing"]).to_csv(processed / "price_gaps.csv", index=False)
+        processed / "universe_groups.csv", index=False
+    )
+    pd.DataFrame(
+        columns=[
+            "token",
+            "source_a",
+            "source_b",
+            "days_compared",
+            "median_abs_diff_pct",
+            "max_abs_diff_pct",
+            "max_diff_date",
+        ]
+    ).to_csv(processed / "price_source_agreement.csv", index=False)
+    pd.DataFrame(columns=["token", "gap_start", "gap_end", "days_missing"]).to_csv(
+        processed / "price_gaps.csv", index=False
+    )
     # the control group's index (the China premium's default benchmark), volume-free: equal weights
     market_index.build(returns, prices.assign(volume_usd=1.0), CONTROLS, min_constituents=3).to_parquet(
-        processed / "market_index.parquet")
+        processed / "market_index.parquet"
+    )
     close_hours.empty().to_csv(processed / "source_close_hours.csv", index=False)
     rows = []
     for event_id, date, time, category, label in EVENTS:
         hour = float(time[:2]) if time else np.nan
         day0 = pd.Timestamp(date) + pd.Timedelta(days=1 if time and hour >= 20 else 0)
-        rows.append({"event_id": event_id, "date": date, "time_utc": time, "time_precision": "minute" if time else "day",
-                     "label": label, "category": category, "description": f"SYNTHETIC event {label}",
-                     "source_url": "https://example.org/synthetic", "source_title": "Synthetic source",
-                     "verified": "no", "hour_utc": hour, "day0": f"{day0:%Y-%m-%d}", "day0_shifted": bool(time and hour >= 20)})
+        rows.append(
+            {
+                "event_id": event_id,
+                "date": date,
+                "time_utc": time,
+                "time_precision": "minute" if time else "day",
+                "label": label,
+                "category": category,
+                "description": f"SYNTHETIC event {label}",
+                "source_url": "https://example.org/synthetic",
+                "source_title": "Synthetic source",
+                "verified": "no",
+                "hour_utc": hour,
+                "day0": f"{day0:%Y-%m-%d}",
+                "day0_shifted": bool(time and hour >= 20),
+            }
+        )
     pd.DataFrame(rows).to_csv(processed / "events.csv", index=False)
     pd.DataFrame(columns=["date", "country", "iso3", "share_pct", "hashrate_ehs", "vpn_caveat"]).to_csv(
-        processed / "mining_countries.csv", index=False)
-    pd.DataFrame(columns=["date", "province", "province_label", "share_of_china_pct", "china_share_pct",
-                          "implied_global_pct"]).to_csv(processed / "mining_provinces.csv", index=False)
+        processed / "mining_countries.csv", index=False
+    )
+    pd.DataFrame(
+        columns=["date", "province", "province_label", "share_of_china_pct", "china_share_pct", "implied_global_pct"]
+    ).to_csv(processed / "mining_provinces.csv", index=False)
     pd.DataFrame(columns=["months_compared", "rows_compared", "max_abs_diff_pct"]).to_csv(
-        processed / "mining_cross_check.csv", index=False)
+        processed / "mining_cross_check.csv", index=False
+    )
     raw = root / "data" / "raw"
     raw.mkdir(parents=True)
-    (raw / "MANIFEST.json").write_text(json.dumps({"source": "synthetic", "files": [
-        {"path": "prices/synthetic.csv", "sha256": "0" * 64, "bytes": 1, "kind": "synthetic", "origin": "synthetic"}]}))
+    (raw / "MANIFEST.json").write_text(
+        json.dumps(
+            {
+                "source": "synthetic",
+                "files": [
+                    {
+                        "path": "prices/synthetic.csv",
+                        "sha256": "0" * 64,
+                        "bytes": 1,
+                        "kind": "synthetic",
+                        "origin": "synthetic",
+                    }
+                ],
+            }
+        )
+    )
     (root / "data" / "universe.csv").write_text(
         "symbol,name,group,china_tier,kind,coingecko_id,binance_symbol,bybit_symbol,bybit_multiplier,reason,source\n"
         + "".join(f"{t},{t} synthetic,china_linked,core,layer1,,,,,synthetic,synthetic\n" for t in TOKENS)
-        + f"{BENCHMARK},Bitcoin,benchmark,,layer1,,,,,synthetic,synthetic\n")
+        + f"{BENCHMARK},Bitcoin,benchmark,,layer1,,,,,synthetic,synthetic\n"
+    )
     (root / "data" / "reference").mkdir(parents=True)
     articles = root / "data" / "articles"
     articles.mkdir(parents=True)
@@ -118,19 +194,32 @@ def make_project(root: Path, seed: int = 7) -> Path:
         "  url: https://example.org/synthetic-article\n"
         "claims:\n"
         "  - id: synthetic-up\n    quote: AAA and BBB rose 1% to 2%\n    kind: price_change\n"
-        f"    tokens: [AAA, BBB]\n    range_pct: [1, 2]\n    period: 24h\n    as_of: {CLAIM_DAY}\n")
+        f"    tokens: [AAA, BBB]\n    range_pct: [1, 2]\n    period: 24h\n    as_of: {CLAIM_DAY}\n"
+    )
     (root / "data" / "events").mkdir(parents=True)
     pd.DataFrame(rows)[["event_id", "date", "time_utc", "label", "category"]].to_csv(
-        root / "data" / "events" / "us_china_trade_2025.csv", index=False)
+        root / "data" / "events" / "us_china_trade_2025.csv", index=False
+    )
     return root
 
 
 def token_parameters() -> dict:
     """Parameters of the token brief for the synthetic project."""
-    return {"tokens": TOKENS, "include_extended": False, "benchmark": BENCHMARK,
-            "estimation_window": [-120, -11], "min_estimation_obs": 60,
-            "event_windows": [[0, 0], [-1, 1], [0, 3]], "models": ["market_adjusted", "market_model"],
-            "exclude_event_days": True, "focus_events": [e[0] for e in EVENTS], "cutoff_hour_utc": 20,
-            "highlight_events": [EVENTS[1][0], EVENTS[2][0]], "claims_article": ARTICLE_ID,
-            "claim_rounding_pp": 0.05, "claim_aggregator_gap_pp": 1.75, "claim_share_rounding_pp": 0.5,
-            "claim_misdate_days": 1}
+    return {
+        "tokens": TOKENS,
+        "include_extended": False,
+        "benchmark": BENCHMARK,
+        "estimation_window": [-120, -11],
+        "min_estimation_obs": 60,
+        "event_windows": [[0, 0], [-1, 1], [0, 3]],
+        "models": ["market_adjusted", "market_model"],
+        "exclude_event_days": True,
+        "focus_events": [e[0] for e in EVENTS],
+        "cutoff_hour_utc": 20,
+        "highlight_events": [EVENTS[1][0], EVENTS[2][0]],
+        "claims_article": ARTICLE_ID,
+        "claim_rounding_pp": 0.05,
+        "claim_aggregator_gap_pp": 1.75,
+        "claim_share_rounding_pp": 0.5,
+        "claim_misdate_days": 1,
+    }

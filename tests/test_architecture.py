@@ -1,4 +1,5 @@
 """The package's imports follow the data flow: no module imports from a later layer."""
+
 from __future__ import annotations
 
 import ast
@@ -46,8 +47,9 @@ def imported_modules(path: Path, package: Path = PACKAGE) -> list[tuple[int, str
                 continue
             for alias in node.names:  # `from . import prepare` imports the module prepare
                 sub = f"{target}.{alias.name}" if target else alias.name
-                is_module = (package / sub.replace(".", "/")).with_suffix(".py").exists() or \
-                    (package / sub.replace(".", "/")).is_dir()
+                is_module = (package / sub.replace(".", "/")).with_suffix(".py").exists() or (
+                    package / sub.replace(".", "/")
+                ).is_dir()
                 found.append((node.lineno, sub if is_module else target))
         elif isinstance(node, ast.Import):
             for alias in node.names:
@@ -89,7 +91,9 @@ def test_the_check_catches_a_backward_import(tmp_path):
     assert violations(fake) == ["data/prepare.py:1: data module imports render.tables (render)"]
 
 
-@pytest.mark.parametrize("module, layer", [("config", "foundation"), ("data.prepare", "data"),
-                                           ("analysis.eventstudy.models", "analysis"), ("cli", None)])
+@pytest.mark.parametrize(
+    "module, layer",
+    [("config", "foundation"), ("data.prepare", "data"), ("analysis.eventstudy.models", "analysis"), ("cli", None)],
+)
 def test_layer_of(module, layer):
     assert layer_of(module) == layer

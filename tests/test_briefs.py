@@ -1,5 +1,6 @@
 """The notebooks are the briefs: checked on the executed notebooks and HTML of the shared build,
 and by editing a notebook in a copy of that build as a JupyterLab user would."""
+
 from __future__ import annotations
 
 import json
@@ -39,14 +40,18 @@ def test_every_code_cell_shows_at_most_one_thing(built):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            shown = [o for o in cell.outputs if o.output_type in ("display_data", "execute_result")
-                     and set(o.get("data", {})) - {"text/plain"}]
+            shown = [
+                o
+                for o in cell.outputs
+                if o.output_type in ("display_data", "execute_result") and set(o.get("data", {})) - {"text/plain"}
+            ]
             assert len(shown) <= 1, f"{path.name} cell {index} shows {len(shown)} things"
             for output in shown:
                 html = output["data"].get("text/html", "")
                 if len(html) > MAX_HTML_OUTPUT:
-                    assert html.lstrip().startswith("<style") and "<table" in html, \
+                    assert html.lstrip().startswith("<style") and "<table" in html, (
                         f"{path.name} cell {index}: {len(html)} characters of HTML that is not a table"
+                    )
 
 
 def test_every_section_of_a_brief_is_a_markdown_heading_of_its_notebook(built):
@@ -56,10 +61,14 @@ def test_every_section_of_a_brief_is_a_markdown_heading_of_its_notebook(built):
         if html is None:
             continue
         nb = nbformat.read(path, as_version=4)
-        in_markdown = [text for cell in nb.cells if cell.cell_type == "markdown"
-                       for level, text in export.headings(cell.source) if level == 2]
-        in_html = [re.sub(r"<[^>]+>|¶", "", h).strip()
-                   for h in re.findall(r'<h2 id="[^"]*">(.*?)</h2>', html, re.S)]
+        in_markdown = [
+            text
+            for cell in nb.cells
+            if cell.cell_type == "markdown"
+            for level, text in export.headings(cell.source)
+            if level == 2
+        ]
+        in_html = [re.sub(r"<[^>]+>|¶", "", h).strip() for h in re.findall(r'<h2 id="[^"]*">(.*?)</h2>', html, re.S)]
         assert in_html and in_html == in_markdown, path.name
         checked += 1
     assert checked >= 4
@@ -84,10 +93,12 @@ def edited(built, tmp_path_factory):
     at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Maps" in c.source)
     nb.cells[at:at] = [
         new_markdown_cell("## Kazakhstan\n\nA PARAGRAPH_ADDED_IN_LAB about Kazakhstan's rise."),
-        new_code_cell("import matplotlib.pyplot as plt\nimport pandas as pd\n"
-                      "c = pd.read_csv(P.processed / 'mining_countries.csv', parse_dates=['date'])\n"
-                      "kaz = c[c['iso3'] == 'KAZ']\nfig, ax = plt.subplots()\n"
-                      "ax.plot(kaz['date'], kaz['share_pct'])\nax.set_title('Kazakhstan share of hashrate (%)')"),
+        new_code_cell(
+            "import matplotlib.pyplot as plt\nimport pandas as pd\n"
+            "c = pd.read_csv(P.processed / 'mining_countries.csv', parse_dates=['date'])\n"
+            "kaz = c[c['iso3'] == 'KAZ']\nfig, ax = plt.subplots()\n"
+            "ax.plot(kaz['date'], kaz['share_pct'])\nax.set_title('Kazakhstan share of hashrate (%)')"
+        ),
     ]
     nbformat.write(nb, path)
     before = (built / "reports/mining-share.html").read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ DevTools protocol by the small client in ``tests/cdp.py``. CI installs Debian's 
 The briefs must also be self-contained: under 5 MB each and no ``src=`` or ``<link href=``
 pointing at the network.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,15 +22,19 @@ import cdp
 
 CHROMIUM = cdp.find_chromium()
 needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (CI installs Debian's `chromium`; see .ci/run)")
+    CHROMIUM is None, reason="chromium is not installed (CI installs Debian's `chromium`; see .ci/run)"
+)
 MAX_BRIEF_BYTES = 5 * 1024 * 1024
 REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
 
 
 def brief_files(reports: Path) -> list[Path]:
     """The index and every brief: reports/*.html, reports/events/*.html and reports/articles/*.html."""
-    return (sorted(reports.glob("*.html")) + sorted((reports / "events").glob("*.html"))
-            + sorted((reports / "articles").glob("*.html")))
+    return (
+        sorted(reports.glob("*.html"))
+        + sorted((reports / "events").glob("*.html"))
+        + sorted((reports / "articles").glob("*.html"))
+    )
 
 
 def screenshot_name(reports: Path, page: Path) -> str:
@@ -72,12 +77,15 @@ def browser(tmp_path_factory):
 
 # --- the harness itself: it must see the problems it is meant to catch (fast, no build) ---------
 
+
 @needs_chromium
 def test_harness_reports_errors_and_failed_requests(browser, tmp_path):
     bad = tmp_path / "bad.html"
-    bad.write_text('<!DOCTYPE html><html><head><link rel="stylesheet" href="missing.css"></head>'
-                   '<body><img src="missing.png"><script>console.error("boom"); no_such_function();</script>'
-                   "</body></html>")
+    bad.write_text(
+        '<!DOCTYPE html><html><head><link rel="stylesheet" href="missing.css"></head>'
+        '<body><img src="missing.png"><script>console.error("boom"); no_such_function();</script>'
+        "</body></html>"
+    )
     report = browser.new_page().visit(bad.as_uri(), screenshot=tmp_path / "bad.png")
     text = "\n".join(report.problems)
     assert "no_such_function" in text
@@ -88,13 +96,16 @@ def test_harness_reports_errors_and_failed_requests(browser, tmp_path):
 
 
 def test_remote_resources_are_found():
-    page = ('<img src="data:image/png;base64,AAA"><script src="https://cdn.example/x.js"></script>'
-            '<link rel="stylesheet" href="//fonts.example/css"><a href="https://example.org">source</a>'
-            '<link rel="icon" href="favicon.ico">')
+    page = (
+        '<img src="data:image/png;base64,AAA"><script src="https://cdn.example/x.js"></script>'
+        '<link rel="stylesheet" href="//fonts.example/css"><a href="https://example.org">source</a>'
+        '<link rel="icon" href="favicon.ico">'
+    )
     assert remote_resources(page) == ["<script> https://cdn.example/x.js", "<link> //fonts.example/css"]
 
 
 # --- the built briefs ---------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_briefs_are_self_contained_and_small(built):
@@ -103,8 +114,11 @@ def test_briefs_are_self_contained_and_small(built):
     assert reports / "index.html" in pages and len(pages) >= 5
     too_big = {p.name: p.stat().st_size for p in pages if p.stat().st_size >= MAX_BRIEF_BYTES}
     assert not too_big, f"briefs of 5 MB or more: {too_big}"
-    remote = {p.relative_to(reports).as_posix(): found for p in pages
-              if (found := remote_resources(p.read_text(encoding="utf-8")))}
+    remote = {
+        p.relative_to(reports).as_posix(): found
+        for p in pages
+        if (found := remote_resources(p.read_text(encoding="utf-8")))
+    }
     assert not remote, f"briefs that fetch from the network: {remote}"
 
 

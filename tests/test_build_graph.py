@@ -1,4 +1,5 @@
 """Tests of chinabrief.pipeline.build_graph: the make rules generated from the one list of stages."""
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,15 @@ def rules(tmp_path: Path, focus: list[str]) -> dict[str, list[str]]:
 def test_one_target_per_run_and_each_stage_after_the_ones_it_reads(tmp_path):
     graph = rules(tmp_path, ["e1", "e2"])
     assert sorted(graph) == sorted(
-        ["build/products/ingest.json", "build/products/prepare.json", "build/products/token_reactions.json",
-         "build/products/mining_share.json", "build/products/event_brief-e1.json", "build/products/event_brief-e2.json"])
+        [
+            "build/products/ingest.json",
+            "build/products/prepare.json",
+            "build/products/token_reactions.json",
+            "build/products/mining_share.json",
+            "build/products/event_brief-e1.json",
+            "build/products/event_brief-e2.json",
+        ]
+    )
     for name, stage in STAGES.items():
         for target, prerequisites in graph.items():
             if target.startswith(f"build/products/{name}"):
@@ -66,10 +74,14 @@ def test_the_event_briefs_are_one_grouped_target_with_one_command(tmp_path):
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
     text = build_graph.makefile(Paths(tmp_path), ["e1", "e2"], "build/params")
     grouped = [line for line in text.splitlines() if " &: " in line]
-    assert len(grouped) == 1 and grouped[0].startswith("build/products/event_brief-e1.json build/products/event_brief-e2.json &: ")
+    assert len(grouped) == 1 and grouped[0].startswith(
+        "build/products/event_brief-e1.json build/products/event_brief-e2.json &: "
+    )
     recipe = text.splitlines()[text.splitlines().index(grouped[0]) + 1]
-    assert recipe == ("\t@$(RUN) event_brief --params build/params/event_brief.json --event-id e1 --event-id e2 "
-                      "--unless-newer-than $^")
+    assert recipe == (
+        "\t@$(RUN) event_brief --params build/params/event_brief.json --event-id e1 --event-id e2 "
+        "--unless-newer-than $^"
+    )
 
 
 def test_one_target_per_article_with_only_its_own_claims_file(tmp_path):
@@ -80,10 +92,14 @@ def test_one_target_per_article_with_only_its_own_claims_file(tmp_path):
     (tmp_path / "data" / "articles").mkdir(parents=True)
     for article in ("a-one", "a-two"):
         (tmp_path / "data" / "articles" / f"{article}.yaml").write_text("article: {}\n")
-    text = build_graph.makefile(Paths(tmp_path), [], "build/params", articles=["a-one", "a-two"],
-                                claims_article="a-one")
-    lines = {line.split(":", 1)[0]: line.split(":", 1)[1].split() for line in text.splitlines()
-             if ": " in line and ":=" not in line and not line.startswith("#")}
+    text = build_graph.makefile(
+        Paths(tmp_path), [], "build/params", articles=["a-one", "a-two"], claims_article="a-one"
+    )
+    lines = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].split()
+        for line in text.splitlines()
+        if ": " in line and ":=" not in line and not line.startswith("#")
+    }
     assert "ARTICLES := a-one a-two" in text.splitlines()
     assert "data/articles/a-one.yaml" in lines["build/products/article_check-a-one.json"]
     assert "data/articles/a-two.yaml" not in lines["build/products/article_check-a-one.json"]

@@ -1,4 +1,5 @@
 """Tests of chinabrief.data.cbeci: parsing, checks, rankings, provinces and published figures."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,14 +30,19 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def small_countries_csv(tmp_path: Path, feb_china: str = "50%") -> Path:
     """Two months, three rows each; 2020-02 sums to 100 only with the default China share."""
-    return write(tmp_path, "countries.csv", V120_HEADER + (
-        "2020-01-01,Mainland China,60.5%,60.5\n"
-        "2020-01-01,Germany *,9.5%,9.5\n"
-        "2020-01-01,Other,30%,30\n"
-        f"2020-02-01,Mainland China,{feb_china},50\n"
-        "2020-02-01,Germany *,20%,20\n"
-        "2020-02-01,Other,30%,30\n"
-    ))
+    return write(
+        tmp_path,
+        "countries.csv",
+        V120_HEADER
+        + (
+            "2020-01-01,Mainland China,60.5%,60.5\n"
+            "2020-01-01,Germany *,9.5%,9.5\n"
+            "2020-01-01,Other,30%,30\n"
+            f"2020-02-01,Mainland China,{feb_china},50\n"
+            "2020-02-01,Germany *,20%,20\n"
+            "2020-02-01,Other,30%,30\n"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- known answers
@@ -114,8 +120,16 @@ def test_missing_column_is_an_error(tmp_path):
         cbeci.read_countries(path)
 
 
-@pytest.mark.parametrize("name, code", [("Mainland China", "CHN"), ("Iran, Islamic Rep.", "IRN"),
-                                        ("Russian Federation", "RUS"), ("Ireland *", "IRL"), ("Other", None)])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("Mainland China", "CHN"),
+        ("Iran, Islamic Rep.", "IRN"),
+        ("Russian Federation", "RUS"),
+        ("Ireland *", "IRL"),
+        ("Other", None),
+    ],
+)
 def test_world_bank_names_map_to_iso3(name, code):
     assert cbeci.iso3(name) == code
 
@@ -137,25 +151,37 @@ def test_missing_iso3_is_an_error(tmp_path):
 
 def test_cross_check_disagreement_is_an_error(tmp_path):
     countries = cbeci.read_countries(small_countries_csv(tmp_path))
-    v110 = write(tmp_path, "v110.csv", '"","Date","Country","Share.of.global.hashrate"\n'
-                 '"1","2020-01-01","China",60.5\n"2","2020-01-01","Germany",9.4\n"3","2020-01-01","Other",30\n')
+    v110 = write(
+        tmp_path,
+        "v110.csv",
+        '"","Date","Country","Share.of.global.hashrate"\n'
+        '"1","2020-01-01","China",60.5\n"2","2020-01-01","Germany",9.4\n"3","2020-01-01","Other",30\n',
+    )
     with pytest.raises(InputFormatError, match=r"disagree: Germany 2020-01"):
         cbeci.cross_check(countries, cbeci.read_countries_v110(v110))
 
 
 def test_cross_check_agreement_reports_overlap(tmp_path):
     countries = cbeci.read_countries(small_countries_csv(tmp_path))
-    v110 = write(tmp_path, "v110.csv", '"","Date","Country","Share.of.global.hashrate"\n'
-                 '"1","2020-01-01","China",60.5\n"2","2020-01-01","Germany",9.5\n"3","2020-01-01","Other",30\n')
+    v110 = write(
+        tmp_path,
+        "v110.csv",
+        '"","Date","Country","Share.of.global.hashrate"\n'
+        '"1","2020-01-01","China",60.5\n"2","2020-01-01","Germany",9.5\n"3","2020-01-01","Other",30\n',
+    )
     check = cbeci.cross_check(countries, cbeci.read_countries_v110(v110))
     assert check.loc[0, "months_compared"] == 1 and check.loc[0, "rows_compared"] == 3
 
 
 def test_provinces_implied_share_is_province_times_china_over_100(tmp_path):
     countries = cbeci.read_countries(small_countries_csv(tmp_path))
-    path = write(tmp_path, "provinces.csv", "Date,Province,Share of Chinese hashrate\n"
-                 "2020-01-01,Sichuan,40\n2020-01-01,Nei Mongol,60\n"
-                 "2020-02-01,Sichuan,0\n2020-02-01,Nei Mongol,0\n")
+    path = write(
+        tmp_path,
+        "provinces.csv",
+        "Date,Province,Share of Chinese hashrate\n"
+        "2020-01-01,Sichuan,40\n2020-01-01,Nei Mongol,60\n"
+        "2020-02-01,Sichuan,0\n2020-02-01,Nei Mongol,0\n",
+    )
     provinces = cbeci.read_provinces(path, countries)
     jan = provinces[provinces["date"].eq("2020-01-01")].set_index("province")
     assert jan.loc["Sichuan", "implied_global_pct"] == pytest.approx(40 * 60.5 / 100)
@@ -166,8 +192,11 @@ def test_provinces_implied_share_is_province_times_china_over_100(tmp_path):
 
 def test_provinces_not_summing_to_100_is_an_error(tmp_path):
     countries = cbeci.read_countries(small_countries_csv(tmp_path))
-    path = write(tmp_path, "provinces.csv", "Date,Province,Share of Chinese hashrate\n"
-                 "2020-01-01,Sichuan,40\n2020-01-01,Xinjiang,50\n")
+    path = write(
+        tmp_path,
+        "provinces.csv",
+        "Date,Province,Share of Chinese hashrate\n2020-01-01,Sichuan,40\n2020-01-01,Xinjiang,50\n",
+    )
     with pytest.raises(InputFormatError, match=r"provinces.csv.*Share of Chinese hashrate.*2020-01: 90.00"):
         cbeci.read_provinces(path, countries)
 
@@ -193,8 +222,10 @@ def test_seasons_and_swing():
     dates = pd.date_range("2020-04-01", "2020-06-01", freq="MS")
     rows = []
     for d, wet in zip(dates, (20.0, 60.0, 70.0)):
-        rows += [{"date": d, "province": "Sichuan", "share_of_china_pct": wet},
-                 {"date": d, "province": "Xinjiang", "share_of_china_pct": 100 - wet}]
+        rows += [
+            {"date": d, "province": "Sichuan", "share_of_china_pct": wet},
+            {"date": d, "province": "Xinjiang", "share_of_china_pct": 100 - wet},
+        ]
     swing = cbeci.seasonal_swing(pd.DataFrame(rows)).set_index("season")
     assert swing.loc["wet 2020", "wet_provinces_pct"] == pytest.approx(65.0)
     assert swing.loc["dry 2019/20", "dry_provinces_pct"] == pytest.approx(80.0)

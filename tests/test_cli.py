@@ -1,5 +1,6 @@
 """Tests of ``python -m chinabrief params`` run as `make` runs it, in a throw-away project root
 (a copy of params.yaml and the Makefile) with a synthetic snapshot folder."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,14 @@ def fake_snapshot(tmp_path: Path) -> Path:
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CHINABRIEF_ROOT": str(root)}
-    return subprocess.run([sys.executable, "-m", "chinabrief", "params", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chinabrief", "params", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_missing_snapshot_exits_1_with_how_to_set_SNAPSHOT(project, tmp_path):
@@ -57,8 +64,9 @@ def test_missing_snapshot_exits_1_with_how_to_set_SNAPSHOT(project, tmp_path):
 
 
 def test_unknown_parameter_exits_1_listing_valid_names(project, fake_snapshot, tmp_path):
-    result = run(project, "--dir", str(tmp_path / "params"), "--set", f"snapshot={fake_snapshot}",
-                 "--set", "tokenz=TRX")
+    result = run(
+        project, "--dir", str(tmp_path / "params"), "--set", f"snapshot={fake_snapshot}", "--set", "tokenz=TRX"
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "tokenz" in result.stderr and "Valid parameters:" in result.stderr
@@ -70,7 +78,8 @@ def test_writes_stage_files_and_params_mk(project, fake_snapshot, tmp_path):
     result = run(project, "--dir", str(out_dir), "--set", f"snapshot={fake_snapshot}", "--set", "tokens=TRX,NEO")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(
-        [f"{stage}.json" for stage in stages.STAGES] + ["params.mk"])
+        [f"{stage}.json" for stage in stages.STAGES] + ["params.mk"]
+    )
     expected = params.load(project / "params.yaml", [f"snapshot={fake_snapshot}", "tokens=TRX,NEO"])
     for stage in stages.STAGES:
         written = json.loads((out_dir / f"{stage}.json").read_text())
@@ -105,8 +114,15 @@ def test_a_changed_value_rewrites_only_the_stages_that_use_it(project, fake_snap
 
 def test_focus_events_override_changes_params_mk(project, fake_snapshot, tmp_path):
     out_dir = tmp_path / "params"
-    result = run(project, "--dir", str(out_dir), "--set", f"snapshot={fake_snapshot}",
-                 "--set", "focus_events=2025-04-02-liberation-day,2025-10-30-busan-meeting")
+    result = run(
+        project,
+        "--dir",
+        str(out_dir),
+        "--set",
+        f"snapshot={fake_snapshot}",
+        "--set",
+        "focus_events=2025-04-02-liberation-day,2025-10-30-busan-meeting",
+    )
     assert result.returncode == 0, result.stderr
     lines = (out_dir / "params.mk").read_text().splitlines()
     assert "FOCUS_EVENTS := 2025-04-02-liberation-day 2025-10-30-busan-meeting" in lines
@@ -114,8 +130,15 @@ def test_focus_events_override_changes_params_mk(project, fake_snapshot, tmp_pat
 
 
 def test_unknown_focus_event_exits_1_before_any_kernel(project, fake_snapshot, tmp_path):
-    result = run(project, "--dir", str(tmp_path / "params"), "--set", f"snapshot={fake_snapshot}",
-                 "--set", "focus_events=2025-04-02-liberation-day,2025-01-20-inauguration")
+    result = run(
+        project,
+        "--dir",
+        str(tmp_path / "params"),
+        "--set",
+        f"snapshot={fake_snapshot}",
+        "--set",
+        "focus_events=2025-04-02-liberation-day,2025-01-20-inauguration",
+    )
     assert result.returncode == 1
     assert "'2025-01-20-inauguration'" in result.stderr and "us_china_trade_2025.csv" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,6 +2,7 @@
 
 Every series here is synthetic (a seeded random walk), labelled as such.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,16 @@ def daily_closing_at(hourly: pd.DataFrame, offset_hours, source: str = "syntheti
     for token, part in hourly.groupby("token"):
         series = part.set_index("timestamp")["close"]
         end = days + pd.to_timedelta(24 + offset, unit="h")
-        frames.append(pd.DataFrame({"date": days, "token": token, "source": source,
-                                    "close": series.reindex(end - pd.Timedelta(hours=1)).to_numpy()}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": days,
+                    "token": token,
+                    "source": source,
+                    "close": series.reindex(end - pd.Timedelta(hours=1)).to_numpy(),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -56,8 +65,9 @@ def test_a_source_at_central_european_midnight_is_found_in_both_seasons():
     table = close_hours.measure(daily_closing_at(hourly, cet), hourly)
     summary = close_hours.summary(table).iloc[0]
     assert (summary["winter_close_hour_utc"], summary["summer_close_hour_utc"]) == (23, 22)
-    got = close_hours.offsets(table, pd.DataFrame({"X": ["synthetic", "synthetic"]}),
-                              pd.Series(pd.to_datetime(["2024-02-01", "2024-08-01"])))
+    got = close_hours.offsets(
+        table, pd.DataFrame({"X": ["synthetic", "synthetic"]}), pd.Series(pd.to_datetime(["2024-02-01", "2024-08-01"]))
+    )
     assert got["X"].tolist() == [-1, -2]
 
 
@@ -65,13 +75,20 @@ def test_sources_without_hourly_overlap_are_absent_and_unmeasured_sources_count_
     hourly = hourly_walk()
     daily = daily_closing_at(hourly, -1).assign(date=lambda f: f["date"] + pd.Timedelta(days=800))
     assert close_hours.measure(daily, hourly).empty
-    got = close_hours.offsets(close_hours.empty(), pd.DataFrame({"X": ["nowhere"]}), pd.Series([pd.Timestamp("2025-01-01")]))
+    got = close_hours.offsets(
+        close_hours.empty(), pd.DataFrame({"X": ["nowhere"]}), pd.Series([pd.Timestamp("2025-01-01")])
+    )
     assert got.iloc[0, 0] == 0
 
 
 def test_the_day0_rule_moves_with_the_close():
-    cat = pd.DataFrame({"event_id": ["a", "b", "c"], "date": pd.to_datetime(["2025-04-09", "2025-05-06", "2025-05-07"]),
-                        "hour_utc": [17.0, 22.0, np.nan]})
+    cat = pd.DataFrame(
+        {
+            "event_id": ["a", "b", "c"],
+            "date": pd.to_datetime(["2025-04-09", "2025-05-06", "2025-05-07"]),
+            "hour_utc": [17.0, 22.0, np.nan],
+        }
+    )
     cat = events.assign_day0(cat, 18)
     offsets = pd.DataFrame({"UTC": [0, 0, 0], "CET": [-2, -2, -2]}, index=["a", "b", "c"])
     shifts = events.day0_shifts(cat, 18, offsets)
@@ -113,9 +130,13 @@ def test_a_fractional_shift_is_an_error():
 def test_day0_shifts_for_every_token_follow_day0_for_close(cutoff):
     """The (event, token) shifts equal the one-token rule applied token by token (SYNTHETIC catalogue)."""
     rng = np.random.default_rng(cutoff)
-    cat = pd.DataFrame({"event_id": [f"e{i}" for i in range(40)],
-                        "date": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, 40), unit="D"),
-                        "hour_utc": np.where(rng.random(40) < 0.3, np.nan, rng.integers(0, 24, 40) + rng.choice([0, 0.5], 40))})
+    cat = pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(40)],
+            "date": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, 40), unit="D"),
+            "hour_utc": np.where(rng.random(40) < 0.3, np.nan, rng.integers(0, 24, 40) + rng.choice([0, 0.5], 40)),
+        }
+    )
     cat = events.assign_day0(cat, cutoff)
     offsets = pd.DataFrame(rng.choice([0, -2, -1, 1, 2], (40, 4)), index=cat["event_id"], columns=list("ABCD"))
     shifts = events.day0_shifts(cat, cutoff, offsets)

@@ -1,5 +1,6 @@
 """Tests of chinabrief.pipeline.depends: a stage's package files, from the imports (known answers on
 a made-up package)."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,16 @@ def notebook(tmp_path: Path, *sources: str) -> Path:
 def test_closure_follows_relative_imports_packages_and_imports_inside_functions(tmp_path):
     package = fake_package(tmp_path)
     found = depends.closure(package, {"chinabrief.analysis.mining"})
-    assert found == {"chinabrief", "chinabrief.analysis", "chinabrief.analysis.mining", "chinabrief.analysis.helper",
-                     "chinabrief.data", "chinabrief.data.prepare", "chinabrief.config", "chinabrief.text"}
+    assert found == {
+        "chinabrief",
+        "chinabrief.analysis",
+        "chinabrief.analysis.mining",
+        "chinabrief.analysis.helper",
+        "chinabrief.data",
+        "chinabrief.data.prepare",
+        "chinabrief.config",
+        "chinabrief.text",
+    }
 
 
 def test_notebook_imports_skip_magics_and_markdown(tmp_path):
@@ -63,8 +72,14 @@ def test_stage_sources_are_the_notebooks_closure_and_the_runners(tmp_path):
     names = {p.relative_to(package).as_posix() for p in depends.stage_sources(package, nb)}
     assert "analysis/unused.py" not in names
     assert "pipeline/verify.py" not in names  # imported by a cli command, not by the runner
-    assert {"analysis/mining.py", "analysis/helper.py", "cli.py", "pipeline/runner.py", "pipeline/export.py",
-            "render/styles/brief.css"} <= names
+    assert {
+        "analysis/mining.py",
+        "analysis/helper.py",
+        "cli.py",
+        "pipeline/runner.py",
+        "pipeline/export.py",
+        "render/styles/brief.css",
+    } <= names
 
 
 def test_a_missing_notebook_imports_nothing(tmp_path):

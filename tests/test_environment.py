@@ -1,5 +1,6 @@
 """The three dependency files agree: requirements.lock (pip), environment.yml (conda) and
 pyproject.toml (direct dependencies)."""
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,9 @@ def conda_pins() -> dict[str, str]:
 def pyproject_deps() -> list[str]:
     """Direct dependencies, the optional extras (test tools) included: the lock covers them too."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = list(project["dependencies"]) + [d for extra in project.get("optional-dependencies", {}).values() for d in extra]
+    deps = list(project["dependencies"]) + [
+        d for extra in project.get("optional-dependencies", {}).values() for d in extra
+    ]
     return [norm(re.split(r"[\s<>=!~;\[]", dep, maxsplit=1)[0]) for dep in deps]
 
 
@@ -67,8 +70,11 @@ def test_norm():
 def test_every_conda_pin_equals_the_lock():
     lock, conda = lock_pins(), conda_pins()
     tooling = {"python", "pip"}
-    mismatched = {name: (version, lock.get(name)) for name, version in conda.items()
-                  if name not in tooling and version != lock.get(name)}
+    mismatched = {
+        name: (version, lock.get(name))
+        for name, version in conda.items()
+        if name not in tooling and version != lock.get(name)
+    }
     assert mismatched == {}, "environment.yml pin → (conda, lock)"
 
 

@@ -10,6 +10,7 @@ The event-study engine accepts only upper-case token symbols, so the lower-case
 still escape the name), and the briefs are built with ``<SCRIPT>ALERT(1)</SCRIPT>``, which is just
 as live in HTML (tag names are case-insensitive).
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,14 @@ def elements(text: str) -> list[tuple[str, dict]]:
 
 def _run(copy: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("CHINABRIEF_ROOT", "MAKEFLAGS", "MAKELEVEL")}
-    return subprocess.run([str(copy / ".venv/bin/python"), "-m", "chinabrief", *args], cwd=copy, env=env,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [str(copy / ".venv/bin/python"), "-m", "chinabrief", *args],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def _rename_token(copy: Path, old: str, new: str) -> None:
@@ -101,18 +108,25 @@ def poisoned(built, tmp_path_factory) -> dict:
     params = tmp_path_factory.mktemp("evil-params")
     # the exact lower-case name first: the event-study engine refuses it
     _rename_token(copy, "OKB", EVIL_TOKEN_LOWER)
-    lower_run = _run(copy, "run", "token_reactions", "--params",
-                     str(_evil_params(copy, "token_reactions", params, EVIL_TOKEN_LOWER)))
+    lower_run = _run(
+        copy, "run", "token_reactions", "--params", str(_evil_params(copy, "token_reactions", params, EVIL_TOKEN_LOWER))
+    )
     failed_page = copy / "reports/failed/token_reactions.html"
-    lower_pages = {"failed": failed_page.read_text(encoding="utf-8") if failed_page.is_file() else None,
-                   "brief": (copy / TOKEN_BRIEF).read_text(encoding="utf-8")}
+    lower_pages = {
+        "failed": failed_page.read_text(encoding="utf-8") if failed_page.is_file() else None,
+        "brief": (copy / TOKEN_BRIEF).read_text(encoding="utf-8"),
+    }
     _rename_token(copy, EVIL_TOKEN_LOWER, EVIL_TOKEN)
     tokens_run = _run(copy, "run", "token_reactions", "--params", str(_evil_params(copy, "token_reactions", params)))
-    event_run = _run(copy, "run", "event_brief", "--params", str(_evil_params(copy, "event_brief", params)),
-                     "--event-id", EVENT)
+    event_run = _run(
+        copy, "run", "event_brief", "--params", str(_evil_params(copy, "event_brief", params)), "--event-id", EVENT
+    )
     index_run = _run(copy, "index")
-    return {"copy": copy, "lower": (lower_run, lower_pages),
-            "runs": {"token_reactions": tokens_run, "event_brief": event_run, "index": index_run}}
+    return {
+        "copy": copy,
+        "lower": (lower_run, lower_pages),
+        "runs": {"token_reactions": tokens_run, "event_brief": event_run, "index": index_run},
+    }
 
 
 def test_lower_case_token_fails_cleanly_and_its_page_escapes_it(poisoned):
@@ -167,10 +181,13 @@ def test_index_carries_hostile_strings_as_text(poisoned):
     copy = poisoned["copy"]
     text = (copy / "reports/index.html").read_text(encoding="utf-8")
     records = [json.loads(f.read_text()) for f in sorted((copy / "build/status").glob("*.json"))]
-    shown = json.dumps([[r.get("title"), r.get("headline"), (r.get("findings") or [])[:1], r.get("error")]
-                        for r in records])
-    for evil, escaped in ((EVIL_LABEL, "&lt;img src=x onerror=alert(1)&gt;"),
-                          (EVIL_TOKEN, "&lt;SCRIPT&gt;ALERT(1)&lt;/SCRIPT&gt;")):
+    shown = json.dumps(
+        [[r.get("title"), r.get("headline"), (r.get("findings") or [])[:1], r.get("error")] for r in records]
+    )
+    for evil, escaped in (
+        (EVIL_LABEL, "&lt;img src=x onerror=alert(1)&gt;"),
+        (EVIL_TOKEN, "&lt;SCRIPT&gt;ALERT(1)&lt;/SCRIPT&gt;"),
+    ):
         assert evil not in text
         if json.dumps(evil)[1:-1] in shown:
             assert escaped in text

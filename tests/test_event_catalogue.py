@@ -2,6 +2,7 @@
 
 Bad catalogues are small synthetic CSVs written into tmp_path.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

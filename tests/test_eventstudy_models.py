@@ -8,6 +8,7 @@ Hand-worked example used throughout (one event, estimation window of 5 days):
     residuals = [0.006, -0.012, 0.010, -0.008, 0.004], SSR = 0.00036, s2 = SSR / 3 = 0.00012
     event day: m = 0.02, r = 0.05 -> expected 0.022, AR 0.028
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Known-answer tests of the test statistics (chinabrief.analysis.eventstudy.significance)."""
+
 from __future__ import annotations
 
 import itertools
@@ -241,7 +242,10 @@ def test_blocked_threaded_panels_equal_one_block(monkeypatch):
     monkeypatch.setattr(st, "_BLOCK_ROWS", 10_000)
     whole_std, whole_rank = st.standardize_residuals(residuals), st.rank_panel(residuals[..., :30], residuals[..., 30:])
     monkeypatch.setattr(st, "_BLOCK_ROWS", 2)  # 11 blocks over 21 series, on several threads
-    blocked_std, blocked_rank = st.standardize_residuals(residuals), st.rank_panel(residuals[..., :30], residuals[..., 30:])
+    blocked_std, blocked_rank = (
+        st.standardize_residuals(residuals),
+        st.rank_panel(residuals[..., :30], residuals[..., 30:]),
+    )
     for whole, blocked in zip(whole_std + whole_rank, blocked_std + blocked_rank):
         np.testing.assert_array_equal(blocked, whole)
     assert not blocked_std.usable[1, 2] and blocked_std.count[1, 2] == 0

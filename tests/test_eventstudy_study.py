@@ -1,4 +1,5 @@
 """Tests of the event-study orchestration (chinabrief.analysis.eventstudy.study) and windows."""
+
 from __future__ import annotations
 
 import math
@@ -55,8 +56,11 @@ def hand_worked_inputs():
 def run_hand_worked(**overrides):
     returns, events = hand_worked_inputs()
     settings = dict(
-        tokens=["AAA", "BBB", "CCC"], models=["market_model"], estimation_window=(-5, -1),
-        min_estimation_obs=5, event_windows=[(0, 0)],
+        tokens=["AAA", "BBB", "CCC"],
+        models=["market_model"],
+        estimation_window=(-5, -1),
+        min_estimation_obs=5,
+        event_windows=[(0, 0)],
     )
     settings.update(overrides)
     return run_event_study(returns, events, **settings)
@@ -76,11 +80,13 @@ def synthetic_returns(seed: int = 11) -> pd.DataFrame:
 
 
 def synthetic_events() -> pd.DataFrame:
-    return pd.DataFrame({
-        "event_id": ["e1", "e2", "e3", "e4"],
-        "day0": pd.to_datetime(["2025-02-01", "2025-04-02", "2025-04-09", "2025-10-10"]),
-        "category": ["escalation", "escalation", "de-escalation", "escalation"],
-    })
+    return pd.DataFrame(
+        {
+            "event_id": ["e1", "e2", "e3", "e4"],
+            "day0": pd.to_datetime(["2025-02-01", "2025-04-02", "2025-04-09", "2025-10-10"]),
+            "category": ["escalation", "escalation", "de-escalation", "escalation"],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +132,7 @@ def test_hand_worked_caar_tests():
     assert event.loc["cross_sectional_t", "ci_high"] == pytest.approx(mean + half, rel=1e-12)
     # Patell: each SCAR / sqrt(dof/(dof-2)) = SCAR / sqrt(3), summed, / sqrt(N = 3)
     assert event.loc["patell_z", "statistic"] == pytest.approx(scars.sum() / 3, rel=1e-12)
-    assert event.loc["bmp", "statistic"] == pytest.approx(
-        scars.mean() / (scars.std(ddof=1) / math.sqrt(3)), rel=1e-12
-    )
+    assert event.loc["bmp", "statistic"] == pytest.approx(scars.mean() / (scars.std(ddof=1) / math.sqrt(3)), rel=1e-12)
     # one event in the category: the category rows repeat the event rows
     category = caar[caar.scope_type == "category"].set_index("test")
     assert list(category["scope"].unique()) == ["escalation"]
@@ -147,14 +151,14 @@ def test_market_model_cars_agree_with_statsmodels(synthetic_result):
     checked = 0
     for event_id, day0 in zip(events.event_id, events.day0):
         row0 = returns.index.get_loc(day0)
-        estimation = returns.iloc[row0 - 120: row0 - 10]
+        estimation = returns.iloc[row0 - 120 : row0 - 10]
         for token in TOKENS:
             data = estimation[[token, "BTC"]].dropna()
             ols = sm.OLS(data[token].to_numpy(), sm.add_constant(data["BTC"].to_numpy())).fit()
             ours = car[(car.event_id == event_id) & (car.token == token)]
             ars = ar_table[(ar_table.event_id == event_id) & (ar_table.token == token)].set_index("rel_day")
             for _, window in ours.iterrows():
-                days = returns.iloc[row0 + window.window_start: row0 + window.window_end + 1]
+                days = returns.iloc[row0 + window.window_start : row0 + window.window_end + 1]
                 x_event = sm.add_constant(days["BTC"].to_numpy(), has_constant="add")
                 abnormal = days[token].to_numpy() - ols.predict(x_event)
                 ones = np.ones(len(days))
@@ -173,14 +177,16 @@ def test_market_model_cars_agree_with_statsmodels(synthetic_result):
 def test_constant_mean_and_market_adjusted_se_follow_their_formulas(synthetic_result):
     returns = synthetic_returns()
     row0 = returns.index.get_loc(pd.Timestamp("2025-04-02"))
-    estimation = returns.iloc[row0 - 120: row0 - 10]
+    estimation = returns.iloc[row0 - 120 : row0 - 10]
     car = synthetic_result.car.set_index(["event_id", "token", "model", "window_start", "window_end"])
     token = estimation["NEO"]
     s2 = token.var(ddof=1)
-    assert car.loc[("e2", "NEO", "constant_mean", 0, 3), "se"] == pytest.approx(math.sqrt(s2 * (4 + 16 / 110)), rel=1e-12)
+    assert car.loc[("e2", "NEO", "constant_mean", 0, 3), "se"] == pytest.approx(
+        math.sqrt(s2 * (4 + 16 / 110)), rel=1e-12
+    )
     adjusted = (estimation["NEO"] - estimation["BTC"]).var(ddof=1)
     assert car.loc[("e2", "NEO", "market_adjusted", -5, 5), "se"] == pytest.approx(math.sqrt(11 * adjusted), rel=1e-12)
-    window = returns.iloc[row0 - 1: row0 + 2]
+    window = returns.iloc[row0 - 1 : row0 + 2]
     assert car.loc[("e2", "NEO", "market_adjusted", -1, 1), "car"] == pytest.approx(
         (window["NEO"] - window["BTC"]).sum(), abs=1e-14
     )
@@ -198,8 +204,12 @@ def test_category_scope_pools_all_token_events(synthetic_result):
     caar = synthetic_result.caar
     pick = (car.model == "market_model") & (car.window_start == 0) & (car.window_end == 1)
     escalation = car[pick & car.event_id.isin(["e1", "e2", "e4"])]
-    rows = caar[(caar.scope == "escalation") & (caar.model == "market_model")
-                & (caar.window_start == 0) & (caar.window_end == 1)].set_index("test")
+    rows = caar[
+        (caar.scope == "escalation")
+        & (caar.model == "market_model")
+        & (caar.window_start == 0)
+        & (caar.window_end == 1)
+    ].set_index("test")
     assert len(escalation) == 15
     assert (rows["n_tokens"] == 15).all()
     assert (rows["n_events"] == 3).all()
@@ -217,16 +227,30 @@ def test_category_kp_uses_cross_correlation_of_all_pooled_series(synthetic_resul
     pooled = residuals[[0, 1, 3]].reshape(15, -1)
     rbar = mean_cross_correlation(pooled)
     car = synthetic_result.car
-    window = car[(car.model == "market_model") & (car.window_start == -1) & (car.window_end == 1)
-                 & car.event_id.isin(["e1", "e2", "e4"])]
+    window = car[
+        (car.model == "market_model")
+        & (car.window_start == -1)
+        & (car.window_end == 1)
+        & car.event_id.isin(["e1", "e2", "e4"])
+    ]
     scar = (window["car"] / window["se"]).to_numpy()
     caar = synthetic_result.caar
-    row = caar[(caar.scope == "escalation") & (caar.model == "market_model") & (caar.test == "bmp_kp")
-               & (caar.window_start == -1) & (caar.window_end == 1)].iloc[0]
+    row = caar[
+        (caar.scope == "escalation")
+        & (caar.model == "market_model")
+        & (caar.test == "bmp_kp")
+        & (caar.window_start == -1)
+        & (caar.window_end == 1)
+    ].iloc[0]
     assert row["statistic"] == pytest.approx(st.bmp_kp_t(scar, rbar).statistic, rel=1e-10)
     # per event the KP correlation is that of the event's own tokens
-    event_row = caar[(caar.scope == "e2") & (caar.model == "market_model") & (caar.test == "bmp_kp")
-                     & (caar.window_start == -1) & (caar.window_end == 1)].iloc[0]
+    event_row = caar[
+        (caar.scope == "e2")
+        & (caar.model == "market_model")
+        & (caar.test == "bmp_kp")
+        & (caar.window_start == -1)
+        & (caar.window_end == 1)
+    ].iloc[0]
     e2 = window[window.event_id == "e2"]
     expected = st.bmp_kp_t((e2["car"] / e2["se"]).to_numpy(), mean_cross_correlation(residuals[1]))
     assert event_row["statistic"] == pytest.approx(expected.statistic, rel=1e-10)
@@ -235,8 +259,14 @@ def test_category_kp_uses_cross_correlation_of_all_pooled_series(synthetic_resul
 def test_equal_weighted_benchmark_excludes_the_token_itself():
     returns, events = hand_worked_inputs()
     result = run_event_study(
-        returns, events, ["AAA", "BBB", "CCC"], benchmark="EW", models=["market_adjusted"],
-        estimation_window=(-5, -1), min_estimation_obs=5, event_windows=[(0, 0)],
+        returns,
+        events,
+        ["AAA", "BBB", "CCC"],
+        benchmark="EW",
+        models=["market_adjusted"],
+        estimation_window=(-5, -1),
+        min_estimation_obs=5,
+        event_windows=[(0, 0)],
     )
     table = result.abnormal_returns.set_index("token")
     # day 0: AAA .05, BBB .10, CCC .03
@@ -253,7 +283,7 @@ def test_equal_weighted_benchmark_excludes_the_token_itself():
 def test_too_few_estimation_returns_excluded_with_reason():
     returns, events = synthetic_returns(), synthetic_events()
     row0 = returns.index.get_loc(pd.Timestamp("2025-04-09"))
-    returns.iloc[row0 - 120: row0 - 51, returns.columns.get_loc("CFX")] = np.nan  # 69 of 110 days gone
+    returns.iloc[row0 - 120 : row0 - 51, returns.columns.get_loc("CFX")] = np.nan  # 69 of 110 days gone
     result = run_event_study(returns, events, TOKENS, models=["market_model"], exclude_event_days=False)
     reasons = result.exclusions[(result.exclusions.event_id == "e3") & (result.exclusions.token == "CFX")]
     assert reasons["reason"].tolist() == ["only 41 valid returns in estimation window, minimum 60"]
@@ -313,11 +343,31 @@ def test_exclude_event_days_removes_other_event_days_from_estimation():
 
 def test_output_contract(synthetic_result):
     assert list(synthetic_result.abnormal_returns.columns) == ABNORMAL_RETURN_COLUMNS
-    assert CAR_COLUMNS == ["event_id", "token", "model", "benchmark", "window_start", "window_end",
-                           "car", "se", "t", "p", "n_est"]
+    assert CAR_COLUMNS == [
+        "event_id",
+        "token",
+        "model",
+        "benchmark",
+        "window_start",
+        "window_end",
+        "car",
+        "se",
+        "t",
+        "p",
+        "n_est",
+    ]
     assert list(synthetic_result.car.columns) == CAR_COLUMNS
-    assert list(synthetic_result.caar.columns[:9]) == ["scope", "model", "window_start", "window_end",
-                                                       "n_tokens", "caar", "test", "statistic", "p"]
+    assert list(synthetic_result.caar.columns[:9]) == [
+        "scope",
+        "model",
+        "window_start",
+        "window_end",
+        "n_tokens",
+        "caar",
+        "test",
+        "statistic",
+        "p",
+    ]
     assert list(synthetic_result.caar.columns) == CAAR_COLUMNS
     assert list(synthetic_result.exclusions.columns[:4]) == ["event_id", "token", "model", "reason"]
     assert list(synthetic_result.exclusions.columns) == EXCLUSION_COLUMNS
@@ -330,8 +380,16 @@ def test_output_contract(synthetic_result):
     assert len(synthetic_result.car) == 300
     assert len(synthetic_result.caar) == (4 + 2) * 3 * 5 * 6
     params = synthetic_result.params
-    for key in ("tokens", "benchmark", "models", "estimation_window", "min_estimation_obs", "event_windows",
-                "exclude_event_days", "confidence_level"):
+    for key in (
+        "tokens",
+        "benchmark",
+        "models",
+        "estimation_window",
+        "min_estimation_obs",
+        "event_windows",
+        "exclude_event_days",
+        "confidence_level",
+    ):
         assert key in params, key
     assert params["estimation_window"] == [-120, -11] and params["min_estimation_obs"] == 60
 
@@ -404,13 +462,17 @@ def test_bad_data_raise_value_error(mutate, message):
 def test_build_event_windows_rows_and_masks():
     index = pd.date_range("2025-01-01", periods=30, freq="D")
     windows = build_event_windows(
-        index, [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-01-25")], (-6, -2), [(0, 0), (-1, 3)],
+        index,
+        [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-01-25")],
+        (-6, -2),
+        [(0, 0), (-1, 3)],
         exclude_event_days=[pd.Timestamp("2025-01-21"), pd.Timestamp("2024-01-01")],
     )
     np.testing.assert_array_equal(windows.day0_rows, [4, 24])
     np.testing.assert_array_equal(windows.estimation_rows, [[-2, -1, 0, 1, 2], [18, 19, 20, 21, 22]])
-    np.testing.assert_array_equal(windows.estimation_usable, [[False, False, True, True, True],
-                                                              [True, True, False, True, True]])
+    np.testing.assert_array_equal(
+        windows.estimation_usable, [[False, False, True, True, True], [True, True, False, True, True]]
+    )
     np.testing.assert_array_equal(windows.event_offsets, [-1, 0, 1, 2, 3])
     np.testing.assert_array_equal(windows.event_in_range[1], [True, True, True, True, True])
     np.testing.assert_array_equal(windows.window_columns((0, 0)), [1])

@@ -2,6 +2,7 @@
 
 The executed notebook is synthetic, built here with the metadata papermill and nbclient write.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,36 +18,65 @@ ROOT = Path("/home/someone/projects/chinabrief")
 
 def executed_notebook() -> nbformat.NotebookNode:
     """A synthetic notebook as papermill leaves it after a run."""
-    timing = {"iopub.execute_input": "2025-06-01T10:00:01.000Z", "iopub.status.busy": "2025-06-01T10:00:00.900Z",
-              "iopub.status.idle": "2025-06-01T10:00:02.000Z", "shell.execute_reply": "2025-06-01T10:00:02.000Z"}
-    pm_cell = {"start_time": "2025-06-01T10:00:00", "end_time": "2025-06-01T10:00:02", "duration": 2.0,
-               "exception": False, "status": "completed"}
-    params = new_code_cell("tokens = ['TRX']  # PARAM_SOURCE_MARKER",
-                           metadata={"tags": ["parameters"], "execution": timing, "papermill": pm_cell},
-                           outputs=[new_output("stream", name="stdout", text="PARAM_OUTPUT_MARKER\n")])
-    injected = new_code_cell("# Parameters\ntokens = ['NEO']  # INJECTED_MARKER",
-                             metadata={"tags": ["injected-parameters"], "execution": timing, "papermill": pm_cell},
-                             outputs=[new_output("stream", name="stdout", text="INJECTED_OUTPUT_MARKER\n")])
+    timing = {
+        "iopub.execute_input": "2025-06-01T10:00:01.000Z",
+        "iopub.status.busy": "2025-06-01T10:00:00.900Z",
+        "iopub.status.idle": "2025-06-01T10:00:02.000Z",
+        "shell.execute_reply": "2025-06-01T10:00:02.000Z",
+    }
+    pm_cell = {
+        "start_time": "2025-06-01T10:00:00",
+        "end_time": "2025-06-01T10:00:02",
+        "duration": 2.0,
+        "exception": False,
+        "status": "completed",
+    }
+    params = new_code_cell(
+        "tokens = ['TRX']  # PARAM_SOURCE_MARKER",
+        metadata={"tags": ["parameters"], "execution": timing, "papermill": pm_cell},
+        outputs=[new_output("stream", name="stdout", text="PARAM_OUTPUT_MARKER\n")],
+    )
+    injected = new_code_cell(
+        "# Parameters\ntokens = ['NEO']  # INJECTED_MARKER",
+        metadata={"tags": ["injected-parameters"], "execution": timing, "papermill": pm_cell},
+        outputs=[new_output("stream", name="stdout", text="INJECTED_OUTPUT_MARKER\n")],
+    )
     code = new_code_cell(
         "SECRET_CODE_MARKER = 1\nshow_table()",
         metadata={"execution": timing, "papermill": pm_cell, "collapsed": False},
         execution_count=3,
         outputs=[
-            new_output("display_data", data={"text/html": f"<p>VISIBLE_OUTPUT read {ROOT}/data/raw/x.csv</p>",
-                                             "text/plain": f"'{ROOT}/data'"},
-                       metadata={"execution": {"x": 1}}),
+            new_output(
+                "display_data",
+                data={"text/html": f"<p>VISIBLE_OUTPUT read {ROOT}/data/raw/x.csv</p>", "text/plain": f"'{ROOT}/data'"},
+                metadata={"execution": {"x": 1}},
+            ),
             new_output("stream", name="stderr", text="STDERR_WARNING_MARKER: something\n"),
             new_output("stream", name="stdout", text=f"STDOUT_MARKER {ROOT}/reports\n"),
         ],
     )
-    failing = new_code_cell("raise ValueError('x')", metadata={"execution": timing},
-                            outputs=[new_output("error", ename="ValueError", evalue="x",
-                                                traceback=[f"File {ROOT}/src/chinabrief/a.py", "ValueError: x"])])
-    nb = new_notebook(cells=[new_markdown_cell("# Title of the brief\n\nSome *prose*."), params, injected, code, failing])
+    failing = new_code_cell(
+        "raise ValueError('x')",
+        metadata={"execution": timing},
+        outputs=[
+            new_output(
+                "error", ename="ValueError", evalue="x", traceback=[f"File {ROOT}/src/chinabrief/a.py", "ValueError: x"]
+            )
+        ],
+    )
+    nb = new_notebook(
+        cells=[new_markdown_cell("# Title of the brief\n\nSome *prose*."), params, injected, code, failing]
+    )
     nb.metadata["papermill"] = {
-        "start_time": "2025-06-01T10:00:00.000000", "end_time": "2025-06-01T10:00:05.000000", "duration": 5.0,
-        "exception": None, "input_path": f"{ROOT}/notebooks/x.ipynb", "output_path": f"{ROOT}/build/tmp/x.ipynb",
-        "parameters": {"tokens": ["NEO"]}, "environment_variables": {}, "version": "2.7.0",
+        "start_time": "2025-06-01T10:00:00.000000",
+        "end_time": "2025-06-01T10:00:05.000000",
+        "duration": 5.0,
+        "exception": None,
+        "input_path": f"{ROOT}/notebooks/x.ipynb",
+        "output_path": f"{ROOT}/build/tmp/x.ipynb",
+        "parameters": {"tokens": ["NEO"]},
+        "environment_variables": {},
+        "version": "2.7.0",
     }
     nb.metadata["widgets"] = {"state": {}}
     return nb
@@ -101,8 +131,13 @@ def test_write_notebook_is_valid_and_ends_with_newline(tmp_path):
 # --- to_html ------------------------------------------------------------------------------------
 def render() -> str:
     nb = export.normalise(executed_notebook(), ROOT)
-    return export.to_html(nb, title="Brief <title>", index_href="../index.html",
-                          notebook_href="notebooks/x.ipynb", notebook_name="x.ipynb")
+    return export.to_html(
+        nb,
+        title="Brief <title>",
+        index_href="../index.html",
+        notebook_href="notebooks/x.ipynb",
+        notebook_name="x.ipynb",
+    )
 
 
 def test_html_hides_code():
@@ -160,19 +195,42 @@ def layout_notebook() -> nbformat.NotebookNode:
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
     cells = [
         new_markdown_cell("# The brief\n\nWhat it answers."),
-        new_code_cell("headline()", metadata={"tags": ["headline"]}, outputs=[
-            new_output("execute_result", data={"text/markdown": "Prices rose 3%.", "text/plain": "x"})]),
-        new_code_cell("findings()", metadata={"tags": ["findings"]}, outputs=[
-            new_output("execute_result", data={"text/markdown": "- One \\*thing\\*\n- &lt;b&gt;two", "text/plain": "x"})]),
+        new_code_cell(
+            "headline()",
+            metadata={"tags": ["headline"]},
+            outputs=[new_output("execute_result", data={"text/markdown": "Prices rose 3%.", "text/plain": "x"})],
+        ),
+        new_code_cell(
+            "findings()",
+            metadata={"tags": ["findings"]},
+            outputs=[
+                new_output(
+                    "execute_result", data={"text/markdown": "- One \\*thing\\*\n- &lt;b&gt;two", "text/plain": "x"}
+                )
+            ],
+        ),
         new_markdown_cell("## First section\n\nHow to read it."),
-        new_code_cell("chart()", metadata={"fig-cap": f"Caption {EVIL}", "source": f"Source {EVIL}"}, outputs=[
-            new_output("execute_result", data={"image/png": png, "text/plain": ""},
-                       metadata={"image/png": {"alt": f"Alt {EVIL}"}})]),
-        new_code_cell("ax = plot()\nax", outputs=[
-            new_output("execute_result", data={"text/plain": "<Axes: title={'center': 'STRAY_REPR'}>"})]),
+        new_code_cell(
+            "chart()",
+            metadata={"fig-cap": f"Caption {EVIL}", "source": f"Source {EVIL}"},
+            outputs=[
+                new_output(
+                    "execute_result",
+                    data={"image/png": png, "text/plain": ""},
+                    metadata={"image/png": {"alt": f"Alt {EVIL}"}},
+                )
+            ],
+        ),
+        new_code_cell(
+            "ax = plot()\nax",
+            outputs=[new_output("execute_result", data={"text/plain": "<Axes: title={'center': 'STRAY_REPR'}>"})],
+        ),
         new_markdown_cell("## Second – section\n\nA paragraph a user added."),
-        new_code_cell("big_table()", metadata={"fold": "Every row", "tbl-cap": "Table caption"}, outputs=[
-            new_output("execute_result", data={"text/html": "<table><tr><td>FOLDED_CELL</td></tr></table>"})]),
+        new_code_cell(
+            "big_table()",
+            metadata={"fold": "Every row", "tbl-cap": "Table caption"},
+            outputs=[new_output("execute_result", data={"text/html": "<table><tr><td>FOLDED_CELL</td></tr></table>"})],
+        ),
     ]
     nb = new_notebook(cells=cells)
     nb.metadata["papermill"] = {"parameters": {"month": "2022-01"}}
@@ -223,16 +281,22 @@ def test_fold_headline_findings_and_parameters():
     assert '<p class="tbl-cap">Table caption</p>' in html
     assert re.search(r'<div class="dek">.*Prices rose 3%\..*</div>', html, re.S)
     assert re.search(r'<section class="findings">.*<li>One \*thing\*</li>.*&lt;b&gt;two', html, re.S)
-    assert re.search(r'<details class="parameters">.*<dt>month</dt><dd>&#34;2022-01&#34;</dd>', html, re.S) or \
-        re.search(r'<details class="parameters">.*<dt>month</dt><dd>"2022-01"</dd>', html, re.S)
+    assert re.search(
+        r'<details class="parameters">.*<dt>month</dt><dd>&#34;2022-01&#34;</dd>', html, re.S
+    ) or re.search(r'<details class="parameters">.*<dt>month</dt><dd>"2022-01"</dd>', html, re.S)
 
 
 def test_a_title_cell_opens_the_page():
     nb = layout_notebook()
     nb.cells[0].source = "What it answers."
-    nb.cells.append(new_code_cell("title()", metadata={"tags": ["title"]}, outputs=[
-        new_output("execute_result", data={"text/markdown": "# Event &lt;label&gt;"})]))
+    nb.cells.append(
+        new_code_cell(
+            "title()",
+            metadata={"tags": ["title"]},
+            outputs=[new_output("execute_result", data={"text/markdown": "# Event &lt;label&gt;"})],
+        )
+    )
     assert export.title_of(nb) == "Event <label>"
     html = export.to_html(nb, title=export.title_of(nb))
-    assert html.index("Event &lt;label&gt;<a class=\"anchor-link\"") < html.index("What it answers.")
+    assert html.index('Event &lt;label&gt;<a class="anchor-link"') < html.index("What it answers.")
     assert "<title>Event &lt;label&gt;</title>" in html

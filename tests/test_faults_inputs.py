@@ -7,6 +7,7 @@ stop at the parameter check (no kernel starts); the full-pipeline cases reuse th
 ``built`` copy, break one input, check the message and that the briefs are unchanged, then
 recover byte-identically. Those are marked slow.
 """
+
 from __future__ import annotations
 
 import errno
@@ -27,7 +28,9 @@ from chinabrief.pipeline import params, precheck, verify
 from conftest import ROOT, SNAPSHOT, make
 
 SNAPSHOT_V2 = (ROOT / ".." / "shared" / "data-v2").resolve()
-needs_snapshot = pytest.mark.skipif(not (SNAPSHOT / "SHA256SUMS").is_file(), reason="no data snapshot at ../shared/data")
+needs_snapshot = pytest.mark.skipif(
+    not (SNAPSHOT / "SHA256SUMS").is_file(), reason="no data snapshot at ../shared/data"
+)
 KNOWN = None  # readers: do not check tokens against the universe here
 
 #: Shell and make metacharacters; each must arrive verbatim (or be rejected) and never run.
@@ -77,8 +80,11 @@ def test_params_items_may_hold_spaces_quotes_and_metacharacters():
     text = "event_id=a;b $(x) `y` cutoff_hour_utc=21 tokens=TRX, NEO"
     assert params.split_params(text) == ["event_id=a;b $(x) `y`", "cutoff_hour_utc=21", "tokens=TRX, NEO"]
     got = params.from_environment({"CHINABRIEF_MAKE_PARAMS": text})
-    assert got == [("event_id", "a;b $(x) `y`", "PARAMS"), ("cutoff_hour_utc", 21, "PARAMS"),
-                   ("tokens", ["TRX", "NEO"], "PARAMS")]
+    assert got == [
+        ("event_id", "a;b $(x) `y`", "PARAMS"),
+        ("cutoff_hour_utc", 21, "PARAMS"),
+        ("tokens", ["TRX", "NEO"], "PARAMS"),
+    ]
 
 
 def test_params_value_that_is_not_yaml_is_a_clear_error():
@@ -89,12 +95,17 @@ def test_params_value_that_is_not_yaml_is_a_clear_error():
 def test_a_rejected_value_names_the_make_variable(tmp_path):
     with pytest.raises(ParameterError) as info:
         params.load(tmp_path / "absent.yaml", environ={"CHINABRIEF_MAKE_BENCHMARK": "BTC;rm -rf x"})
-    assert "benchmark: Input should be 'BTC', 'ETH', 'EW', 'MKT_EW' or 'MKT_TW' (value 'BTC;rm -rf x') [from BENCHMARK]" in str(info.value)
+    assert (
+        "benchmark: Input should be 'BTC', 'ETH', 'EW', 'MKT_EW' or 'MKT_TW' (value 'BTC;rm -rf x') [from BENCHMARK]"
+        in str(info.value)
+    )
 
 
 def test_unknown_token_is_rejected_at_parameter_validation():
     values = params.Params(tokens=["TRX", "XYZ"])
-    with pytest.raises(ParameterError, match=r"tokens: not in the token universe data/universe.csv \(\d+ symbols\):\n  'XYZ'"):
+    with pytest.raises(
+        ParameterError, match=r"tokens: not in the token universe data/universe.csv \(\d+ symbols\):\n  'XYZ'"
+    ):
         params.check_tokens(values, ROOT / "data/universe.csv")
     params.check_tokens(params.Params(), ROOT / "data/universe.csv")  # the defaults pass
 
@@ -146,8 +157,9 @@ def _metachar_case(checkout: Path, tmp_path: Path, variables: tuple[str, ...], t
         values[var] = template.format(canary=canary_file) + f" ; rm -rf {canary_dir}"
         canaries.append((canary_file, canary_dir))
     before = tree(checkout, skip=("build/",))
-    done = make(checkout, "build/params/params.mk", f"SNAPSHOT={SNAPSHOT}",
-                *(f"{var}={value}" for var, value in values.items()))
+    done = make(
+        checkout, "build/params/params.mk", f"SNAPSHOT={SNAPSHOT}", *(f"{var}={value}" for var, value in values.items())
+    )
     for canary_file, canary_dir in canaries:
         assert not canary_file.exists(), done.stdout + done.stderr
         assert (canary_dir / "file").is_file(), done.stdout + done.stderr
@@ -273,12 +285,16 @@ def test_a_snapshot_path_with_spaces_and_metacharacters_works(checkout, tmp_path
 def test_params_yaml_snapshot_is_honoured_unless_SNAPSHOT_is_given(checkout, tmp_path):
     text = (checkout / "params.yaml").read_text()
     try:
-        (checkout / "params.yaml").write_text(text.replace("snapshot: ../shared/data", f"snapshot: {tmp_path / 'elsewhere'}"))
+        (checkout / "params.yaml").write_text(
+            text.replace("snapshot: ../shared/data", f"snapshot: {tmp_path / 'elsewhere'}")
+        )
         done = make(checkout, "build/params/params.mk")
         assert done.returncode != 0 and f"no data snapshot at {tmp_path / 'elsewhere'}" in done.stderr
         done = make(checkout, "build/params/params.mk", f"SNAPSHOT={SNAPSHOT}")
         assert done.returncode == 0, done.stderr
-        assert json.loads((checkout / "build/params/ingest.json").read_text())["parameters"]["snapshot"] == str(SNAPSHOT)
+        assert json.loads((checkout / "build/params/ingest.json").read_text())["parameters"]["snapshot"] == str(
+            SNAPSHOT
+        )
     finally:
         (checkout / "params.yaml").write_text(text)
 
@@ -301,8 +317,10 @@ def test_dry_run_runs_nothing_and_writes_no_stage_file(checkout, tmp_path):
 # === 2. The snapshot stays a box ================================================================
 def small_snapshot(root: Path, extra_sums: str = "") -> Path:
     folder = root / "snap shot"  # a path with a space works
-    files = {"prices/unattributed_1d/OKB.csv": b"ticker,date,open,high,low,close\nOKB,2025-01-01,1,2,0.5,1.5\n",
-             "reference/facts.csv": b"a,b\n1,2\n"}
+    files = {
+        "prices/unattributed_1d/OKB.csv": b"ticker,date,open,high,low,close\nOKB,2025-01-01,1,2,0.5,1.5\n",
+        "reference/facts.csv": b"a,b\n1,2\n",
+    }
     for rel, data in files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_bytes(data)
@@ -311,12 +329,18 @@ def small_snapshot(root: Path, extra_sums: str = "") -> Path:
     return folder
 
 
-@pytest.mark.parametrize("listed, fragment", [
-    ("./prices/binance_spot_1d/../../../../../elsewhere/evil.csv", "leaves the snapshot folder (normalised: '../../../elsewhere/evil.csv'"),
-    ("/etc/passwd", "is absolute"),
-    ("prices/../../evil.csv", "leaves the snapshot folder"),
-    ("prices/link/evil.csv", "outside the snapshot"),
-])
+@pytest.mark.parametrize(
+    "listed, fragment",
+    [
+        (
+            "./prices/binance_spot_1d/../../../../../elsewhere/evil.csv",
+            "leaves the snapshot folder (normalised: '../../../elsewhere/evil.csv'",
+        ),
+        ("/etc/passwd", "is absolute"),
+        ("prices/../../evil.csv", "leaves the snapshot folder"),
+        ("prices/link/evil.csv", "outside the snapshot"),
+    ],
+)
 def test_listed_paths_must_stay_inside_the_snapshot(tmp_path, listed, fragment):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -344,8 +368,10 @@ def test_ingest_writes_only_below_data_raw_and_records_unlisted_files(tmp_path):
     assert created and all(p.startswith("repo/data/raw/") for p in created), created
     assert {k: v for k, v in after.items() if k in before} == before  # the snapshot untouched
     ignored = manifest.read_ignored(repo / "data" / "raw")
-    assert ignored.to_dict("records") == [{"path": "notes.txt", "reason": "not listed in SHA256SUMS"},
-                                          {"path": "prices/unlisted.csv", "reason": "not listed in SHA256SUMS"}]
+    assert ignored.to_dict("records") == [
+        {"path": "notes.txt", "reason": "not listed in SHA256SUMS"},
+        {"path": "prices/unlisted.csv", "reason": "not listed in SHA256SUMS"},
+    ]
 
 
 def test_a_symlink_planted_in_data_raw_is_not_followed(tmp_path):
@@ -361,8 +387,9 @@ def test_a_symlink_planted_in_data_raw_is_not_followed(tmp_path):
 
 
 # === 3. Prices are checked before they are believed ===============================================
-BINANCE_HEADER = ("open_time,open,high,low,close,volume,close_time,quote_asset_volume,trades,taker_buy_base,"
-                  "taker_buy_quote,ignore\n")
+BINANCE_HEADER = (
+    "open_time,open,high,low,close,volume,close_time,quote_asset_volume,trades,taker_buy_base,taker_buy_quote,ignore\n"
+)
 
 
 def binance_text(rows):
@@ -371,13 +398,24 @@ def binance_text(rows):
 
 def test_binance_daily_rejects_a_conflicting_duplicate_date_bad_row_first(tmp_path):
     path = tmp_path / "TRXUSDT.csv"
-    path.write_text(binance_text([("2025-01-01", 1, 1.1, 0.9, 1.0), ("2025-01-02", 1, 1.1, 0.9, 10000.0),
-                                  ("2025-01-02", 1, 1.1, 0.9, 1.05), ("2025-01-03", 1, 1.1, 0.9, 1.1)]))
+    path.write_text(
+        binance_text(
+            [
+                ("2025-01-01", 1, 1.1, 0.9, 1.0),
+                ("2025-01-02", 1, 1.1, 0.9, 10000.0),
+                ("2025-01-02", 1, 1.1, 0.9, 1.05),
+                ("2025-01-03", 1, 1.1, 0.9, 1.1),
+            ]
+        )
+    )
     with pytest.raises(InputFormatError) as info:
         price_series.read_binance_daily(path)
     message = str(info.value)
     assert message.startswith(f"{path}: 1 date(s) with conflicting rows (rule: one row per date")
-    assert "2025-01-02 (line 3: open 1.0, high 1.1, low 0.9, close 10000.0; line 4: open 1.0, high 1.1, low 0.9, close 1.05)" in message
+    assert (
+        "2025-01-02 (line 3: open 1.0, high 1.1, low 0.9, close 10000.0; line 4: open 1.0, high 1.1, low 0.9, close 1.05)"
+        in message
+    )
 
 
 def test_identical_duplicates_are_kept_once(tmp_path):
@@ -390,59 +428,96 @@ def test_identical_duplicates_are_kept_once(tmp_path):
 def test_hourly_coingecko_and_unattributed_reject_conflicting_duplicates(tmp_path):
     hourly = tmp_path / "TRXUSDT_1h_close.csv"
     hourly.write_text("open_time,close\n2025-01-01 00:00:00,1.0\n2025-01-01 01:00:00,1.1\n2025-01-01 01:00:00,1.2\n")
-    with pytest.raises(InputFormatError, match=r"1 timestamp\(s\) with conflicting rows .*2025-01-01 01:00 \(line 3: close 1.1; line 4: close 1.2\)"):
+    with pytest.raises(
+        InputFormatError,
+        match=r"1 timestamp\(s\) with conflicting rows .*2025-01-01 01:00 \(line 3: close 1.1; line 4: close 1.2\)",
+    ):
         price_series.read_binance_hourly(hourly)
     gecko = tmp_path / "trx-usd-max.csv"
-    gecko.write_text("snapped_at,price,market_cap,total_volume\n2025-01-02 00:00:00 UTC,1.0,5,1\n2025-01-02 00:00:00 UTC,2.0,5,1\n")
-    with pytest.raises(InputFormatError, match=r"trx-usd-max.csv: 1 date\(s\) with conflicting rows .*\(line 2: close 1.0; line 3: close 2.0\)"):
+    gecko.write_text(
+        "snapped_at,price,market_cap,total_volume\n2025-01-02 00:00:00 UTC,1.0,5,1\n2025-01-02 00:00:00 UTC,2.0,5,1\n"
+    )
+    with pytest.raises(
+        InputFormatError,
+        match=r"trx-usd-max.csv: 1 date\(s\) with conflicting rows .*\(line 2: close 1.0; line 3: close 2.0\)",
+    ):
         price_series.read_coingecko_export(gecko)
     unattributed = tmp_path / "OKB.csv"
     unattributed.write_text("ticker,date,open,high,low,close\nOKB,2025-01-01,1,2,0.5,1.5\nOKB,2025-01-01,1,2,0.5,1.6\n")
-    with pytest.raises(InputFormatError, match=r"OKB.csv: 1 date\(s\) with conflicting rows .*line 3: open 1.0, high 2.0, low 0.5, close 1.6"):
+    with pytest.raises(
+        InputFormatError,
+        match=r"OKB.csv: 1 date\(s\) with conflicting rows .*line 3: open 1.0, high 2.0, low 0.5, close 1.6",
+    ):
         price_series.read_unattributed(unattributed)
 
 
 def test_a_date_in_another_format_names_file_and_line(tmp_path):
     path = tmp_path / "OKB.csv"
     path.write_text("ticker,date,open,high,low,close\nOKB,2025-01-01,1,2,0.5,1.5\nOKB,02/01/2025,1,2,0.5,1.5\n")
-    with pytest.raises(InputFormatError, match=r"OKB.csv: column 'date' has value\(s\) \['02/01/2025'\] at line\(s\) \[3\] "
-                                               r"that are not ISO 8601 dates"):
+    with pytest.raises(
+        InputFormatError,
+        match=r"OKB.csv: column 'date' has value\(s\) \['02/01/2025'\] at line\(s\) \[3\] "
+        r"that are not ISO 8601 dates",
+    ):
         price_series.read_unattributed(path)
     binance = tmp_path / "TRXUSDT.csv"
-    binance.write_text(BINANCE_HEADER + "2025-01-01 00:00:00+00:00,1,1,1,1,1,0,1,1,0,0,0\nJan 2 2025,1,1,1,1,1,0,1,1,0,0,0\n")
-    with pytest.raises(InputFormatError, match=r"TRXUSDT.csv: column 'open_time' .*\['Jan 2 2025'\] at line\(s\) \[3\]"):
+    binance.write_text(
+        BINANCE_HEADER + "2025-01-01 00:00:00+00:00,1,1,1,1,1,0,1,1,0,0,0\nJan 2 2025,1,1,1,1,1,0,1,1,0,0,0\n"
+    )
+    with pytest.raises(
+        InputFormatError, match=r"TRXUSDT.csv: column 'open_time' .*\['Jan 2 2025'\] at line\(s\) \[3\]"
+    ):
         price_series.read_binance_daily(binance)
 
 
 # === 4. Errors point at the source ================================================================
 def test_schema_failures_name_the_source_file_and_line():
-    frame = pd.DataFrame({
-        "date": pd.to_datetime(["2025-01-01", "2025-01-02"]), "token": "TRX", "open": [1.0, 1.0], "high": [1.0, 1.0],
-        "low": [1.0, 1.0], "close": [1.0, -1.0], "volume_usd": [1.0, 1.0], "market_cap_usd": [float("nan")] * 2,
-        "source": "binance_spot"})
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-01-01", "2025-01-02"]),
+            "token": "TRX",
+            "open": [1.0, 1.0],
+            "high": [1.0, 1.0],
+            "low": [1.0, 1.0],
+            "close": [1.0, -1.0],
+            "volume_usd": [1.0, 1.0],
+            "market_cap_usd": [float("nan")] * 2,
+            "source": "binance_spot",
+        }
+    )
     origin = pd.DataFrame({"file": "data/raw/prices/binance_spot_1d/TRXUSDT.csv", "line": [2001, 2002]})
     with pytest.raises(InputFormatError) as info:
         schemas.validate("prices_daily", frame, "2025-01-02", provenance=origin)
-    assert "column 'close', source line(s) data/raw/prices/binance_spot_1d/TRXUSDT.csv:2002 (row 1): rule greater_than(0)" in str(info.value)
+    assert (
+        "column 'close', source line(s) data/raw/prices/binance_spot_1d/TRXUSDT.csv:2002 (row 1): rule greater_than(0)"
+        in str(info.value)
+    )
 
 
 def test_mining_schema_failures_name_the_ccaf_line(tmp_path):
     path = tmp_path / "ccaf_mining_countries.csv"
-    path.write_text("date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S\n"
-                    "2020-01-01,Mainland China,30%,1\n2020-01-01,United States,40%,1\n2020-01-01,Mainland China,30%,1\n")
+    path.write_text(
+        "date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S\n"
+        "2020-01-01,Mainland China,30%,1\n2020-01-01,United States,40%,1\n2020-01-01,Mainland China,30%,1\n"
+    )
     countries, lines = cbeci.read_countries(path, with_lines=True)
     origin = pd.DataFrame({"file": "data/raw/mining/ccaf_mining_countries.csv", "line": lines})
     with pytest.raises(InputFormatError) as info:
         schemas.validate("mining_countries", countries, "2020-01-01", provenance=origin)
     message = str(info.value)
     assert "unique key (date, country)" in message
-    assert "data/raw/mining/ccaf_mining_countries.csv:2 (row " in message and "ccaf_mining_countries.csv:4 (row " in message
+    assert (
+        "data/raw/mining/ccaf_mining_countries.csv:2 (row " in message
+        and "ccaf_mining_countries.csv:4 (row " in message
+    )
 
 
 def test_an_unknown_country_names_file_line_and_column(tmp_path):
     path = tmp_path / "ccaf_mining_countries.csv"
-    path.write_text("date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S\n"
-                    "2020-01-01,Mainland China,60%,1\n2020-01-01,Atlantis,40%,1\n")
+    path.write_text(
+        "date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S\n"
+        "2020-01-01,Mainland China,60%,1\n2020-01-01,Atlantis,40%,1\n"
+    )
     with pytest.raises(InputFormatError, match=rf"{path}:3: column 'country': country 'Atlantis' has no ISO-3 code"):
         cbeci.read_countries(path)
 
@@ -467,7 +542,9 @@ def test_a_full_disk_names_the_file_being_written(tmp_path, monkeypatch):
             self.handle.close()
 
     monkeypatch.setattr("builtins.open", lambda *a, **k: FullDisk(real_open(*a, **k)))
-    with pytest.raises(OutputError, match=rf"cannot write {target}: the disk is full .*\[ENOSPC\]; the previous version"):
+    with pytest.raises(
+        OutputError, match=rf"cannot write {target}: the disk is full .*\[ENOSPC\]; the previous version"
+    ):
         fileio.write_text(target, "new\n")
     monkeypatch.undo()
     assert target.read_text() == "old\n" and sorted(p.name for p in target.parent.iterdir()) == ["prices_daily.csv"]
@@ -479,7 +556,9 @@ def test_a_read_only_folder_is_named(tmp_path):
     folder.mkdir()
     folder.chmod(0o555)
     try:
-        with pytest.raises(OutputError, match=rf"cannot write {folder / 'index.html'}: the folder {folder} is not writable"):
+        with pytest.raises(
+            OutputError, match=rf"cannot write {folder / 'index.html'}: the folder {folder} is not writable"
+        ):
             fileio.write_text(folder / "index.html", "x")
     finally:
         folder.chmod(0o755)
@@ -530,8 +609,10 @@ def doctored_snapshot(dest: Path, rel: str, edit) -> Path:
     text = edit((SNAPSHOT / rel).read_text())
     (copy / rel).write_text(text)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    sums = [f"{digest}  ./{rel}" if line.endswith(f"./{rel}") else line
-            for line in (SNAPSHOT / "SHA256SUMS").read_text().splitlines()]
+    sums = [
+        f"{digest}  ./{rel}" if line.endswith(f"./{rel}") else line
+        for line in (SNAPSHOT / "SHA256SUMS").read_text().splitlines()
+    ]
     (copy / "SHA256SUMS").write_text("\n".join(sums) + "\n")
     return copy
 
@@ -546,6 +627,7 @@ def times_10000(day: str):
                 cells[2] = cells[4]  # high raised to match
                 lines[i] = ",".join(cells) + "\n"
         return "".join(lines)
+
     return edit
 
 
@@ -557,8 +639,11 @@ def test_a_bad_print_stops_the_build_keeps_the_briefs_and_recovers(built, tmp_pa
     snap = doctored_snapshot(tmp_path, "prices/binance_spot_1d/TRXUSDT.csv", times_10000("2025-05-07"))
     done = make(built, "report", f"SNAPSHOT={snap}")
     assert done.returncode != 0
-    line = next(i for i, text in enumerate((snap / "prices/binance_spot_1d/TRXUSDT.csv").read_text().splitlines(), 1)
-                if text.startswith("2025-05-07"))
+    line = next(
+        i
+        for i, text in enumerate((snap / "prices/binance_spot_1d/TRXUSDT.csv").read_text().splitlines(), 1)
+        if text.startswith("2025-05-07")
+    )
     assert f"data/raw/prices/binance_spot_1d/TRXUSDT.csv:{line}: TRX 2025-05-07 close " in done.stderr
     assert "rule bad_print_factor" in done.stderr
     assert briefs(built) == before

@@ -1,4 +1,5 @@
 """Tests of chinabrief.fileio: atomic writes never leave half a file or a temporary file."""
+
 from __future__ import annotations
 
 import hashlib

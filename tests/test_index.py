@@ -1,4 +1,5 @@
 """Tests of chinabrief.pipeline.index: the index page from status records through its Jinja template."""
+
 from __future__ import annotations
 
 import json
@@ -44,18 +45,60 @@ def project(tmp_path) -> Paths:
     (tmp_path / "reports" / "events").mkdir(parents=True)
     for brief in ("prepare.html", "mining.html", "events/2031-01-02-x.html"):
         (tmp_path / "reports" / brief).write_text("brief")
-    write_record(tmp_path, key="prepare", stage="prepare", status="ok", title=f"Quality {EVIL}",
-                 headline=f"Headline {EVIL}", findings=[f"First {EVIL}", "Second"], brief="reports/prepare.html",
-                 notebook="reports/notebooks/02_prepare.ipynb", seconds=1.5, error=None)
-    write_record(tmp_path, key="mining_share", stage="mining_share", status="failed", title="Mining",
-                 headline="Old headline", findings=["Old finding"], brief="reports/mining.html",
-                 notebook="reports/notebooks/04.ipynb", failed_html="reports/failed/mining_share.html",
-                 error=f"cell 3 raised ValueError: {EVIL}", seconds=2.0)
-    write_record(tmp_path, key="event_brief-2031-01-02-x", stage="event_brief", status="ok", event_id="2031-01-02-x",
-                 title="One event", headline="Event headline", findings=["not on the card"],
-                 brief="reports/events/2031-01-02-x.html", notebook="reports/notebooks/05-x.ipynb", seconds=1.0, error=None)
-    write_record(tmp_path, key="ingest", stage="ingest", status="ok", title="Data import", headline="67 files",
-                 findings=[], brief=None, notebook="reports/notebooks/01_ingest.ipynb", seconds=0.5, error=None)
+    write_record(
+        tmp_path,
+        key="prepare",
+        stage="prepare",
+        status="ok",
+        title=f"Quality {EVIL}",
+        headline=f"Headline {EVIL}",
+        findings=[f"First {EVIL}", "Second"],
+        brief="reports/prepare.html",
+        notebook="reports/notebooks/02_prepare.ipynb",
+        seconds=1.5,
+        error=None,
+    )
+    write_record(
+        tmp_path,
+        key="mining_share",
+        stage="mining_share",
+        status="failed",
+        title="Mining",
+        headline="Old headline",
+        findings=["Old finding"],
+        brief="reports/mining.html",
+        notebook="reports/notebooks/04.ipynb",
+        failed_html="reports/failed/mining_share.html",
+        error=f"cell 3 raised ValueError: {EVIL}",
+        seconds=2.0,
+    )
+    write_record(
+        tmp_path,
+        key="event_brief-2031-01-02-x",
+        stage="event_brief",
+        status="ok",
+        event_id="2031-01-02-x",
+        title="One event",
+        headline="Event headline",
+        findings=["not on the card"],
+        brief="reports/events/2031-01-02-x.html",
+        notebook="reports/notebooks/05-x.ipynb",
+        seconds=1.0,
+        error=None,
+    )
+    write_record(
+        tmp_path,
+        key="ingest",
+        stage="ingest",
+        status="ok",
+        title="Data import",
+        headline="67 files",
+        findings=[],
+        brief=None,
+        notebook="reports/notebooks/01_ingest.ipynb",
+        seconds=0.5,
+        error=None,
+    )
     return Paths(tmp_path)
 
 
@@ -93,8 +136,19 @@ def test_data_from_the_records_is_text(project):
 
 def test_same_records_same_bytes_and_durations_only_in_run_js(project):
     first = index.build(project).read_bytes()
-    write_record(project.root, key="ingest", stage="ingest", status="ok", title="Data import", headline="",
-                 findings=[], brief=None, notebook="reports/notebooks/01_ingest.ipynb", seconds=9.9, error=None)
+    write_record(
+        project.root,
+        key="ingest",
+        stage="ingest",
+        status="ok",
+        title="Data import",
+        headline="",
+        findings=[],
+        brief=None,
+        notebook="reports/notebooks/01_ingest.ipynb",
+        seconds=9.9,
+        error=None,
+    )
     assert index.build(project).read_bytes() == first
     assert '"ingest": 9.9' in (project.reports / "run.js").read_text()
     assert json.loads((project.reports / "run.json").read_text())["stages"][0]["key"] == "mining_share"
@@ -108,7 +162,9 @@ def test_a_brief_whose_file_is_gone_is_not_linked(project):
 
 def test_the_index_reads_no_html_and_imports_nothing_heavy():
     assert not hasattr(index, "headline")  # the old regex scraping of the briefs is gone
-    code = ("import sys, chinabrief.pipeline.index\n"
-            "print(sorted(m for m in ('pandas', 'nbconvert', 'nbformat', 'numpy') if m in sys.modules))")
+    code = (
+        "import sys, chinabrief.pipeline.index\n"
+        "print(sorted(m for m in ('pandas', 'nbconvert', 'nbformat', 'numpy') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -1,5 +1,6 @@
 """kernels.py: connection files (the kernel's key) where the caller says, removed on shutdown and
 swept when the process that wrote them was killed."""
+
 from __future__ import annotations
 
 import json

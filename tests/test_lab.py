@@ -4,6 +4,7 @@ Debian's chromium), Run All, and the figures show inline under the notebook's he
 Runs on a copy of the shared build (Run All writes data/processed there, not here). Lab's own
 settings, workspaces and runtime files live under the copy's build/ folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,10 @@ pytestmark = [
 TOKEN = "lab-test-token"
 BRIEF_NOTEBOOKS = ["03_token_reactions.ipynb", "04_mining_share.ipynb", "05_event_brief.ipynb"]
 #: Every code cell's prompt shows an execution count: Run All has finished.
-ALL_RAN = ("(() => { const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];"
-           " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); })()")
+ALL_RAN = (
+    "(() => { const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];"
+    " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); })()"
+)
 
 
 def free_port() -> int:
@@ -46,15 +49,32 @@ def lab(built, tmp_path_factory):
     settings.mkdir(parents=True)
     # every cell rendered (Lab 4 otherwise only draws the cells in view), so the page can be checked
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    env = {**{k: v for k, v in os.environ.items() if k != "CHINABRIEF_ROOT"},
-           "JUPYTER_CONFIG_DIR": str(copy / "build/lab/config"), "JUPYTER_RUNTIME_DIR": str(copy / "build/lab/runtime"),
-           "JUPYTERLAB_SETTINGS_DIR": str(copy / "build/lab/settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(copy / "build/lab/workspaces"), "PYTHONPATH": str(copy / "src")}
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "CHINABRIEF_ROOT"},
+        "JUPYTER_CONFIG_DIR": str(copy / "build/lab/config"),
+        "JUPYTER_RUNTIME_DIR": str(copy / "build/lab/runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(copy / "build/lab/settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(copy / "build/lab/workspaces"),
+        "PYTHONPATH": str(copy / "src"),
+    }
     port = free_port()
     log = (copy / "build/lab/server.log").open("w")
-    server = subprocess.Popen([str(copy / ".venv/bin/jupyter"), "lab", "--no-browser", "--allow-root",
-                               "--ServerApp.ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
-                               f"--ServerApp.root_dir={copy}"], cwd=copy, env=env, stdout=log, stderr=log)
+    server = subprocess.Popen(
+        [
+            str(copy / ".venv/bin/jupyter"),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={copy}",
+        ],
+        cwd=copy,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -73,8 +93,10 @@ def lab(built, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=shutil.which("chromium"),
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        chromium = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield chromium
         chromium.close()
 
@@ -115,13 +137,18 @@ def run_all(browser, url: str, notebook: str, screenshot: Path) -> dict:
 def test_run_all_in_jupyterlab_shows_the_figures_under_their_headings(lab, browser, built, notebook, tmp_path):
     url, copy = lab
     shown = run_all(browser, url, notebook, tmp_path / f"{notebook}.png")
-    built_nb = nbformat.read(next((built / "reports/notebooks").glob(notebook.replace(".ipynb", "*.ipynb"))),
-                             as_version=4)
+    built_nb = nbformat.read(
+        next((built / "reports/notebooks").glob(notebook.replace(".ipynb", "*.ipynb"))), as_version=4
+    )
     expected = sum("image/png" in o.get("data", {}) for c in built_nb.cells if c.cell_type == "code" for o in c.outputs)
     assert expected >= 1
     assert shown["errors"] == 0 and shown["tracebacks"] == 0, shown
     assert shown["images"] == expected, shown
     assert shown["first"] == "H2", "a figure shows above the first section heading"
     saved = nbformat.read(copy / "notebooks" / notebook, as_version=4)  # Lab saved what it showed
-    assert sum("image/png" in o.get("data", {}) for c in saved.cells if c.cell_type == "code"
-               for o in c.get("outputs", [])) == expected
+    assert (
+        sum(
+            "image/png" in o.get("data", {}) for c in saved.cells if c.cell_type == "code" for o in c.get("outputs", [])
+        )
+        == expected
+    )

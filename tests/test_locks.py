@@ -1,4 +1,5 @@
 """locks.py: one build per checkout; a dead holder does not count; the message names the holder."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,11 @@ def sleeper():
 
 def test_a_second_holder_is_refused_with_the_holders_pid_and_command(tmp_path, sleeper):
     locks.acquire(tmp_path / "build", sleeper.pid)
-    with pytest.raises(BuildLockedError, match=rf"another build is running in this checkout: PID {sleeper.pid} "
-                                               r"\(.*python.*time.sleep\(60\)\) holds build/lock"):
+    with pytest.raises(
+        BuildLockedError,
+        match=rf"another build is running in this checkout: PID {sleeper.pid} "
+        r"\(.*python.*time.sleep\(60\)\) holds build/lock",
+    ):
         locks.acquire(tmp_path / "build", os.getpid())
 
 

@@ -1,5 +1,6 @@
 """`make lab` and the project's kernel: JupyterLab at the repository root with notebooks/ open,
 on the ``chinabrief`` kernel of the venv; `make report` runs the notebooks on the venv's python."""
+
 from __future__ import annotations
 
 import json
@@ -25,13 +26,13 @@ KERNEL = "chinabrief"
 
 def make_dry(*args: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL")}
-    return subprocess.run(["make", "-n", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["make", "-n", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
 
 
 def lab_command(plan: str) -> str:
-    return " ".join(line.strip().rstrip("\\") for line in plan.splitlines()
-                    if "jupyter lab" in line or line.startswith("  ")).split("jupyter lab", 1)[1]
+    return " ".join(
+        line.strip().rstrip("\\") for line in plan.splitlines() if "jupyter lab" in line or line.startswith("  ")
+    ).split("jupyter lab", 1)[1]
 
 
 def test_lab_opens_the_repository_root_on_notebooks_and_takes_extra_arguments():
@@ -92,7 +93,12 @@ def test_make_lab_serves_the_repository_with_the_project_kernel():
     env["JUPYTER_RUNTIME_DIR"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"lab-test-{port}")
     lab = subprocess.Popen(
         ["make", "lab", f"LAB_ARGS=--no-browser --port={port} --ServerApp.token={token} --ServerApp.ip=127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90

@@ -1,4 +1,5 @@
 """Tests of chinabrief.render.maps: the pinned world shapes, the ISO-3 join and the shared colour scale."""
+
 from __future__ import annotations
 
 import shutil
@@ -28,12 +29,29 @@ def countries_frame() -> pd.DataFrame:
     rows = []
     for month, china, usa in (("2021-08", 0.0, 60.0), ("2022-01", 21.11, 37.84)):
         other = 100.0 - china - usa
-        rows += [{"date": pd.Timestamp(f"{month}-01"), "country": "Mainland China", "iso3": "CHN",
-                  "share_pct": china, "vpn_caveat": False},
-                 {"date": pd.Timestamp(f"{month}-01"), "country": "United States", "iso3": "USA",
-                  "share_pct": usa, "vpn_caveat": False},
-                 {"date": pd.Timestamp(f"{month}-01"), "country": "Other", "iso3": None,
-                  "share_pct": other, "vpn_caveat": False}]
+        rows += [
+            {
+                "date": pd.Timestamp(f"{month}-01"),
+                "country": "Mainland China",
+                "iso3": "CHN",
+                "share_pct": china,
+                "vpn_caveat": False,
+            },
+            {
+                "date": pd.Timestamp(f"{month}-01"),
+                "country": "United States",
+                "iso3": "USA",
+                "share_pct": usa,
+                "vpn_caveat": False,
+            },
+            {
+                "date": pd.Timestamp(f"{month}-01"),
+                "country": "Other",
+                "iso3": None,
+                "share_pct": other,
+                "vpn_caveat": False,
+            },
+        ]
     return pd.DataFrame(rows)
 
 
@@ -69,8 +87,10 @@ CONVERTED_WITH = ("0.13.0", "3.12.4")
 
 
 @pytest.mark.skipif(not FIXTURE.is_file(), reason="pyogrio's Natural Earth test fixture is not installed")
-@pytest.mark.skipif((pyogrio.__version__, pyogrio.__gdal_version_string__) != CONVERTED_WITH,
-                    reason=f"pyogrio/GDAL differ from {CONVERTED_WITH}: a byte-identical rebuild is not expected")
+@pytest.mark.skipif(
+    (pyogrio.__version__, pyogrio.__gdal_version_string__) != CONVERTED_WITH,
+    reason=f"pyogrio/GDAL differ from {CONVERTED_WITH}: a byte-identical rebuild is not expected",
+)
 def test_conversion_reproduces_the_shipped_file(tmp_path):
     assert world_shapes.convert_natural_earth(FIXTURE, tmp_path / SHAPES.name) == world_shapes.WORLD_SHAPES_SHA256
 

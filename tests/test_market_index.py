@@ -1,4 +1,5 @@
 """The control-group market index: known answers on synthetic panels (labelled as such)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,8 +58,10 @@ def test_no_constituents_gives_an_empty_typed_table():
 
 def test_the_index_is_a_benchmark_column_and_its_absence_is_a_clear_error():
     rets, volume = panel({t: (0.01, 1.0) for t in "ABCDE"})
-    tables = {"returns": rets.assign(log_ret=np.log1p(rets["ret"])),
-              "market_index": market_index.build(rets, volume, list("ABCDE"))}
+    tables = {
+        "returns": rets.assign(log_ret=np.log1p(rets["ret"])),
+        "market_index": market_index.build(rets, volume, list("ABCDE")),
+    }
     both = token_study.benchmark_returns(tables, "MKT_EW")
     assert set(both["token"]) == set("ABCDE") | {"MKT_EW"}
     assert token_study.benchmark_returns(tables, "BTC")["token"].nunique() == 5

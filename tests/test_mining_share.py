@@ -1,5 +1,6 @@
 """Tests of chinabrief.analysis.mining_share (compute, claims, sentences, written tables) and of the
 mining brief's tables and charts (chinabrief.render.mining_tables / mining_charts)."""
+
 from __future__ import annotations
 
 import re
@@ -94,7 +95,9 @@ def test_monthly_table_highlights_five_per_month(result):
 
 
 def test_month_outside_data_fails_before_any_chart(inputs):
-    with pytest.raises(InputFormatError, match=r"'2023-05' is not in the CCAF mining-map data \(months 2019-09 \.\. 2022-01"):
+    with pytest.raises(
+        InputFormatError, match=r"'2023-05' is not in the CCAF mining-map data \(months 2019-09 \.\. 2022-01"
+    ):
         mining_share.validate(inputs, "2023-05")
 
 

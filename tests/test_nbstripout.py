@@ -1,5 +1,6 @@
 """Saving a notebook never leaves outputs in what git tracks: the nbstripout filter the set-up
 installs, checked in a fresh git repository made from a copy of the checkout."""
+
 from __future__ import annotations
 
 import subprocess
@@ -14,14 +15,25 @@ from conftest import make
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What JupyterLab writes into a notebook on Run All and save (metadata from a real kernel).
-LAB_LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
-                     "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
-                     "pygments_lexer": "ipython3", "version": "3.11.7"}
+LAB_LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": "3.11.7",
+}
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=repo,
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +60,9 @@ def save_as_lab_would(path: Path) -> None:
         cell.outputs = [
             new_output("stream", name="stdout", text="printed\n"),
             new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
-            new_output("execute_result", data={"text/html": "<table>" + "x" * 50_000 + "</table>"},
-                       execution_count=count),
+            new_output(
+                "execute_result", data={"text/html": "<table>" + "x" * 50_000 + "</table>"}, execution_count=count
+            ),
         ]
         cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
         cell.metadata["papermill"] = {"duration": 1.0}
@@ -70,8 +83,9 @@ def test_committed_notebooks_are_already_what_the_filter_makes(repo):
     checkout never shows changes it did not make. One nbstripout run, with the repository's settings."""
     clean = git(repo, "config", "filter.nbstripout.clean").strip().split()
     notebooks = [str(p) for p in sorted((repo / "notebooks").glob("*.ipynb"))]
-    done = subprocess.run([c.strip('"') for c in clean] + ["--verify", *notebooks], cwd=repo,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [c.strip('"') for c in clean] + ["--verify", *notebooks], cwd=repo, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -107,7 +121,7 @@ def test_a_real_edit_shows_in_the_diff_and_only_it(repo):
         removed = [line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
         assert len(removed) == 1 and "runs as-is in JupyterLab" in removed[0], diff  # the edited line only
         assert '+    "A paragraph added in JupyterLab."' in diff
-        assert "printed" not in diff and "image/png" not in diff and "execution_count\": 1" not in diff
+        assert "printed" not in diff and "image/png" not in diff and 'execution_count": 1' not in diff
         git(repo, "add", str(path))
         stored = nbformat.reads(git(repo, "show", f":{path.relative_to(repo)}"), as_version=4)
         tags = [c.metadata.get("tags") for c in stored.cells]

@@ -1,6 +1,7 @@
 """Tests of the committed notebooks: clean (no outputs), one ``parameters`` cell whose names and
 defaults are the stage's parameters from params.yaml — so a notebook run as-is in JupyterLab
 gives the same result as ``make report``."""
+
 from __future__ import annotations
 
 import ast
@@ -111,11 +112,14 @@ def test_every_module_the_notebook_imports_is_a_prerequisite_of_its_stage(path):
 
     wanted = chinabrief_imports(read(path))
     assert wanted, "the notebook imports nothing from chinabrief"
-    code = ("import importlib, sys\n"
-            f"for m in {sorted(wanted)!r}:\n    importlib.import_module(m)\n"
-            "print(' '.join(sorted(m for m in sys.modules if m.startswith('chinabrief'))))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=ROOT).stdout.split()
+    code = (
+        "import importlib, sys\n"
+        f"for m in {sorted(wanted)!r}:\n    importlib.import_module(m)\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('chinabrief'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
     package = ROOT / "src" / "chinabrief"
     sources = set(depends.stage_sources(package, path))
     missing = [m for m in loaded if depends.module_file(package, m) not in sources]

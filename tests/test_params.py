@@ -1,4 +1,5 @@
 """Tests of chinabrief.pipeline.params: override parsing, validation messages, stage parameter sets."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -143,12 +144,17 @@ def test_every_stage_parameter_is_a_parameter():
 
 def test_an_unknown_focus_event_fails_with_the_closest_ids(tmp_path):
     catalogue = tmp_path / "events.csv"
-    catalogue.write_text("event_id,date\n2025-05-06-geneva-talks-announced,2025-05-06\n2025-05-12-geneva-joint-statement,2025-05-12\n")
+    catalogue.write_text(
+        "event_id,date\n2025-05-06-geneva-talks-announced,2025-05-06\n2025-05-12-geneva-joint-statement,2025-05-12\n"
+    )
     good = params.Params(focus_events=["2025-05-12-geneva-joint-statement"])
     params.check_focus_events(good, catalogue)  # no error
     bad = params.Params(focus_events=["2025-05-12-geneva-joint-statment", "no-such-event"])
-    with pytest.raises(ParameterError, match=r"(?s)events.csv \(2 events\).*geneva-joint-statment' \(closest: "
-                                             r"2025-05-12-geneva-joint-statement.*'no-such-event'$"):
+    with pytest.raises(
+        ParameterError,
+        match=r"(?s)events.csv \(2 events\).*geneva-joint-statment' \(closest: "
+        r"2025-05-12-geneva-joint-statement.*'no-such-event'$",
+    ):
         params.check_focus_events(bad, catalogue)
 
 

@@ -2,6 +2,7 @@
 
 The fault cases that break a real file and run the pipeline are in test_faults_inputs.py.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,9 @@ from chinabrief.pipeline import params, stages
 from conftest import ROOT, SNAPSHOT
 
 SNAPSHOT_V2 = (ROOT / ".." / "shared" / "data-v2").resolve()
-needs_snapshot = pytest.mark.skipif(not (SNAPSHOT / "SHA256SUMS").is_file(), reason="no data snapshot at ../shared/data")
+needs_snapshot = pytest.mark.skipif(
+    not (SNAPSHOT / "SHA256SUMS").is_file(), reason="no data snapshot at ../shared/data"
+)
 
 
 def daily(rows, source="binance_spot", token="TRX", file="data/raw/prices/x/TRX.csv"):
@@ -34,15 +37,20 @@ def test_a_close_times_10000_is_a_bad_print_naming_file_line_value_and_rule():
     with pytest.raises(InputFormatError) as info:
         price_checks.check(frame, price_checks.Rules())
     message = str(info.value)
-    assert "data/raw/prices/x/TRX.csv:4: TRX 2025-03-03 close 10200.0: rule bad_print_factor (previous close 1.02, next close 1.01" in message
-    assert "price_check_allow: [\"TRX:2025-03-03\"]" in message
+    assert (
+        "data/raw/prices/x/TRX.csv:4: TRX 2025-03-03 close 10200.0: rule bad_print_factor (previous close 1.02, next close 1.01"
+        in message
+    )
+    assert 'price_check_allow: ["TRX:2025-03-03"]' in message
 
 
 def test_an_allowed_violation_is_listed_not_fatal():
     frame = week([1.0, 1.02, 10200.0, 1.01, 1.0])
     for allow in ("TRX:2025-03-03", "prices/x/TRX.csv:4", "data/raw/prices/x/TRX.csv:4"):
         found = price_checks.check(frame, price_checks.Rules(price_check_allow=(allow,)))
-        assert found[["rule", "line", "status"]].values.tolist() == [["bad_print_factor", 4, "allowed: listed in price_check_allow"]]
+        assert found[["rule", "line", "status"]].values.tolist() == [
+            ["bad_print_factor", 4, "allowed: listed in price_check_allow"]
+        ]
     summary = price_checks.summary(found)
     assert summary[["rule", "findings", "tokens"]].values.tolist() == [["bad_print_factor", 1, "TRX"]]
 
@@ -68,7 +76,9 @@ def test_positive_close_rule_and_its_switch():
 
 def test_ohlc_order_rule_and_its_switch():
     frame = daily([("2025-01-01", 1.0, 1.2, 0.9, 1.1), ("2025-01-02", 1.1, 1.15, 1.0, 1.3)])
-    with pytest.raises(InputFormatError, match=r"TRX.csv:3: .*rule check_ohlc_order \(open 1.1, high 1.15, low 1.0, close 1.3\)"):
+    with pytest.raises(
+        InputFormatError, match=r"TRX.csv:3: .*rule check_ohlc_order \(open 1.1, high 1.15, low 1.0, close 1.3\)"
+    ):
         price_checks.check(frame, price_checks.Rules())
     assert len(price_checks.check(frame, price_checks.Rules(check_ohlc_order=False))) == 1
     close_only = daily([("2025-01-01", None, None, None, 1.0)])
@@ -79,8 +89,11 @@ def test_same_day_disagreement_between_sources():
     a = week([1.0, 1.0, 1.0], source="binance_spot")
     b = week([1.0, 1.5, 1.0], source="bybit_perp", file="data/raw/prices/y/TRX.csv")
     both = pd.concat([a, b], ignore_index=True)
-    with pytest.raises(InputFormatError, match=r"y/TRX.csv:3: TRX 2025-03-02 close 1.5: rule source_disagreement_pct "
-                                               r"\(differs by 50.0% \(limit 30%\) from binance_spot's close 1.0 at data/raw/prices/x/TRX.csv:3\)"):
+    with pytest.raises(
+        InputFormatError,
+        match=r"y/TRX.csv:3: TRX 2025-03-02 close 1.5: rule source_disagreement_pct "
+        r"\(differs by 50.0% \(limit 30%\) from binance_spot's close 1.0 at data/raw/prices/x/TRX.csv:3\)",
+    ):
         price_checks.check(both, price_checks.Rules())
     assert price_checks.check(both, price_checks.Rules(source_disagreement_pct=60)).empty
     early = price_checks.check(both, price_checks.Rules(source_disagreement_from="2025-03-03"))
@@ -105,9 +118,15 @@ def test_okb_rally_of_august_2025_passes():
 
 
 def _read_snapshot(folder: Path) -> pd.DataFrame:
-    readers = {"binance_spot_1d": price_series.read_binance_daily, "bybit_usdt_perp_1d": price_series.read_bybit_daily,
-               "coingecko_export": price_series.read_coingecko_export, "unattributed_1d": price_series.read_unattributed}
-    frames = [reader(path) for kind, reader in readers.items() for path in sorted((folder / "prices" / kind).glob("*.csv"))]
+    readers = {
+        "binance_spot_1d": price_series.read_binance_daily,
+        "bybit_usdt_perp_1d": price_series.read_bybit_daily,
+        "coingecko_export": price_series.read_coingecko_export,
+        "unattributed_1d": price_series.read_unattributed,
+    }
+    frames = [
+        reader(path) for kind, reader in readers.items() for path in sorted((folder / "prices" / kind).glob("*.csv"))
+    ]
     return pd.concat(frames, ignore_index=True)
 
 

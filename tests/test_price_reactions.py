@@ -1,5 +1,6 @@
 """Known answers for chinabrief.analysis.price_reactions: hourly candles are stamped with their
 opening hour, so the price at HH:00 is the close of the candle stamped HH-1 (synthetic prices)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,14 @@ def test_the_close_at_a_time_is_the_candle_opening_an_hour_earlier():
 def test_24h_to_midnight_compares_the_days_last_candles():
     # 49 candles from 2030-03-09 00:00: close n at the candle opening at hour n
     prices = hourly("AAA", "2030-03-09 00:00", [100.0 + n for n in range(49)])
-    daily = pd.DataFrame({"token": ["AAA", "AAA"], "date": [DAY - pd.Timedelta(days=1), DAY],
-                          "close": [123.0, 147.0], "source": "synthetic"})
+    daily = pd.DataFrame(
+        {
+            "token": ["AAA", "AAA"],
+            "date": [DAY - pd.Timedelta(days=1), DAY],
+            "close": [123.0, 147.0],
+            "source": "synthetic",
+        }
+    )
     out = price_reactions.change_24h(daily, prices, ["AAA"], DAY, hours=(0, 24))
     by = out.set_index("measure")["pct_change"]
     # 00:00 on DAY = close of the 23:00 candle of the 9th (123) vs 24h earlier: the 23:00 candle of the 8th: absent
@@ -41,8 +48,9 @@ def test_intraday_reaction_starts_from_the_close_before_the_announcement_hour():
     token = hourly("AAA", "2030-03-10 00:00", closes)
     market = hourly("BTC", "2030-03-10 00:00", [200.0] * 10 + [202.0] * 30)
     announced = pd.Timestamp("2030-03-10 10:20")
-    out = price_reactions.intraday_reaction(pd.concat([token, market]), ["AAA"], "BTC", announced,
-                                            horizons=(1, 4)).set_index("horizon_h")
+    out = price_reactions.intraday_reaction(
+        pd.concat([token, market]), ["AAA"], "BTC", announced, horizons=(1, 4)
+    ).set_index("horizon_h")
     # base: the price at 10:00 = close of the 09:00 candle (100); +1h: close of the 10:00 candle (110)
     assert out.loc[1, "ret"] == pytest.approx(0.10)
     assert out.loc[1, "market_ret"] == pytest.approx(0.01)

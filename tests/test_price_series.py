@@ -4,6 +4,7 @@ gaps, agreement between sources, and daily returns.
 Every input is a small synthetic file written into tmp_path in the source's layout; the values
 are made up.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,10 @@ from chinabrief.exceptions import InputFormatError
 
 KNOWN = {"TRX", "NEO", "OKB", "BTC"}
 DAY_MS = 86_400_000
-BINANCE_HEADER = ("open_time,open,high,low,close,volume,close_time,quote_asset_volume,trades,"
-                  "taker_buy_base,taker_buy_quote,ignore,open_time.1,open_time.2,open_time")
+BINANCE_HEADER = (
+    "open_time,open,high,low,close,volume,close_time,quote_asset_volume,trades,"
+    "taker_buy_base,taker_buy_quote,ignore,open_time.1,open_time.2,open_time"
+)
 
 
 def write(path: Path, text: str) -> Path:
@@ -94,16 +97,19 @@ def test_bybit_drops_the_open_last_candle(tmp_path):
 
 
 def test_bybit_exact_duplicate_is_deduplicated(tmp_path):
-    path = bybit_file(tmp_path, [("2025-01-01", 10.0), ("2025-01-02", 11.0), ("2025-01-02", 11.0),
-                                 ("2025-01-03", 12.0), ("2025-01-04", 13.0)])
+    path = bybit_file(
+        tmp_path,
+        [("2025-01-01", 10.0), ("2025-01-02", 11.0), ("2025-01-02", 11.0), ("2025-01-03", 12.0), ("2025-01-04", 13.0)],
+    )
     out = price_series.read_bybit_daily(path, KNOWN)
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-01", "2025-01-02", "2025-01-03"]
     assert out["close"].tolist() == [10.0, 11.0, 12.0]
 
 
 def test_bybit_two_different_rows_on_one_date(tmp_path):
-    path = bybit_file(tmp_path, [("2025-01-01", 10.0), ("2025-01-02", 11.0), ("2025-01-02", 11.5),
-                                 ("2025-01-03", 12.0)])
+    path = bybit_file(
+        tmp_path, [("2025-01-01", 10.0), ("2025-01-02", 11.0), ("2025-01-02", 11.5), ("2025-01-03", 12.0)]
+    )
     with pytest.raises(InputFormatError) as info:
         price_series.read_bybit_daily(path, KNOWN)
     assert str(path) in str(info.value)
@@ -114,10 +120,12 @@ def test_bybit_two_different_rows_on_one_date(tmp_path):
 
 # --- CoinGecko ----------------------------------------------------------------------------------
 def test_coingecko_snap_of_day_d_is_the_close_of_day_d_minus_1(tmp_path):
-    path = write(tmp_path / "coingecko_export" / "trx-usd-max.csv",
-                 "snapped_at,price,market_cap,total_volume\n"
-                 "2024-03-01 00:00:00 UTC,0.12,0,5.0\n"
-                 "2024-03-02 00:00:00 UTC,0.13,1300.0,6.0\n")
+    path = write(
+        tmp_path / "coingecko_export" / "trx-usd-max.csv",
+        "snapped_at,price,market_cap,total_volume\n"
+        "2024-03-01 00:00:00 UTC,0.12,0,5.0\n"
+        "2024-03-02 00:00:00 UTC,0.13,1300.0,6.0\n",
+    )
     out = price_series.read_coingecko_export(path, KNOWN)
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-02-29", "2024-03-01"]
     assert out["close"].tolist() == [0.12, 0.13]
@@ -149,7 +157,9 @@ def test_no_gaps_gives_an_empty_typed_table():
 
 def test_unattributed_ticker_must_match_the_file(tmp_path):
     path = unattributed_file(tmp_path, "NEO", ["2025-01-01"], [1.0], name="OKB.csv")
-    with pytest.raises(InputFormatError, match=r"OKB.csv: column 'ticker' holds \['NEO'\] at line\(s\) \[2\], expected only 'OKB'"):
+    with pytest.raises(
+        InputFormatError, match=r"OKB.csv: column 'ticker' holds \['NEO'\] at line\(s\) \[2\], expected only 'OKB'"
+    ):
         price_series.read_unattributed(path, KNOWN)
 
 
@@ -165,8 +175,9 @@ def test_non_numeric_value_names_file_column_and_line(tmp_path):
 
 
 def test_missing_column_is_named(tmp_path):
-    path = write(tmp_path / "binance_spot_1h_close" / "TRXUSDT_1h_close.csv",
-                 "open_time,price\n2025-01-01 00:00:00,1.0\n")
+    path = write(
+        tmp_path / "binance_spot_1h_close" / "TRXUSDT_1h_close.csv", "open_time,price\n2025-01-01 00:00:00,1.0\n"
+    )
     with pytest.raises(InputFormatError) as info:
         price_series.read_binance_hourly(path, KNOWN)
     assert str(path) in str(info.value) and "missing column(s) ['close']" in str(info.value)
@@ -186,8 +197,10 @@ def test_unknown_token_names_the_file(tmp_path):
 
 
 def test_hourly_reader(tmp_path):
-    path = write(tmp_path / "binance_spot_1h_close" / "NEOUSDT_1h_close.csv",
-                 "open_time,close\n2025-01-01 01:00:00,2.5\n2025-01-01 00:00:00,2.0\n")
+    path = write(
+        tmp_path / "binance_spot_1h_close" / "NEOUSDT_1h_close.csv",
+        "open_time,close\n2025-01-01 01:00:00,2.5\n2025-01-01 00:00:00,2.0\n",
+    )
     out = price_series.read_binance_hourly(path, KNOWN)
     assert list(out.columns) == price_series.HOURLY_COLUMNS + price_series.PROVENANCE_COLUMNS
     assert out["timestamp"].dt.strftime("%H:%M").tolist() == ["00:00", "01:00"]  # sorted
@@ -207,7 +220,9 @@ def test_read_all_dispatches_by_manifest_kind(tmp_path):
     ]
     daily, hourly = price_series.read_all(tmp_path, entries, KNOWN)
     assert sorted(daily.groupby(["token", "source"]).size().items()) == [
-        (("OKB", "unattributed"), 1), (("TRX", "binance_spot"), 3)]
+        (("OKB", "unattributed"), 1),
+        (("TRX", "binance_spot"), 3),
+    ]
     assert len(hourly) == 1
 
 
@@ -254,19 +269,34 @@ def test_source_segments():
 
 
 def test_source_segments_a_source_that_comes_back_is_a_new_segment():
-    chosen = frame([("NEO", "2025-01-01", "a", 1.0), ("NEO", "2025-01-02", "b", 1.0),
-                    ("NEO", "2025-01-03", "a", 1.0), ("TRX", "2025-01-01", "a", 1.0)])
+    chosen = frame(
+        [
+            ("NEO", "2025-01-01", "a", 1.0),
+            ("NEO", "2025-01-02", "b", 1.0),
+            ("NEO", "2025-01-03", "a", 1.0),
+            ("TRX", "2025-01-01", "a", 1.0),
+        ]
+    )
     seg = price_series.source_segments(chosen)
     assert list(zip(seg["token"], seg["source"], seg["days"])) == [
-        ("NEO", "a", 1), ("NEO", "b", 1), ("NEO", "a", 1), ("TRX", "a", 1)]
+        ("NEO", "a", 1),
+        ("NEO", "b", 1),
+        ("NEO", "a", 1),
+        ("TRX", "a", 1),
+    ]
 
 
 # --- agreement ----------------------------------------------------------------------------------
 def test_agreement_known_answer():
-    rows = [("TRX", "2025-01-01", "binance_spot", 100.0), ("TRX", "2025-01-01", "bybit_perp", 101.0),
-            ("TRX", "2025-01-02", "binance_spot", 200.0), ("TRX", "2025-01-02", "bybit_perp", 190.0),
-            ("TRX", "2025-01-03", "binance_spot", 50.0), ("TRX", "2025-01-03", "bybit_perp", 50.0),
-            ("TRX", "2025-01-04", "binance_spot", 60.0)]  # one source only: not compared
+    rows = [
+        ("TRX", "2025-01-01", "binance_spot", 100.0),
+        ("TRX", "2025-01-01", "bybit_perp", 101.0),
+        ("TRX", "2025-01-02", "binance_spot", 200.0),
+        ("TRX", "2025-01-02", "bybit_perp", 190.0),
+        ("TRX", "2025-01-03", "binance_spot", 50.0),
+        ("TRX", "2025-01-03", "bybit_perp", 50.0),
+        ("TRX", "2025-01-04", "binance_spot", 60.0),
+    ]  # one source only: not compared
     out = price_series.agreement(frame(rows), ["TRX"])
     assert len(out) == 1
     row = out.iloc[0]
@@ -277,16 +307,27 @@ def test_agreement_known_answer():
 
 
 def test_agreement_skips_tokens_not_asked_for_and_pairs_without_overlap():
-    rows = [("TRX", "2025-01-01", "binance_spot", 1.0), ("TRX", "2025-01-02", "bybit_perp", 1.0),
-            ("NEO", "2025-01-01", "binance_spot", 1.0), ("NEO", "2025-01-01", "bybit_perp", 2.0)]
+    rows = [
+        ("TRX", "2025-01-01", "binance_spot", 1.0),
+        ("TRX", "2025-01-02", "bybit_perp", 1.0),
+        ("NEO", "2025-01-01", "binance_spot", 1.0),
+        ("NEO", "2025-01-01", "bybit_perp", 2.0),
+    ]
     assert price_series.agreement(frame(rows), ["TRX"]).empty
 
 
 # --- returns ------------------------------------------------------------------------------------
 def test_daily_returns_never_span_a_gap_and_flag_source_switches():
-    chosen = frame([("TRX", "2025-01-01", "binance_spot", 100.0), ("TRX", "2025-01-02", "binance_spot", 110.0),
-                    ("TRX", "2025-01-03", "bybit_perp", 99.0), ("TRX", "2025-01-05", "bybit_perp", 200.0),
-                    ("TRX", "2025-01-06", "bybit_perp", 100.0), ("NEO", "2025-01-06", "x", 5.0)])
+    chosen = frame(
+        [
+            ("TRX", "2025-01-01", "binance_spot", 100.0),
+            ("TRX", "2025-01-02", "binance_spot", 110.0),
+            ("TRX", "2025-01-03", "bybit_perp", 99.0),
+            ("TRX", "2025-01-05", "bybit_perp", 200.0),
+            ("TRX", "2025-01-06", "bybit_perp", 100.0),
+            ("NEO", "2025-01-06", "x", 5.0),
+        ]
+    )
     out = price_series.daily_returns(chosen)
     assert list(out.columns) == ["date", "token", "ret", "log_ret", "source", "source_switch"]
     assert out["token"].tolist() == ["TRX"] * 3  # NEO has a single day

@@ -1,4 +1,5 @@
 """Tests of chinabrief.pipeline.products: a deleted or edited product marks its run out of date."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Tests of chinabrief.provenance: products made from other parameters are noticed."""
+
 from __future__ import annotations
 
 from chinabrief import provenance
@@ -23,8 +24,10 @@ def test_stale_stages_names_only_the_stage_made_from_other_parameters(tmp_path):
     paths = Paths(tmp_path)
     provenance.write(paths, "prepare", {"tokens": ["TRX", "NEO"]})  # an interactive run with two tokens
     provenance.write(paths, "mining_share", {"mining_month": "2022-01"})
-    stale = provenance.stale_stages(paths, {"prepare": {"tokens": ["TRX"]}, "mining_share": {"mining_month": "2022-01"},
-                                            "ingest": {"tokens": ["TRX"]}})
+    stale = provenance.stale_stages(
+        paths,
+        {"prepare": {"tokens": ["TRX"]}, "mining_share": {"mining_month": "2022-01"}, "ingest": {"tokens": ["TRX"]}},
+    )
     assert stale == ["prepare"]
 
 

@@ -1,4 +1,5 @@
 """publish.py: a set is published whole or not at all, a killed apply is completed, stale files go."""
+
 from __future__ import annotations
 
 import json
@@ -101,8 +102,9 @@ def test_a_failure_set_is_added_beside_the_kept_brief_and_removed_by_the_next_su
     paths = Paths(tmp_path)
     stage(paths, "mining_share", {"reports/mining-share.html": "good", "reports/notebooks/04.ipynb": "nb"}).publish()
     stage(paths, "mining_share", {"reports/failed/mining_share.html": "failed"}).publish(keep_previous=True)
-    assert read(paths, "reports/mining-share.html", "reports/notebooks/04.ipynb",
-                "reports/failed/mining_share.html") == ["good", "nb", "failed"]
+    assert read(
+        paths, "reports/mining-share.html", "reports/notebooks/04.ipynb", "reports/failed/mining_share.html"
+    ) == ["good", "nb", "failed"]
     stage(paths, "mining_share", {"reports/mining-share.html": "good2", "reports/notebooks/04.ipynb": "nb2"}).publish()
     assert read(paths, "reports/failed/mining_share.html") == [None]
 
@@ -167,7 +169,9 @@ def test_a_dead_owners_committed_transaction_is_applied_by_another_process(tmp_p
     transaction = stage(paths, "k", {"reports/z.html": "z"})
     transaction.commit()  # then this "process" dies: a child process recovers
     (tmp_path / "build/staging/k/OWNER").write_text('{"pid": 999999999, "started": "1"}\n')
-    code = ("from chinabrief import publish; from chinabrief.config import Paths; import sys; "
-            "publish.recover(Paths(__import__('pathlib').Path(sys.argv[1])))")
+    code = (
+        "from chinabrief import publish; from chinabrief.config import Paths; import sys; "
+        "publish.recover(Paths(__import__('pathlib').Path(sys.argv[1])))"
+    )
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
     assert read(paths, "reports/z.html") == ["z"]

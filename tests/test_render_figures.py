@@ -1,4 +1,5 @@
 """Tests of chinabrief.render.figures: deterministic PNGs with alt text, no forced backend."""
+
 from __future__ import annotations
 
 import subprocess
@@ -58,9 +59,15 @@ def test_in_ipython_figures_display_as_png_with_alt_metadata(shell):
 
 
 def test_importing_the_render_package_forces_no_backend():
-    code = ("import matplotlib; b = matplotlib.rcParams['backend']; "
-            "import chinabrief.render.figures, chinabrief.render.mining_charts, chinabrief.render.token_charts; "
-            "print(matplotlib.rcParams['backend'] == b)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PATH": ""})
+    code = (
+        "import matplotlib; b = matplotlib.rcParams['backend']; "
+        "import chinabrief.render.figures, chinabrief.render.mining_charts, chinabrief.render.token_charts; "
+        "print(matplotlib.rcParams['backend'] == b)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PATH": ""},
+    )
     assert out.stdout.strip() == "True", out.stderr

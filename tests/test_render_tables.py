@@ -1,4 +1,5 @@
 """Tests of chinabrief.render.tables: Styler tables escaped, formatted, byte-stable."""
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,9 @@ def test_numbers_are_right_aligned_and_text_is_not():
 
 
 def test_default_number_format_dates_and_missing_values():
-    frame = pd.DataFrame({"x": [1234.5, float("nan")], "day": pd.to_datetime(["2025-05-06", None]),
-                          "s": ["a", None], "k": [1200, 3]})
+    frame = pd.DataFrame(
+        {"x": [1234.5, float("nan")], "day": pd.to_datetime(["2025-05-06", None]), "s": ["a", None], "k": [1200, 3]}
+    )
     texts = [t for _, t in cells(table(frame, name="t").to_html())]
     assert texts == ["1,234.50", "2025-05-06", "a", "1,200", "–", "–", "–", "3"]
 

@@ -1,4 +1,5 @@
 """Tests of chinabrief.text: signs, windows, p-values, and Markdown with escaped data."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,14 +9,17 @@ from chinabrief.text import Markdown, fmt_number, fmt_p, md_escape, signed_int, 
 EVIL = "<script>alert(1)</script>"
 
 
-@pytest.mark.parametrize("value, spec, text", [
-    (-2.214, "{:+.2f}%", "\u22122.21%"),   # a true minus, as in the prose
-    (2.214, "{:+.2f}%", "+2.21%"),
-    (-0.001, "{:+.2f}", "0.00"),           # rounds to zero: no sign
-    (-1234.5, "{:,.1f}", "\u22121,234.5"),
-    (float("nan"), "{:.2f}", "–"),
-    (None, "{:.2f}", "–"),
-])
+@pytest.mark.parametrize(
+    "value, spec, text",
+    [
+        (-2.214, "{:+.2f}%", "\u22122.21%"),  # a true minus, as in the prose
+        (2.214, "{:+.2f}%", "+2.21%"),
+        (-0.001, "{:+.2f}", "0.00"),  # rounds to zero: no sign
+        (-1234.5, "{:,.1f}", "\u22121,234.5"),
+        (float("nan"), "{:.2f}", "–"),
+        (None, "{:.2f}", "–"),
+    ],
+)
 def test_fmt_number_signs(value, spec, text):
     assert fmt_number(value, spec) == text
 

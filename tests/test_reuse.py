@@ -1,4 +1,5 @@
 """Tests of chinabrief.pipeline.reuse: outputs are carried over only when nothing but markdown changed."""
+
 from __future__ import annotations
 
 import nbformat
@@ -11,12 +12,14 @@ PARAMS = {"month": "2022-01"}
 
 
 def source_nb() -> nbformat.NotebookNode:
-    return new_notebook(cells=[
-        new_markdown_cell("# Title\n\nIntro."),
-        new_code_cell('month = "2022-01"', metadata={"tags": ["parameters"]}),
-        new_code_cell("r = compute(month)"),
-        new_code_cell("chart(r)"),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Title\n\nIntro."),
+            new_code_cell('month = "2022-01"', metadata={"tags": ["parameters"]}),
+            new_code_cell("r = compute(month)"),
+            new_code_cell("chart(r)"),
+        ]
+    )
 
 
 def executed_nb() -> nbformat.NotebookNode:

@@ -1,5 +1,6 @@
 """The runner on tiny notebooks: success, a failing cell, a timeout and a dead kernel; per-event
 runs, each in a fresh kernel; the product manifest a successful run publishes."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ from chinabrief.pipeline.runner import run, run_stage
 def project(tmp_path, *sources: str) -> Paths:
     """A throwaway project whose 01_ingest notebook runs ``sources`` (synthetic test input)."""
     (tmp_path / "notebooks").mkdir()
-    nb = new_notebook(cells=[new_code_cell(src) for src in sources],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb = new_notebook(
+        cells=[new_code_cell(src) for src in sources],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
     nbformat.write(nb, tmp_path / "notebooks" / "01_ingest.ipynb")
     return Paths(tmp_path)
 
@@ -63,12 +66,15 @@ def test_dead_kernel_gets_a_clear_message(tmp_path):
 
 # --- per-event runs: one fresh kernel each -------------------------------------------------------
 
+
 def event_project(tmp_path, *sources: str) -> Paths:
     """A throwaway project whose 05_event_brief notebook has an ``event_id`` parameter (synthetic)."""
     (tmp_path / "notebooks").mkdir()
     params = new_code_cell('event_id = "none"', metadata={"tags": ["parameters"]})
-    nb = new_notebook(cells=[params] + [new_code_cell(src) for src in sources],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb = new_notebook(
+        cells=[params] + [new_code_cell(src) for src in sources],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
     nbformat.write(nb, tmp_path / "notebooks" / "05_event_brief.ipynb")
     return Paths(tmp_path)
 
@@ -82,37 +88,28 @@ def status(tmp_path, event_id: str) -> dict:
 
 
 def stdout_of(nb: dict) -> str:
-    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
-                   if o.get("name") == "stdout")
+    return "".join(
+        "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"
+    )
 
 
 def stderr_of(nb: dict) -> str:
-    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
-                   if o.get("name") == "stderr")
-
-
-
-
-
-
-
-
+    return "".join(
+        "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []) if o.get("name") == "stderr"
+    )
 
 
 def test_the_kernel_is_warmed_without_touching_the_namespace(tmp_path):
     """What the notebook imports is imported before its first cell runs, binding no name."""
-    paths = project(tmp_path, "import sys\nprint('chinabrief.data.ingest' in sys.modules, "
-                              "[n for n in dir() if 'importlib' in n or n == 'chinabrief'])",
-                    "from chinabrief.data import ingest")
+    paths = project(
+        tmp_path,
+        "import sys\nprint('chinabrief.data.ingest' in sys.modules, "
+        "[n for n in dir() if 'importlib' in n or n == 'chinabrief'])",
+        "from chinabrief.data import ingest",
+    )
     run_stage(paths, "ingest", {}, cell_timeout=60)
     nb = json.loads((tmp_path / "reports/notebooks/01_ingest.ipynb").read_text())
     assert stdout_of(nb) == "True []\n"
-
-
-
-
-
-
 
 
 def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
@@ -120,10 +117,6 @@ def test_a_kernel_that_cannot_start_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr("chinabrief.pipeline.kernels.KERNEL_NAME", "no-such-kernel")
     with pytest.raises(StageFailedError, match="could not start the 'no-such-kernel' kernel.*NoSuchKernel"):
         run(paths, "ingest", {}, cell_timeout=60)
-
-
-
-
 
 
 def test_kernels_exit_when_their_runners_are_killed(tmp_path):
@@ -134,14 +127,33 @@ def test_kernels_exit_when_their_runners_are_killed(tmp_path):
     import sys
     import time
 
-    paths = event_project(tmp_path, "import os, time\n"
-                                    "open(f'pids-{event_id}', 'w').write(f'{os.getppid()} {os.getpid()}')\n"
-                                    "time.sleep(60)")
+    paths = event_project(
+        tmp_path,
+        "import os, time\nopen(f'pids-{event_id}', 'w').write(f'{os.getppid()} {os.getpid()}')\ntime.sleep(60)",
+    )
     (tmp_path / "params.json").write_text(json.dumps({"parameters": {}, "cell_timeout": 120}))
-    runners = [subprocess.Popen([sys.executable, "-m", "chinabrief", "run", "event_brief", "--params", "params.json",
-                                 "--event-id", event_id, "--event-id", f"{event_id}2"], cwd=tmp_path,
-                                env={**os.environ, "CHINABRIEF_ROOT": str(tmp_path)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for event_id in "ab"]
+    runners = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chinabrief",
+                "run",
+                "event_brief",
+                "--params",
+                "params.json",
+                "--event-id",
+                event_id,
+                "--event-id",
+                f"{event_id}2",
+            ],
+            cwd=tmp_path,
+            env={**os.environ, "CHINABRIEF_ROOT": str(tmp_path)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for event_id in "ab"
+    ]
     files = [paths.notebooks / "pids-a", paths.notebooks / "pids-b"]
     deadline = time.monotonic() + 60
     while not all(f.is_file() and f.read_text() for f in files) and time.monotonic() < deadline:
@@ -166,8 +178,6 @@ def test_kernels_exit_when_their_runners_are_killed(tmp_path):
     assert not (tmp_path / "build/staging").exists() or list((tmp_path / "build/staging").iterdir()) == []
 
 
-
-
 def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch):
     from chinabrief.pipeline import runner as runner_mod
 
@@ -175,7 +185,9 @@ def test_a_warm_up_that_hangs_names_what_it_was_importing(tmp_path, monkeypatch)
     (tmp_path / "notebooks" / "slow_module.py").write_text("import time\ntime.sleep(30)\n")
     monkeypatch.setattr(runner_mod.depends, "notebook_imports", lambda notebook, package: {"slow_module"})
     monkeypatch.setattr(runner_mod, "KERNEL_READY_SECONDS", 3)
-    with pytest.raises(StageFailedError, match=r"did not become ready within 3 s \(starting and importing slow_module\)"):
+    with pytest.raises(
+        StageFailedError, match=r"did not become ready within 3 s \(starting and importing slow_module\)"
+    ):
         run(paths, "ingest", {}, cell_timeout=2)
 
 
@@ -184,8 +196,13 @@ def test_a_full_disk_while_publishing_keeps_the_previous_set(tmp_path, monkeypat
     run_stage(paths, "ingest", {}, cell_timeout=60)
     before = (tmp_path / "reports/notebooks/01_ingest.ipynb").read_bytes()
     (tmp_path / "notebooks/01_ingest.ipynb").write_text(
-        nbformat.writes(new_notebook(cells=[new_code_cell("print('second')")], metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})))
+        nbformat.writes(
+            new_notebook(
+                cells=[new_code_cell("print('second')")],
+                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            )
+        )
+    )
     from chinabrief import fileio, publish
 
     real = fileio.write_json
@@ -196,13 +213,18 @@ def test_a_full_disk_while_publishing_keeps_the_previous_set(tmp_path, monkeypat
         real(target, obj)
 
     monkeypatch.setattr(publish.fileio, "write_json", full_at_commit)
-    with pytest.raises(StageFailedError, match=r"stage 'ingest' ran, but its products could not be published: "
-                                               r"\[Errno 28\] No space left on device: .*COMMIT.json'\. "
-                                               r"Nothing was published; the previous brief is unchanged\."):
+    with pytest.raises(
+        StageFailedError,
+        match=r"stage 'ingest' ran, but its products could not be published: "
+        r"\[Errno 28\] No space left on device: .*COMMIT.json'\. "
+        r"Nothing was published; the previous brief is unchanged\.",
+    ):
         run_stage(paths, "ingest", {}, cell_timeout=60)
     assert (tmp_path / "reports/notebooks/01_ingest.ipynb").read_bytes() == before
     assert json.loads((tmp_path / "build/status/ingest.json").read_text())["status"] == "ok"
     assert list((tmp_path / "build/staging").iterdir()) == []
+
+
 # --- what the index reads: the status record's title, headline and findings ---------------------
 
 
@@ -211,9 +233,12 @@ def test_the_status_record_carries_the_notebooks_title_and_headline(tmp_path):
 
     paths = project(tmp_path)
     nb = nbformat.read(tmp_path / "notebooks" / "01_ingest.ipynb", as_version=4)
-    nb.cells = [new_markdown_cell("# Imported & verified\n\nWhat this does."),
-                new_code_cell("from IPython.display import Markdown\nMarkdown('12 files \\\\* verified')",
-                              metadata={"tags": ["headline"]})]
+    nb.cells = [
+        new_markdown_cell("# Imported & verified\n\nWhat this does."),
+        new_code_cell(
+            "from IPython.display import Markdown\nMarkdown('12 files \\\\* verified')", metadata={"tags": ["headline"]}
+        ),
+    ]
     nbformat.write(nb, tmp_path / "notebooks" / "01_ingest.ipynb")
     record = run_stage(paths, "ingest", {}, cell_timeout=60)
     assert record["title"] == "Imported & verified" and record["headline"] == "12 files * verified"
@@ -225,8 +250,9 @@ def test_a_failed_run_keeps_the_summary_of_the_brief_still_in_place(tmp_path):
 
     paths = Paths(tmp_path)
     (tmp_path / "build/status").mkdir(parents=True)
-    (tmp_path / "build/status/x.json").write_text(json.dumps(
-        {"key": "x", "title": "T", "headline": "H", "findings": ["F"], "status": "ok"}))
+    (tmp_path / "build/status/x.json").write_text(
+        json.dumps({"key": "x", "title": "T", "headline": "H", "findings": ["F"], "status": "ok"})
+    )
     assert _previous_summary(paths, "x", "reports/x.html") == {}  # no brief left: nothing to keep
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports/x.html").write_text("brief")
@@ -241,12 +267,18 @@ def test_a_successful_run_publishes_its_product_manifest(tmp_path):
     run(paths, "event_brief", {}, event_ids=["a"], cell_timeout=60)
     manifest = json.loads((tmp_path / "build/products/event_brief-a.json").read_text())
     assert manifest["key"] == "event_brief-a"
-    assert sorted(manifest["files"]) == ["build/status/event_brief-a.json", "reports/events/a.html",
-                                         "reports/notebooks/05_event_brief-a.ipynb"]
+    assert sorted(manifest["files"]) == [
+        "build/status/event_brief-a.json",
+        "reports/events/a.html",
+        "reports/notebooks/05_event_brief-a.ipynb",
+    ]
     for rel, meta in manifest["files"].items():
         assert meta["sha256"] == fileio.sha256_file(tmp_path / rel)
         assert meta["size"] == (tmp_path / rel).stat().st_size
-    assert "build/products/event_brief-a.json" in json.loads((tmp_path / "build/published/event_brief-a.json").read_text())["files"]
+    assert (
+        "build/products/event_brief-a.json"
+        in json.loads((tmp_path / "build/published/event_brief-a.json").read_text())["files"]
+    )
 
 
 def test_a_failed_run_writes_no_manifest_and_keeps_the_last_one(tmp_path):
@@ -265,7 +297,9 @@ def test_a_failed_run_writes_no_manifest_and_keeps_the_last_one(tmp_path):
 
 
 def test_several_events_run_one_after_another_each_in_a_fresh_kernel(tmp_path):
-    paths = event_project(tmp_path, "import os\nseen = globals().get('seen', [])\nprint(event_id, os.getpid(), len(seen))")
+    paths = event_project(
+        tmp_path, "import os\nseen = globals().get('seen', [])\nprint(event_id, os.getpid(), len(seen))"
+    )
     records = run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60)
     assert [r["key"] for r in records] == ["event_brief-a", "event_brief-b", "event_brief-c"]
     printed = [stdout_of(executed(tmp_path, e)).split() for e in "abc"]

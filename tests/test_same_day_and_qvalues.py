@@ -1,6 +1,7 @@
 """chinabrief.analysis.token_event_study: events sharing a day 0 are one observation; q-values beside p-values.
 
 The panel is SYNTHETIC (seeded NumPy)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,20 +18,32 @@ def tables(seed: int = 2):
     market = rng.normal(0, 0.03, len(days))
     rows = [pd.DataFrame({"date": days, "token": "BTC", "ret": market})]
     for i, token in enumerate(["AAA", "BBB", "CCC"]):
-        rows.append(pd.DataFrame({"date": days, "token": token, "ret": market * (1 + 0.2 * i) + rng.normal(0, 0.02, len(days))}))
-    events = pd.DataFrame({
-        "event_id": ["e1", "e2", "e3", "e4"],
-        "day0": pd.to_datetime(["2023-07-01", "2023-07-01", "2023-08-15", "2023-10-01"]),
-        "category": ["escalation", "escalation", "escalation", "talks"],
-        "label": ["One", "Two", "Three", "Four"],
-    })
+        rows.append(
+            pd.DataFrame({"date": days, "token": token, "ret": market * (1 + 0.2 * i) + rng.normal(0, 0.02, len(days))})
+        )
+    events = pd.DataFrame(
+        {
+            "event_id": ["e1", "e2", "e3", "e4"],
+            "day0": pd.to_datetime(["2023-07-01", "2023-07-01", "2023-08-15", "2023-10-01"]),
+            "category": ["escalation", "escalation", "escalation", "talks"],
+            "label": ["One", "Two", "Three", "Four"],
+        }
+    )
     return {"returns": pd.concat(rows, ignore_index=True), "events": events}
 
 
 def run(t):
-    return token_event_study.run(t, tokens=["AAA", "BBB", "CCC"], benchmark="BTC", models=["market_model"],
-                           estimation_window=[-120, -11], min_estimation_obs=60, event_windows=[[-1, 1]],
-                           exclude_event_days=True, cutoff_hour_utc=20)
+    return token_event_study.run(
+        t,
+        tokens=["AAA", "BBB", "CCC"],
+        benchmark="BTC",
+        models=["market_model"],
+        estimation_window=[-120, -11],
+        min_estimation_obs=60,
+        event_windows=[[-1, 1]],
+        exclude_event_days=True,
+        cutoff_hour_utc=20,
+    )
 
 
 def test_same_day_events_count_once_in_every_statistic():

@@ -3,6 +3,7 @@ violation (file, column, rows, rule), the data dictionary, and prepare.write's a
 
 All frames are small synthetic tables built here, not market data.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -30,44 +31,62 @@ def daily() -> pd.DataFrame:
     dates = pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03"])
     frames = []
     for token, base in [("AAA", 10.0), ("BBB", 2.0)]:
-        frames.append(pd.DataFrame({
-            "date": dates, "token": token,
-            "open": [base, base * 1.1, base * 1.2], "high": [base * 1.2, base * 1.3, base * 1.4],
-            "low": [base * 0.9, base, base * 1.1], "close": [base * 1.1, base * 1.2, base * 1.3],
-            "volume_usd": [100.0, 200.0, float("nan")], "market_cap_usd": float("nan"),
-            "source": "binance_spot",
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "token": token,
+                    "open": [base, base * 1.1, base * 1.2],
+                    "high": [base * 1.2, base * 1.3, base * 1.4],
+                    "low": [base * 0.9, base, base * 1.1],
+                    "close": [base * 1.1, base * 1.2, base * 1.3],
+                    "volume_usd": [100.0, 200.0, float("nan")],
+                    "market_cap_usd": float("nan"),
+                    "source": "binance_spot",
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)[price_series.DAILY_COLUMNS]
 
 
 def hourly() -> pd.DataFrame:
     """Synthetic: one token, three hours."""
-    return pd.DataFrame({
-        "timestamp": pd.to_datetime(["2025-01-05 21:00", "2025-01-05 22:00", "2025-01-05 23:00"]),
-        "token": "AAA", "close": [1.0, 1.1, 1.2], "source": "binance_spot",
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2025-01-05 21:00", "2025-01-05 22:00", "2025-01-05 23:00"]),
+            "token": "AAA",
+            "close": [1.0, 1.1, 1.2],
+            "source": "binance_spot",
+        }
+    )
 
 
 def countries() -> pd.DataFrame:
     """Synthetic: two months × two countries."""
-    return pd.DataFrame({
-        "date": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-02-01", "2020-02-01"]),
-        "country": ["Atlantis", "Other", "Atlantis", "Other"],
-        "iso3": ["ATL", None, "ATL", None],
-        "share_pct": [60.0, 40.0, 55.5, 44.5],
-        "hashrate_ehs": [6.0, 4.0, 5.55, 4.45],
-        "vpn_caveat": [False, False, False, False],
-    }).astype({"country": "str", "iso3": "str"})
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-02-01", "2020-02-01"]),
+            "country": ["Atlantis", "Other", "Atlantis", "Other"],
+            "iso3": ["ATL", None, "ATL", None],
+            "share_pct": [60.0, 40.0, 55.5, 44.5],
+            "hashrate_ehs": [6.0, 4.0, 5.55, 4.45],
+            "vpn_caveat": [False, False, False, False],
+        }
+    ).astype({"country": "str", "iso3": "str"})
 
 
 def provinces() -> pd.DataFrame:
     """Synthetic: one month × two provinces."""
-    return pd.DataFrame({
-        "date": pd.to_datetime(["2020-01-01", "2020-01-01"]),
-        "province": ["North", "South"], "province_label": ["North", "South"],
-        "share_of_china_pct": [70.0, 30.0], "china_share_pct": [60.0, 60.0],
-        "implied_global_pct": [42.0, 18.0],
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2020-01-01", "2020-01-01"]),
+            "province": ["North", "South"],
+            "province_label": ["North", "South"],
+            "share_of_china_pct": [70.0, 30.0],
+            "china_share_pct": [60.0, 60.0],
+            "implied_global_pct": [42.0, 18.0],
+        }
+    )
 
 
 def cross_check() -> pd.DataFrame:
@@ -88,22 +107,33 @@ def catalogue(tmp_path) -> pd.DataFrame:
 def prepared(tmp_path) -> prepare.Prepared:
     d = daily()
     return prepare.Prepared(
-        prices_daily=d, prices_hourly=hourly(), returns=price_series.daily_returns(d),
-        source_choice=price_series.source_segments(d), agreement=price_series.agreement(d, ["AAA", "BBB"]),
-        gaps=price_series.gaps(d), events=catalogue(tmp_path), mining_countries=countries(),
-        mining_provinces=provinces(), mining_cross_check=cross_check(), manifest=pd.DataFrame(),
+        prices_daily=d,
+        prices_hourly=hourly(),
+        returns=price_series.daily_returns(d),
+        source_choice=price_series.source_segments(d),
+        agreement=price_series.agreement(d, ["AAA", "BBB"]),
+        gaps=price_series.gaps(d),
+        events=catalogue(tmp_path),
+        mining_countries=countries(),
+        mining_provinces=provinces(),
+        mining_cross_check=cross_check(),
+        manifest=pd.DataFrame(),
         as_of=AS_OF,
     )
 
 
 def universe_groups(p: prepare.Prepared) -> pd.DataFrame:
     """The final groups of the synthetic tokens (AAA China-linked, BBB a candidate)."""
-    table = pd.DataFrame([{"symbol": "AAA", "group": "china_linked", "china_tier": "core", "kind": "layer1"},
-                          {"symbol": "BBB", "group": "candidate", "china_tier": "", "kind": "layer1"}]
-                         ).assign(name="synthetic", reason="synthetic", source="synthetic")
+    table = pd.DataFrame(
+        [
+            {"symbol": "AAA", "group": "china_linked", "china_tier": "core", "kind": "layer1"},
+            {"symbol": "BBB", "group": "candidate", "china_tier": "", "kind": "layer1"},
+        ]
+    ).assign(name="synthetic", reason="synthetic", source="synthetic")
     rule = universe.ControlRule((-120, -11), 60)
-    return universe.assign_groups(table, p.prices_daily.assign(volume_usd=1.0, source="bybit_perp"), p.returns,
-                                  p.events["day0"], rule)
+    return universe.assign_groups(
+        table, p.prices_daily.assign(volume_usd=1.0, source="bybit_perp"), p.returns, p.events["day0"], rule
+    )
 
 
 def raises(name: str, frame: pd.DataFrame, as_of=AS_OF) -> str:
@@ -116,17 +146,26 @@ def raises(name: str, frame: pd.DataFrame, as_of=AS_OF) -> str:
 def test_every_valid_synthetic_table_passes(tmp_path):
     p = prepared(tmp_path)
     tables = {
-        "prices_daily": p.prices_daily, "prices_hourly": p.prices_hourly, "returns": p.returns,
-        "source_choice": p.source_choice, "price_source_agreement": p.agreement,
-        "price_gaps": p.gaps, "events": p.events, "mining_countries": p.mining_countries,
-        "mining_provinces": p.mining_provinces, "mining_cross_check": p.mining_cross_check,
+        "prices_daily": p.prices_daily,
+        "prices_hourly": p.prices_hourly,
+        "returns": p.returns,
+        "source_choice": p.source_choice,
+        "price_source_agreement": p.agreement,
+        "price_gaps": p.gaps,
+        "events": p.events,
+        "mining_countries": p.mining_countries,
+        "mining_provinces": p.mining_provinces,
+        "mining_cross_check": p.mining_cross_check,
         "price_checks": price_checks.empty(),
         "universe_groups": universe_groups(p),
-        "market_index": market_index.build(p.returns, p.prices_daily.assign(volume_usd=1.0), ["AAA", "BBB"],
-                                           min_constituents=1),
+        "market_index": market_index.build(
+            p.returns, p.prices_daily.assign(volume_usd=1.0), ["AAA", "BBB"], min_constituents=1
+        ),
         "source_close_hours": close_hours.measure(
             p.prices_daily.assign(source="bybit_perp"),
-            p.prices_hourly.assign(token="BTC") if not p.prices_hourly.empty else p.prices_hourly, reference=("BTC",)),
+            p.prices_hourly.assign(token="BTC") if not p.prices_hourly.empty else p.prices_hourly,
+            reference=("BTC",),
+        ),
     }
     assert set(tables) == set(schemas.FILES)
     for name, frame in tables.items():
@@ -236,8 +275,14 @@ def test_unknown_source():
 
 
 def test_gap_length_must_match_its_dates():
-    gaps = pd.DataFrame({"token": ["AAA"], "gap_start": pd.to_datetime(["2025-01-02"]),
-                         "gap_end": pd.to_datetime(["2025-01-03"]), "days_missing": [3]})
+    gaps = pd.DataFrame(
+        {
+            "token": ["AAA"],
+            "gap_start": pd.to_datetime(["2025-01-02"]),
+            "gap_end": pd.to_datetime(["2025-01-03"]),
+            "days_missing": [3],
+        }
+    )
     message = raises("price_gaps", gaps)
     assert "'gap_start', 'gap_end', 'days_missing', row(s) 0: rule days_missing_matches_dates" in message
 

@@ -3,6 +3,7 @@
 The fake snapshot is written into tmp_path: a few small files in the real folder layout and a
 ``SHA256SUMS`` computed here.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -178,7 +179,9 @@ def test_listed_paths_are_normalised(tmp_path):
 
 def test_a_path_listed_twice_with_two_checksums(tmp_path):
     snap = make_snapshot(tmp_path, sums=f"{'a' * 64}  ./x.csv\n{'b' * 64}  x.csv\n")
-    with pytest.raises(InputFormatError, match=r"SHA256SUMS:2: path 'x.csv' is listed again with another checksum \(first at line 1\)"):
+    with pytest.raises(
+        InputFormatError, match=r"SHA256SUMS:2: path 'x.csv' is listed again with another checksum \(first at line 1\)"
+    ):
         snapshot.read_sums(snap)
 
 

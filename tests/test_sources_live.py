@@ -1,4 +1,5 @@
 """Live data clients, against a local stand-in server (no internet)."""
+
 from __future__ import annotations
 
 import csv
@@ -34,8 +35,20 @@ KLINES = "/api/v3/klines"
 CG = "/coingecko/api/v3"  # distinct from Binance's /api/v3 on the one local server
 CCAF = "/cbeci/api/v1.2.0"
 
-DAILY_HEADER = ["open_time", "open", "high", "low", "close", "volume", "close_time",
-                "quote_asset_volume", "trades", "taker_buy_base", "taker_buy_quote", "ignore"]
+DAILY_HEADER = [
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_asset_volume",
+    "trades",
+    "taker_buy_base",
+    "taker_buy_quote",
+    "ignore",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -93,8 +106,9 @@ def run_fetch_all(api: LocalAPI, raw_dir: Path, session, start=date(2024, 1, 1),
 
 
 def test_429_with_retry_after_is_retried_then_succeeds(api, session):
-    answers = iter([json_reply({"code": -1003, "msg": "Too many requests"}, 429, {"Retry-After": "0"}),
-                    json_reply({"ok": True})])
+    answers = iter(
+        [json_reply({"code": -1003, "msg": "Too many requests"}, 429, {"Retry-After": "0"}), json_reply({"ok": True})]
+    )
     api.route("/x", lambda r: next(answers))
     assert http.get(api.url + "/x", {"a": 1}, session=session) == {"ok": True}
     assert len(api.requests_to("/x")) == 2
@@ -123,8 +137,7 @@ def test_persistent_500_raises_with_status_url_and_api_text(api, session):
 def test_client_error_is_not_retried(api, session):
     api.route(KLINES, binance_klines({"TRXUSDT": "2018-06-11"}))
     with pytest.raises(http.HTTPStatusError, match=r"HTTP 400.*Invalid symbol") as caught:
-        binance.fetch_klines("NOPEUSDT", "1d", date(2020, 1, 1), date(2020, 1, 2),
-                             base_url=api.url, session=session)
+        binance.fetch_klines("NOPEUSDT", "1d", date(2020, 1, 1), date(2020, 1, 2), base_url=api.url, session=session)
     assert caught.value.status == 400
     assert len(api.requests) == 1
 
@@ -162,8 +175,9 @@ def test_redact_url_masks_secret_parameters():
 
 def test_binance_daily_paginates_past_1000_rows(api, session):
     api.route(KLINES, binance_klines({"TRXUSDT": "2018-06-11"}))
-    klines = binance.fetch_klines("TRXUSDT", "1d", date(2018, 1, 1), date(2021, 6, 30),
-                                  base_url=api.url, session=session)
+    klines = binance.fetch_klines(
+        "TRXUSDT", "1d", date(2018, 1, 1), date(2021, 6, 30), base_url=api.url, session=session
+    )
     calls = api.requests_to(KLINES)
     assert len(calls) == 2
     assert calls[0].query["limit"] == "1000"
@@ -175,18 +189,21 @@ def test_binance_daily_paginates_past_1000_rows(api, session):
 
 def test_binance_small_limit_makes_many_pages(api, session):
     api.route(KLINES, binance_klines({"BTCUSDT": "2017-08-17"}))
-    klines = binance.fetch_klines("BTCUSDT", "1h", date(2021, 1, 1), date(2021, 1, 3),
-                                  base_url=api.url, session=session, limit=10)
+    klines = binance.fetch_klines(
+        "BTCUSDT", "1h", date(2021, 1, 1), date(2021, 1, 3), base_url=api.url, session=session, limit=10
+    )
     assert len(klines) == 72
     assert len(api.requests_to(KLINES)) == 8  # 7 full pages, then 2 rows
 
 
 def test_binance_files_match_the_snapshot_layout(api, session, tmp_path):
     api.route(KLINES, binance_klines({"TRXUSDT": "2018-06-11"}))
-    daily = binance.fetch_klines("TRXUSDT", "1d", date(2018, 6, 11), date(2018, 6, 12),
-                                 base_url=api.url, session=session)
-    hourly = binance.fetch_klines("TRXUSDT", "1h", date(2021, 1, 1), date(2021, 1, 1),
-                                  base_url=api.url, session=session)
+    daily = binance.fetch_klines(
+        "TRXUSDT", "1d", date(2018, 6, 11), date(2018, 6, 12), base_url=api.url, session=session
+    )
+    hourly = binance.fetch_klines(
+        "TRXUSDT", "1h", date(2021, 1, 1), date(2021, 1, 1), base_url=api.url, session=session
+    )
     daily_file = tmp_path / binance.write_daily(tmp_path, "TRXUSDT", daily)
     hourly_file = tmp_path / binance.write_hourly_close(tmp_path, "TRXUSDT", hourly)
     assert daily_file == tmp_path / "prices/binance_spot_1d/TRXUSDT.csv"
@@ -230,8 +247,7 @@ def test_written_headers_equal_the_snapshot_headers(api, session, tmp_path):
 def test_coingecko_free_tier_limit_explains_365_days(api, session):
     serve_all(api)
     with pytest.raises(SourceError) as caught:
-        coingecko.fetch_market_chart("tron", date(2020, 1, 1), date(2020, 2, 1),
-                                     base_url=api.url + CG, session=session)
+        coingecko.fetch_market_chart("tron", date(2020, 1, 1), date(2020, 2, 1), base_url=api.url + CG, session=session)
     message = str(caught.value)
     assert "365 days" in message
     assert "10012" in message
@@ -241,8 +257,9 @@ def test_coingecko_free_tier_limit_explains_365_days(api, session):
 def test_coingecko_demo_key_goes_in_its_header(api, session, monkeypatch):
     monkeypatch.setenv(coingecko.DEMO_KEY_ENV, SECRET)
     serve_all(api)
-    chart = coingecko.fetch_market_chart("tron", date(2020, 1, 1), date(2020, 1, 3),
-                                         base_url=api.url + CG, session=session)
+    chart = coingecko.fetch_market_chart(
+        "tron", date(2020, 1, 1), date(2020, 1, 3), base_url=api.url + CG, session=session
+    )
     (call,) = api.requests
     assert call.headers["x-cg-demo-api-key"] == SECRET
     assert "x-cg-pro-api-key" not in call.headers
@@ -255,8 +272,7 @@ def test_coingecko_pro_key_goes_in_its_header_and_picks_the_pro_root(api, sessio
     monkeypatch.setenv(coingecko.PRO_KEY_ENV, SECRET)
     assert coingecko.default_base_url() == coingecko.PRO_BASE_URL
     serve_all(api)
-    coingecko.fetch_market_chart("tron", date(2020, 1, 1), date(2020, 1, 3),
-                                 base_url=api.url + CG, session=session)
+    coingecko.fetch_market_chart("tron", date(2020, 1, 1), date(2020, 1, 3), base_url=api.url + CG, session=session)
     (call,) = api.requests
     assert call.headers["x-cg-pro-api-key"] == SECRET
     assert "x-cg-demo-api-key" not in call.headers
@@ -269,8 +285,9 @@ def test_coingecko_without_key_uses_the_public_root():
 
 def test_coingecko_export_layout_one_row_per_day(api, session):
     serve_all(api)
-    chart = coingecko.fetch_market_chart("tron", date(2024, 2, 1), date(2024, 2, 5),
-                                         base_url=api.url + CG, session=session)
+    chart = coingecko.fetch_market_chart(
+        "tron", date(2024, 2, 1), date(2024, 2, 5), base_url=api.url + CG, session=session
+    )
     frame = coingecko.export_frame(chart, date(2024, 2, 1), date(2024, 2, 5))
     assert list(frame.columns) == ["snapped_at", "price", "market_cap", "total_volume"]
     assert frame["snapped_at"].tolist() == [f"2024-02-0{d} 00:00:00 UTC" for d in range(1, 6)]
@@ -281,8 +298,7 @@ def test_coingecko_export_layout_one_row_per_day(api, session):
 def test_coingecko_export_keeps_first_hourly_point_of_each_day():
     t0 = day_ms("2024-02-01")
     hours = [t0 + h * 3_600_000 + 120_000 for h in range(30)]  # hh:02, over 2 days
-    chart = {key: [[t, float(i)] for i, t in enumerate(hours)]
-             for key in ("prices", "market_caps", "total_volumes")}
+    chart = {key: [[t, float(i)] for i, t in enumerate(hours)] for key in ("prices", "market_caps", "total_volumes")}
     frame = coingecko.export_frame(chart, date(2024, 2, 1), date(2024, 2, 2))
     assert frame["snapped_at"].tolist() == ["2024-02-01 00:00:00 UTC", "2024-02-02 00:00:00 UTC"]
     assert frame["price"].tolist() == [0.0, 24.0]
@@ -291,21 +307,22 @@ def test_coingecko_export_keeps_first_hourly_point_of_each_day():
 def test_coingecko_export_drops_a_day_known_only_from_an_intraday_point():
     t0 = day_ms("2024-02-01")
     points = [t0, t0 + 86_400_000 + 13 * 3_600_000]  # 2024-02-01 00:00 and 2024-02-02 13:00 ("now")
-    chart = {key: [[t, 1.0 + i] for i, t in enumerate(points)]
-             for key in ("prices", "market_caps", "total_volumes")}
+    chart = {key: [[t, 1.0 + i] for i, t in enumerate(points)] for key in ("prices", "market_caps", "total_volumes")}
     frame = coingecko.export_frame(chart, date(2024, 2, 1), date(2024, 2, 2))
     assert frame["snapped_at"].tolist() == ["2024-02-01 00:00:00 UTC"]
 
 
 def test_coingecko_category_members_paginate(api, session):
-    coins = [{"id": f"coin-{i}", "symbol": f"c{i}", "name": f"Coin {i}", "market_cap": 1000 - i,
-              "current_price": 1.0} for i in range(5)]
+    coins = [
+        {"id": f"coin-{i}", "symbol": f"c{i}", "name": f"Coin {i}", "market_cap": 1000 - i, "current_price": 1.0}
+        for i in range(5)
+    ]
 
     def markets(request):
         assert request.query["category"] == "made-in-china"
         assert request.query["vs_currency"] == "usd"
         per_page, page = int(request.query["per_page"]), int(request.query["page"])
-        return json_reply(coins[(page - 1) * per_page: page * per_page])
+        return json_reply(coins[(page - 1) * per_page : page * per_page])
 
     api.route(f"{CG}/coins/markets", markets)
     members = coingecko.fetch_category_members(base_url=api.url + CG, session=session, per_page=2)
@@ -365,15 +382,16 @@ def test_fetch_all_writes_snapshot_paths_and_a_live_manifest(api, session, tmp_p
     hourly = pd.read_csv(tmp_path / "prices/binance_spot_1h_close/TRXUSDT_1h_close.csv")
     assert len(hourly) == 70 * 24 and hourly["open_time"].is_unique
     export = pd.read_csv(tmp_path / "prices/coingecko_export/trx-usd-max.csv")
-    assert export["snapped_at"].iloc[[0, -1]].tolist() == ["2024-01-01 00:00:00 UTC",
-                                                          "2024-03-10 00:00:00 UTC"]
+    assert export["snapped_at"].iloc[[0, -1]].tolist() == ["2024-01-01 00:00:00 UTC", "2024-03-10 00:00:00 UTC"]
     assert not any(p.name.endswith(".tmp") for p in tmp_path.rglob("*"))
 
 
 def test_fetch_all_writes_nothing_when_a_source_fails(api, session, tmp_path):
     serve_all(api)
-    api.route(f"{CCAF}/download/mining_provinces",
-              lambda r: csv_reply("Date,Region,Share of Chinese hashrate\n2019-09-01,Sichuan,49.52\n"))
+    api.route(
+        f"{CCAF}/download/mining_provinces",
+        lambda r: csv_reply("Date,Region,Share of Chinese hashrate\n2019-09-01,Sichuan,49.52\n"),
+    )
     with pytest.raises(SourceError, match="'Province'"):
         run_fetch_all(api, tmp_path, session)
     assert list(tmp_path.rglob("*")) == []

@@ -1,5 +1,6 @@
 """Tests of chinabrief.analysis.token_reactions and chinabrief.analysis.event_reaction: claim verdicts, facts and
 sentences with known answers, and the token brief run on a made-up project (no seed specifics)."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,21 @@ from chinabrief.analysis import event_reaction, token_reactions
 from chinabrief.config import Paths
 from chinabrief.pipeline import export, runner
 
-SEED_MARKERS = ["TRX", "NEO", "VET", "CFX", "OKB", "2025-05-07", "2025-05-06", "2025-05-12", "2025-06-13",
-                "Geneva", "Jan–Nov 2025", "five tokens", "Wednesday"]
+SEED_MARKERS = [
+    "TRX",
+    "NEO",
+    "VET",
+    "CFX",
+    "OKB",
+    "2025-05-07",
+    "2025-05-06",
+    "2025-05-12",
+    "2025-06-13",
+    "Geneva",
+    "Jan–Nov 2025",
+    "five tokens",
+    "Wednesday",
+]
 
 
 def test_claims_check_takes_the_price_claims_of_the_article():
@@ -21,15 +35,30 @@ def test_claims_check_takes_the_price_claims_of_the_article():
     from chinabrief.analysis.claim_checks import Tolerances
     from chinabrief.data.claims import Article
 
-    article = Article.model_validate({
-        "article": {"id": "a", "title": "T", "outlet": "O", "published": "2024-01-02", "url": "https://x.test/a"},
-        "claims": [
-            {"id": "up", "kind": "price_change", "tokens": ["A", "Z"], "range_pct": [0.5, 3.0], "period": "day",
-             "as_of": "2024-01-02"},
-            {"id": "share", "kind": "mining_share", "country": "X", "value_pct": 10},
-        ]})
-    daily = pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-01-02"]), "token": "A",  # SYNTHETIC
-                          "close": [100.0, 101.0], "source": "synthetic"})
+    article = Article.model_validate(
+        {
+            "article": {"id": "a", "title": "T", "outlet": "O", "published": "2024-01-02", "url": "https://x.test/a"},
+            "claims": [
+                {
+                    "id": "up",
+                    "kind": "price_change",
+                    "tokens": ["A", "Z"],
+                    "range_pct": [0.5, 3.0],
+                    "period": "day",
+                    "as_of": "2024-01-02",
+                },
+                {"id": "share", "kind": "mining_share", "country": "X", "value_pct": 10},
+            ],
+        }
+    )
+    daily = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+            "token": "A",  # SYNTHETIC
+            "close": [100.0, 101.0],
+            "source": "synthetic",
+        }
+    )
     hourly = pd.DataFrame(columns=["timestamp", "token", "close", "source"])
     out = token_reactions.claims_check(article, {"prices_daily": daily, "prices_hourly": hourly}, Tolerances())
     assert out["claim_id"].tolist() == ["up", "up"]
@@ -45,22 +74,36 @@ def test_catalogue_span():
 
 
 def test_hourly_coverage_and_sources_in_study():
-    hourly = pd.DataFrame({"timestamp": pd.to_datetime(["2023-01-01 00:00", "2023-02-01 05:00", "2023-01-05 00:00"]),
-                           "token": ["A", "A", "B"], "close": [1.0, 2.0, 3.0], "source": ["s", "s", "s"]})
+    hourly = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2023-01-01 00:00", "2023-02-01 05:00", "2023-01-05 00:00"]),
+            "token": ["A", "A", "B"],
+            "close": [1.0, 2.0, 3.0],
+            "source": ["s", "s", "s"],
+        }
+    )
     cov = token_reactions.hourly_coverage(hourly, ["B", "A", "C"])
     assert cov["token"].tolist() == ["B", "A"] and cov.loc[1, "last"] == pd.Timestamp("2023-02-01 05:00")
-    choice = pd.DataFrame({"token": ["A", "A", "B"], "source": ["old", "spot", "unattributed"],
-                           "start": pd.to_datetime(["2010-01-01", "2020-01-01", "2020-01-01"]),
-                           "end": pd.to_datetime(["2019-12-31", "2025-01-01", "2025-01-01"])})
+    choice = pd.DataFrame(
+        {
+            "token": ["A", "A", "B"],
+            "source": ["old", "spot", "unattributed"],
+            "start": pd.to_datetime(["2010-01-01", "2020-01-01", "2020-01-01"]),
+            "end": pd.to_datetime(["2019-12-31", "2025-01-01", "2025-01-01"]),
+        }
+    )
     assert token_reactions.sources_in_study(choice, ["A", "B"], pd.Timestamp("2024-01-01")) == {
-        "spot": {"A": 367}, "unattributed": {"B": 367}}
+        "spot": {"A": 367},
+        "unattributed": {"B": 367},
+    }
 
 
 def test_event_summary_sentence_known_answer():
     car = pd.DataFrame({"token": ["A", "B", "C"], "car": [0.02, -0.01, 0.005], "p": [0.01, 0.5, 0.2]})
     assert event_reaction.summary_sentence(car, "BTC") == (
         "2 of 3 tokens beat BTC over days −1 to +1; the strongest was A (+2.0%), the weakest B (−1.0%); "
-        "1 of 3 reactions are significant at 5%.")
+        "1 of 3 reactions are significant at 5%."
+    )
     assert event_reaction.summary_sentence(car.iloc[0:0], "BTC").startswith("No token has enough data")
 
 
@@ -76,7 +119,9 @@ def synthetic_brief(tmp_path_factory):
 def test_token_brief_on_a_made_up_project_mentions_nothing_of_the_seed(synthetic_brief):
     paths, record = synthetic_brief
     html = (paths.reports / "token-reactions.html").read_text()
-    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>|data:image/png;base64,[A-Za-z0-9+/=]+", "", html, flags=re.S))
+    text = re.sub(
+        r"<[^>]+>", " ", re.sub(r"<style.*?</style>|data:image/png;base64,[A-Za-z0-9+/=]+", "", html, flags=re.S)
+    )
     leaks = [m for m in SEED_MARKERS if m in text]
     assert leaks == [], f"seed specifics in the synthetic brief: {leaks}"
     for expected in ("AAA", "Synthetic truce B", "Mar–Nov 2023", "2023-06-22"):
@@ -102,8 +147,14 @@ def test_synthetic_brief_has_the_china_premium_and_its_products(synthetic_brief)
     html = (paths.reports / "token-reactions.html").read_text()
     assert "China, or just crypto?" in html and "Not measured" not in html
     out = paths.processed / "event_study"
-    for name in ("premium.csv", "premium_by_event.csv", "difference_series.csv", "placebo.csv", "robustness.csv",
-                 "event_days.csv"):
+    for name in (
+        "premium.csv",
+        "premium_by_event.csv",
+        "difference_series.csv",
+        "placebo.csv",
+        "robustness.csv",
+        "event_days.csv",
+    ):
         assert (out / name).is_file(), name
     premium = pd.read_csv(out / "premium.csv")
     assert set(premium["scope"]) == {"escalation", "de-escalation", "talks & agreements"}

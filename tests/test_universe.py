@@ -3,6 +3,7 @@
 Known answers on small synthetic tables (labelled as such); the real snapshots are only checked
 against rules (every price file has exactly one group), never against today's counts.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,9 +22,18 @@ UNIVERSE = ROOT / "data" / "universe.csv"
 
 def synthetic_universe(tmp_path: Path, rows: list[dict]) -> Path:
     """A universe file of synthetic rows (defaults filled in)."""
-    base = {"name": "synthetic", "group": "candidate", "china_tier": "", "kind": "layer1", "coingecko_id": "",
-            "binance_symbol": "", "bybit_symbol": "", "bybit_multiplier": "", "reason": "synthetic",
-            "source": "synthetic"}
+    base = {
+        "name": "synthetic",
+        "group": "candidate",
+        "china_tier": "",
+        "kind": "layer1",
+        "coingecko_id": "",
+        "binance_symbol": "",
+        "bybit_symbol": "",
+        "bybit_multiplier": "",
+        "reason": "synthetic",
+        "source": "synthetic",
+    }
     path = tmp_path / "universe.csv"
     pd.DataFrame([{**base, **r} for r in rows])[universe.COLUMNS].to_csv(path, index=False)
     return path
@@ -48,17 +58,20 @@ def test_every_snapshot_price_file_has_exactly_one_group(snapshot):
     assert files["group"].isin(universe.GROUPS).all()
 
 
-@pytest.mark.parametrize(("row", "column"), [
-    ({"symbol": "AAA", "group": "friends"}, "group"),
-    ({"symbol": "AAA", "kind": "coin"}, "kind"),
-    ({"symbol": "AAA", "group": "china_linked"}, "china_tier"),
-    ({"symbol": "AAA", "china_tier": "core"}, "china_tier"),
-    ({"symbol": "AAA", "bybit_symbol": "1000AAAUSDT", "bybit_multiplier": "0"}, "bybit_multiplier"),
-    ({"symbol": "AAA", "bybit_symbol": "1000AAAUSDT", "bybit_multiplier": ""}, "bybit_multiplier"),
-    ({"symbol": "AAA", "bybit_symbol": "AAA-PERP", "bybit_multiplier": "1"}, "bybit_symbol"),
-    ({"symbol": "AAA", "reason": " "}, "reason"),
-    ({"symbol": "aaa"}, "symbol"),
-])
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ({"symbol": "AAA", "group": "friends"}, "group"),
+        ({"symbol": "AAA", "kind": "coin"}, "kind"),
+        ({"symbol": "AAA", "group": "china_linked"}, "china_tier"),
+        ({"symbol": "AAA", "china_tier": "core"}, "china_tier"),
+        ({"symbol": "AAA", "bybit_symbol": "1000AAAUSDT", "bybit_multiplier": "0"}, "bybit_multiplier"),
+        ({"symbol": "AAA", "bybit_symbol": "1000AAAUSDT", "bybit_multiplier": ""}, "bybit_multiplier"),
+        ({"symbol": "AAA", "bybit_symbol": "AAA-PERP", "bybit_multiplier": "1"}, "bybit_symbol"),
+        ({"symbol": "AAA", "reason": " "}, "reason"),
+        ({"symbol": "aaa"}, "symbol"),
+    ],
+)
 def test_a_bad_universe_row_names_file_line_column_and_rule(tmp_path, row, column):
     path = synthetic_universe(tmp_path, [{"symbol": "BTC", "group": "benchmark"}, row])
     with pytest.raises(InputFormatError, match=rf"universe.csv:3: column '{column}' .*\(rule: "):
@@ -69,8 +82,13 @@ def test_a_symbol_or_contract_listed_twice_is_an_error(tmp_path):
     path = synthetic_universe(tmp_path, [{"symbol": "AAA"}, {"symbol": "AAA"}])
     with pytest.raises(InputFormatError, match=r"universe.csv:3: column 'symbol' .*one row per symbol"):
         universe.load(path)
-    path = synthetic_universe(tmp_path, [{"symbol": "AAA", "bybit_symbol": "AAAUSDT", "bybit_multiplier": "1"},
-                                         {"symbol": "BBB", "bybit_symbol": "AAAUSDT", "bybit_multiplier": "1"}])
+    path = synthetic_universe(
+        tmp_path,
+        [
+            {"symbol": "AAA", "bybit_symbol": "AAAUSDT", "bybit_multiplier": "1"},
+            {"symbol": "BBB", "bybit_symbol": "AAAUSDT", "bybit_multiplier": "1"},
+        ],
+    )
     with pytest.raises(InputFormatError, match=r"universe.csv:3: column 'bybit_symbol' .*one token per Bybit"):
         universe.load(path)
 
@@ -78,11 +96,20 @@ def test_a_symbol_or_contract_listed_twice_is_an_error(tmp_path):
 def write_bybit(path: Path, closes: list[float], duplicate: int | None = None) -> None:
     """A synthetic Bybit export: one row per day, the last one the still-open candle."""
     days = pd.date_range("2025-01-01", periods=len(closes), freq="D")
-    frame = pd.DataFrame({"timestamp": (days - pd.Timestamp(0)) // pd.Timedelta(milliseconds=1), "open": closes, "high": [c * 1.01 for c in closes],
-                          "low": [c * 0.99 for c in closes], "close": closes, "volume": 1000.0, "turnover": 5e6,
-                          "date": days.strftime("%Y-%m-%d")})
+    frame = pd.DataFrame(
+        {
+            "timestamp": (days - pd.Timestamp(0)) // pd.Timedelta(milliseconds=1),
+            "open": closes,
+            "high": [c * 1.01 for c in closes],
+            "low": [c * 0.99 for c in closes],
+            "close": closes,
+            "volume": 1000.0,
+            "turnover": 5e6,
+            "date": days.strftime("%Y-%m-%d"),
+        }
+    )
     if duplicate is not None:
-        frame = pd.concat([frame.iloc[:duplicate + 1], frame.iloc[[duplicate]], frame.iloc[duplicate + 1:]])
+        frame = pd.concat([frame.iloc[: duplicate + 1], frame.iloc[[duplicate]], frame.iloc[duplicate + 1 :]])
     frame.to_csv(path, index=False)
 
 
@@ -102,8 +129,11 @@ def test_a_multiplied_contract_gives_prices_per_token_and_unchanged_returns(tmp_
 def test_a_bybit_contract_missing_from_the_universe_is_named(tmp_path):
     path = tmp_path / "1000ZZZUSDT.csv"
     write_bybit(path, [1.0, 2.0])
-    with pytest.raises(InputFormatError, match=r"1000ZZZUSDT.csv: Bybit contract '1000ZZZUSDT' is not in "
-                                               r"data/universe.csv \(column bybit_symbol"):
+    with pytest.raises(
+        InputFormatError,
+        match=r"1000ZZZUSDT.csv: Bybit contract '1000ZZZUSDT' is not in "
+        r"data/universe.csv \(column bybit_symbol",
+    ):
         prices.read_bybit_daily(path, contracts={})
 
 
@@ -118,27 +148,46 @@ def synthetic_panel(turnover: dict[str, float], start: dict[str, str]) -> tuple[
 
 
 def test_the_control_rule_applies_kind_history_and_liquidity():
-    table = pd.DataFrame([
-        {"symbol": "BTC", "group": "benchmark", "china_tier": "", "kind": "layer1"},
-        {"symbol": "CHN1", "group": "china_linked", "china_tier": "core", "kind": "layer1"},
-        {"symbol": "CHN2", "group": "china_linked", "china_tier": "extended", "kind": "layer1"},
-        {"symbol": "OK", "group": "candidate", "china_tier": "", "kind": "defi"},
-        {"symbol": "MEME", "group": "candidate", "china_tier": "", "kind": "meme"},
-        {"symbol": "NEW", "group": "candidate", "china_tier": "", "kind": "layer1"},
-        {"symbol": "TINY", "group": "candidate", "china_tier": "", "kind": "layer1"},
-        {"symbol": "HUGE", "group": "candidate", "china_tier": "", "kind": "layer1"},
-        {"symbol": "UNCL", "group": "excluded", "china_tier": "", "kind": "layer1"},
-    ]).assign(name="synthetic", reason="synthetic", source="synthetic")
-    turnover = {"BTC": 1e9, "CHN1": 1e6, "CHN2": 3e6, "OK": 2e7, "MEME": 2e6, "NEW": 2e6, "TINY": 1e5,
-                "HUGE": 2.1e7, "UNCL": 2e6}
+    table = pd.DataFrame(
+        [
+            {"symbol": "BTC", "group": "benchmark", "china_tier": "", "kind": "layer1"},
+            {"symbol": "CHN1", "group": "china_linked", "china_tier": "core", "kind": "layer1"},
+            {"symbol": "CHN2", "group": "china_linked", "china_tier": "extended", "kind": "layer1"},
+            {"symbol": "OK", "group": "candidate", "china_tier": "", "kind": "defi"},
+            {"symbol": "MEME", "group": "candidate", "china_tier": "", "kind": "meme"},
+            {"symbol": "NEW", "group": "candidate", "china_tier": "", "kind": "layer1"},
+            {"symbol": "TINY", "group": "candidate", "china_tier": "", "kind": "layer1"},
+            {"symbol": "HUGE", "group": "candidate", "china_tier": "", "kind": "layer1"},
+            {"symbol": "UNCL", "group": "excluded", "china_tier": "", "kind": "layer1"},
+        ]
+    ).assign(name="synthetic", reason="synthetic", source="synthetic")
+    turnover = {
+        "BTC": 1e9,
+        "CHN1": 1e6,
+        "CHN2": 3e6,
+        "OK": 2e7,
+        "MEME": 2e6,
+        "NEW": 2e6,
+        "TINY": 1e5,
+        "HUGE": 2.1e7,
+        "UNCL": 2e6,
+    }
     day0 = pd.Series(pd.to_datetime(["2025-03-01", "2025-05-01"]))
     # NEW starts 40 days before the first event's estimation window ends: 40 returns < 60
     daily, returns = synthetic_panel(turnover, {"NEW": "2025-01-09"})
     rule = universe.ControlRule((-120, -11), 60, liquidity_factor=10.0)
     groups = universe.assign_groups(table, daily, returns, day0, rule).set_index("token")
-    assert groups["group"].to_dict() == {"BTC": "benchmark", "CHN1": "china_linked", "CHN2": "china_linked",
-                                        "OK": "control", "MEME": "excluded", "NEW": "excluded", "TINY": "excluded",
-                                        "HUGE": "excluded", "UNCL": "excluded"}
+    assert groups["group"].to_dict() == {
+        "BTC": "benchmark",
+        "CHN1": "china_linked",
+        "CHN2": "china_linked",
+        "OK": "control",
+        "MEME": "excluded",
+        "NEW": "excluded",
+        "TINY": "excluded",
+        "HUGE": "excluded",
+        "UNCL": "excluded",
+    }
     assert groups.loc["OK", "history_days"] == 110
     assert groups.loc["NEW", "history_days"] == 40
     assert groups.loc["MEME", "rule_outcome"].startswith("kind meme")
@@ -151,12 +200,24 @@ def test_the_control_rule_applies_kind_history_and_liquidity():
 
 
 def test_a_snapshot_token_missing_from_the_universe_stops_the_rule():
-    table = pd.DataFrame([{"symbol": "BTC", "group": "benchmark", "china_tier": "", "kind": "layer1",
-                           "name": "", "reason": "r", "source": "s"}])
+    table = pd.DataFrame(
+        [
+            {
+                "symbol": "BTC",
+                "group": "benchmark",
+                "china_tier": "",
+                "kind": "layer1",
+                "name": "",
+                "reason": "r",
+                "source": "s",
+            }
+        ]
+    )
     daily, returns = synthetic_panel({"BTC": 1.0, "XYZ": 1.0}, {})
     with pytest.raises(InputFormatError, match=r"no row for snapshot token\(s\) \['XYZ'\]"):
-        universe.assign_groups(table, daily, returns, pd.Series(pd.to_datetime(["2025-03-01"])),
-                               universe.ControlRule((-120, -11), 60))
+        universe.assign_groups(
+            table, daily, returns, pd.Series(pd.to_datetime(["2025-03-01"])), universe.ControlRule((-120, -11), 60)
+        )
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
 """Reproducibility: a second build from the same inputs, in another folder, gives the same bytes."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,7 +26,10 @@ def test_two_builds_in_different_folders_are_byte_identical(built, tmp_path):
     done = make(second, "report", f"SNAPSHOT={SNAPSHOT}")
     assert done.returncode == 0, done.stderr
     # other tests add screenshots and a failed-stage page to the shared build: not build outputs
-    first_sums = {k: v for k, v in verify.checksums(built).items()
-                  if not k.startswith(("reports/screenshots/", "reports/failed/"))}
+    first_sums = {
+        k: v
+        for k, v in verify.checksums(built).items()
+        if not k.startswith(("reports/screenshots/", "reports/failed/"))
+    }
     assert len(first_sums) > 20
     assert verify.differences(first_sums, verify.checksums(second)) == []

@@ -1,4 +1,5 @@
 """China Crypto Brief: a reproducible report pipeline on China-linked tokens and Bitcoin mining."""
+
 import sys
 
 # nbformat imports jsonschema, which imports its optional IRI-format checker (rfc3987_syntax,

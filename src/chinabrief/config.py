@@ -5,6 +5,7 @@ Every path is derived from one project root (as cookiecutter-data-science does).
 ``params.yaml`` and ``Makefile`` (so notebooks opened in JupyterLab from ``notebooks/`` find it),
 else the checkout this package was imported from.
 """
+
 from __future__ import annotations
 
 import os

@@ -14,6 +14,7 @@ holder, so two builds (with different parameters or not) never interleave. A run
 outside that ``make`` (by hand, while a build runs) is stopped the same way (:func:`check`).
 A short ``flock`` on ``build/.lock.guard`` makes the check-and-take atomic.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rfind(")") + 2:].split()
+    return text[text.rfind(")") + 2 :].split()
 
 
 def start_time(pid: int) -> str:
@@ -114,8 +115,10 @@ def read(lock: Path) -> Holder | None:
 
 
 def _locked_message(lock: Path, holder: Holder) -> str:
-    return (f"another build is running in this checkout: {holder.describe()} holds {lock.parent.name}/{lock.name}. "
-            "Wait for it to finish (or stop it), then run make again; two builds never run at once.")
+    return (
+        f"another build is running in this checkout: {holder.describe()} holds {lock.parent.name}/{lock.name}. "
+        "Wait for it to finish (or stop it), then run make again; two builds never run at once."
+    )
 
 
 def acquire(build: Path, pid: int) -> Holder:

@@ -8,6 +8,7 @@ files are newer than their prerequisites), so ``chinabrief params``, which runs 
 differ, marks the stage out of date (``pipeline.products.invalidate``): make then re-runs it and what
 depends on it.
 """
+
 from __future__ import annotations
 
 import json

@@ -34,6 +34,7 @@ Why not a versioned folder and one symlink flip: ``data/raw`` and ``data/process
 files (``README.md``) and other stages' sub-folders, and their paths are what notebooks opened in
 JupyterLab read; a folder turned into a symlink would break both.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -125,8 +126,11 @@ class Transaction:
         """The repository-relative paths written so far."""
         if not self.files.is_dir():
             return []
-        return sorted(p.relative_to(self.files).as_posix() for p in self.files.rglob("*")
-                      if p.is_file() and not p.name.endswith(".tmp"))
+        return sorted(
+            p.relative_to(self.files).as_posix()
+            for p in self.files.rglob("*")
+            if p.is_file() and not p.name.endswith(".tmp")
+        )
 
     def _in_scope(self, rel: str) -> bool:
         return self.scope is None or rel.startswith(self.scope)
@@ -163,8 +167,10 @@ class Transaction:
                 os.fsync(handle.fileno())
         # the status record last: the index reads records, and a record's brief is then in place
         order = sorted(files, key=lambda f: (f.startswith("build/status/"), f))
-        fileio.write_json(self.folder / COMMIT, {"key": self.key, "files": order, "remove": stale,
-                                                 "record": [r for r in record if r not in stale]})
+        fileio.write_json(
+            self.folder / COMMIT,
+            {"key": self.key, "files": order, "remove": stale, "record": [r for r in record if r not in stale]},
+        )
 
     def apply(self) -> None:
         """Move the committed files into place (see the module docstring); idempotent."""

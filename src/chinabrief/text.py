@@ -5,6 +5,7 @@ Generated sentences (key findings, headlines) are shown as ``text/markdown`` out
 that comes from data (event labels, country names) is escaped for both Markdown and HTML by
 :func:`md_escape`, so a label such as ``<script>`` or ``Germany *`` is shown as typed.
 """
+
 from __future__ import annotations
 
 import re

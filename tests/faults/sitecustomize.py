@@ -5,6 +5,7 @@
 written file is put in place. Nothing in the package reads this variable; without this folder on
 PYTHONPATH it has no effect.
 """
+
 import os
 import sys
 

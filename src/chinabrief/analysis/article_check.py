@@ -138,8 +138,9 @@ def headline(r: ArticleBrief) -> Markdown:
 
 def findings(r: ArticleBrief) -> Markdown:
     """One line per claim: its first words, the figure it claims and its verdict."""
-    return Markdown.bullets(f"{_short(row['claim'], 8)} ({row['claimed']}): {row['verdict']}."
-                            for _, row in r.check.verdicts.iterrows())
+    return Markdown.bullets(
+        f"{_short(row['claim'], 8)} ({row['claimed']}): {row['verdict']}." for _, row in r.check.verdicts.iterrows()
+    )
 
 
 def _short(text: str, words: int = 12) -> str:

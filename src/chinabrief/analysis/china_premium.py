@@ -12,6 +12,7 @@ Output contract (``data/processed/event_study/``, written by :func:`chinabrief.t
 ``premium_by_event.csv``, ``premium.csv``, ``difference_series.csv``, ``placebo.csv``,
 ``robustness.csv`` (see ``data/processed/README.md``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,8 +54,18 @@ ROBUSTNESS_SCOPES = ["escalation", "de-escalation"]
 #: Exclusion choices of the robustness grid → the days around other events left out of estimation.
 EXCLUSIONS = {"day0": (0, 0), "window": (-1, 1), "none": None}
 EXCLUSION_NAMES = {"day0": "other events' day 0", "window": "other events' days −1..+1", "none": "nothing"}
-PREMIUM_COLUMNS = ["scope", "model", "window_start", "window_end", *REGRESSION_KEYS,
-                   "diff_car", "placebo_p", "block_p", "n_draws", "n_shifts"]
+PREMIUM_COLUMNS = [
+    "scope",
+    "model",
+    "window_start",
+    "window_end",
+    *REGRESSION_KEYS,
+    "diff_car",
+    "placebo_p",
+    "block_p",
+    "n_draws",
+    "n_shifts",
+]
 ROBUSTNESS_COLUMNS = ["dimension", "setting", "baseline", "scope", *REGRESSION_KEYS]
 
 
@@ -137,7 +148,10 @@ def load_groups(P: Paths) -> pd.DataFrame | None:
     missing = [c for c in ("token", "group") if c not in frame.columns]
     if missing:
         from ..exceptions import InputFormatError
-        raise InputFormatError(f"{P.relative(path)}: missing column(s) {missing} (rule: one row per token with its group)")
+
+        raise InputFormatError(
+            f"{P.relative(path)}: missing column(s) {missing} (rule: one row per token with its group)"
+        )
     return frame
 
 
@@ -158,13 +172,15 @@ def study_groups(groups: pd.DataFrame, returns: pd.DataFrame, benchmark: str) ->
     ValueError
         If either group has no token with returns.
     """
-    part = groups[groups["group"].isin([CHINA, CONTROL]) & groups["token"].isin(returns.columns)
-                  & groups["token"].ne(benchmark)]
+    part = groups[
+        groups["group"].isin([CHINA, CONTROL]) & groups["token"].isin(returns.columns) & groups["token"].ne(benchmark)
+    ]
     part = part.drop_duplicates("token").reset_index(drop=True)
     for name in (CHINA, CONTROL):
         if not part["group"].eq(name).any():
-            raise NoControlGroup(f"the China premium needs {name.replace('_', '-')} tokens with returns; "
-                                 "the processed returns hold none")
+            raise NoControlGroup(
+                f"the China premium needs {name.replace('_', '-')} tokens with returns; the processed returns hold none"
+            )
     return part
 
 
@@ -209,8 +225,19 @@ def _scope_members(observations: pd.DataFrame) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- the token CARs
 
 
-def universe_cars(returns, observations, groups, *, benchmark, models, event_windows, estimation_window,
-                  min_estimation_obs, exclusion_window, day0_shift: pd.DataFrame | None = None) -> pd.DataFrame:
+def universe_cars(
+    returns,
+    observations,
+    groups,
+    *,
+    benchmark,
+    models,
+    event_windows,
+    estimation_window,
+    min_estimation_obs,
+    exclusion_window,
+    day0_shift: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """CARs of every China-linked and control token for every observation, model and window (fast path).
 
     ``day0_shift``: per event and token, the days by which a token's day 0 follows the event's (its
@@ -218,9 +245,17 @@ def universe_cars(returns, observations, groups, *, benchmark, models, event_win
     """
     tokens = groups["token"].tolist()
     china = groups["group"].eq(CHINA).to_numpy()
-    prepared = prepare_event_study(returns, observations, tokens, benchmark, tuple(estimation_window),
-                                   [tuple(w) for w in event_windows], exclusion_window is not None,
-                                   exclusion_window=exclusion_window or (0, 0), day0_shift=day0_shift)
+    prepared = prepare_event_study(
+        returns,
+        observations,
+        tokens,
+        benchmark,
+        tuple(estimation_window),
+        [tuple(w) for w in event_windows],
+        exclusion_window is not None,
+        exclusion_window=exclusion_window or (0, 0),
+        day0_shift=day0_shift,
+    )
     fitted = fit_models(prepared, models)
     n_events, n_tokens = len(observations), len(tokens)
     e_pos = np.repeat(np.arange(n_events), n_tokens)
@@ -229,10 +264,19 @@ def universe_cars(returns, observations, groups, *, benchmark, models, event_win
     for model, fit in fitted.items():
         cars = window_cars(prepared, fit, min_estimation_obs)
         for w, window in enumerate(cars.windows):
-            parts.append(pd.DataFrame({
-                "event_id": prepared.event_ids[e_pos], "token": np.asarray(tokens, dtype=object)[k_pos],
-                "china": china[k_pos], "model": model, "window_start": window[0], "window_end": window[1],
-                "car": cars.car[w].ravel()}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "event_id": prepared.event_ids[e_pos],
+                        "token": np.asarray(tokens, dtype=object)[k_pos],
+                        "china": china[k_pos],
+                        "model": model,
+                        "window_start": window[0],
+                        "window_end": window[1],
+                        "car": cars.car[w].ravel(),
+                    }
+                )
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -257,10 +301,15 @@ def _difference(returns, groups, benchmark, observations, span, min_tokens) -> p
     rows = returns.index.get_indexer(pd.DatetimeIndex(observations["day0"]))
     outside = np.ones(len(returns), dtype=bool)
     for row in rows[rows >= 0]:
-        outside[max(0, row + span[0]): row + span[1] + 1] = False
-    return difference_series(returns, groups.loc[groups["group"].eq(CHINA), "token"].tolist(),
-                             groups.loc[groups["group"].eq(CONTROL), "token"].tolist(), returns[benchmark],
-                             outside, min_tokens)
+        outside[max(0, row + span[0]) : row + span[1] + 1] = False
+    return difference_series(
+        returns,
+        groups.loc[groups["group"].eq(CHINA), "token"].tolist(),
+        groups.loc[groups["group"].eq(CONTROL), "token"].tolist(),
+        returns[benchmark],
+        outside,
+        min_tokens,
+    )
 
 
 def _placebos(difference, observations, models, event_windows, *, n_draws, seed, min_shift):
@@ -279,18 +328,26 @@ def _placebos(difference, observations, models, event_windows, *, n_draws, seed,
                 result = placebo(ar, rows[rows >= 0], all_rows, window, n_draws, rng, min_shift)
                 draws[(scope, model, window)] = result
                 finite = result.draws[np.isfinite(result.draws)]
-                summary.append({
-                    "scope": scope, "model": model, "window_start": window[0], "window_end": window[1],
-                    "observed": result.observed, "n_events": result.n_events, "n_draws": int(finite.size),
-                    "draw_mean": float(finite.mean()) if finite.size else np.nan,
-                    "draw_sd": float(finite.std(ddof=1)) if finite.size > 1 else np.nan,
-                    "draw_q025": float(np.quantile(finite, 0.025)) if finite.size else np.nan,
-                    "draw_q975": float(np.quantile(finite, 0.975)) if finite.size else np.nan,
-                    "p": result.p, "n_shifts": int(result.shifts.size),
-                    "shift_q025": float(np.quantile(result.shifted, 0.025)) if result.shifts.size else np.nan,
-                    "shift_q975": float(np.quantile(result.shifted, 0.975)) if result.shifts.size else np.nan,
-                    "p_block": result.p_block,
-                })
+                summary.append(
+                    {
+                        "scope": scope,
+                        "model": model,
+                        "window_start": window[0],
+                        "window_end": window[1],
+                        "observed": result.observed,
+                        "n_events": result.n_events,
+                        "n_draws": int(finite.size),
+                        "draw_mean": float(finite.mean()) if finite.size else np.nan,
+                        "draw_sd": float(finite.std(ddof=1)) if finite.size > 1 else np.nan,
+                        "draw_q025": float(np.quantile(finite, 0.025)) if finite.size else np.nan,
+                        "draw_q975": float(np.quantile(finite, 0.975)) if finite.size else np.nan,
+                        "p": result.p,
+                        "n_shifts": int(result.shifts.size),
+                        "shift_q025": float(np.quantile(result.shifted, 0.025)) if result.shifts.size else np.nan,
+                        "shift_q975": float(np.quantile(result.shifted, 0.975)) if result.shifts.size else np.nan,
+                        "p_block": result.p_block,
+                    }
+                )
     return pd.DataFrame(summary), draws
 
 
@@ -324,9 +381,11 @@ def robustness_settings(base: dict, grid: dict) -> list[tuple[str, str, dict]]:
     list of (dimension, setting label, settings)
     """
     base_days = base["estimation_window"][1] - base["estimation_window"][0] + 1
-    label = (f"{base['benchmark']}, {base['model'].replace('_', ' ')}, "
-             f"[{base['window'][0]:+d},{base['window'][1]:+d}]".replace("+0", "0")
-             + f", {base['cutoff_hour_utc']:02d}:00 UTC, {base_days} days, excludes {EXCLUSION_NAMES[base['exclusion']]}")
+    label = (
+        f"{base['benchmark']}, {base['model'].replace('_', ' ')}, "
+        f"[{base['window'][0]:+d},{base['window'][1]:+d}]".replace("+0", "0")
+        + f", {base['cutoff_hour_utc']:02d}:00 UTC, {base_days} days, excludes {EXCLUSION_NAMES[base['exclusion']]}"
+    )
     out = [("baseline", label, dict(base))]
 
     def vary(dimension, label, **changes):
@@ -347,16 +406,28 @@ def robustness_settings(base: dict, grid: dict) -> list[tuple[str, str, dict]]:
     for d in grid["estimation_days"]:
         if d != base_days:
             window = estimation_window_of(d, base["estimation_window"][1])
-            vary("estimation window", f"{d} days", estimation_window=window,
-                 min_estimation_obs=scaled_min_obs(base["min_estimation_obs"], base["estimation_window"], window))
+            vary(
+                "estimation window",
+                f"{d} days",
+                estimation_window=window,
+                min_estimation_obs=scaled_min_obs(base["min_estimation_obs"], base["estimation_window"], window),
+            )
     for x in grid["exclusions"]:
         if x != base["exclusion"]:
             vary("estimation excludes", EXCLUSION_NAMES[x], exclusion=x)
     return out
 
 
-def robustness(returns, catalogue, groups, base: dict, grid: dict, baseline_car: pd.DataFrame | None = None,
-               baseline_observations: pd.DataFrame | None = None, tables: dict | None = None) -> pd.DataFrame:
+def robustness(
+    returns,
+    catalogue,
+    groups,
+    base: dict,
+    grid: dict,
+    baseline_car: pd.DataFrame | None = None,
+    baseline_observations: pd.DataFrame | None = None,
+    tables: dict | None = None,
+) -> pd.DataFrame:
     """Regression (a) for escalations and de-escalations under each variation of :func:`robustness_settings`.
 
     Runs that share every engine setting but the model or window are computed once.
@@ -366,13 +437,22 @@ def robustness(returns, catalogue, groups, base: dict, grid: dict, baseline_car:
     # a benchmark without returns in the data (e.g. ETH in a small snapshot) cannot be varied to
     grid = {**grid, "benchmarks": [b for b in grid["benchmarks"] if b in returns.columns]}
     for dimension, label, s in robustness_settings(base, grid):
-        key = (s["benchmark"], s["cutoff_hour_utc"], tuple(s["estimation_window"]), s["min_estimation_obs"],
-               s["exclusion"])
+        key = (
+            s["benchmark"],
+            s["cutoff_hour_utc"],
+            tuple(s["estimation_window"]),
+            s["min_estimation_obs"],
+            s["exclusion"],
+        )
         if key not in cache:
             observations, _ = observations_for(catalogue, s["cutoff_hour_utc"])
-            same = (baseline_car is not None and key == (base["benchmark"], base["cutoff_hour_utc"],
-                                                         tuple(base["estimation_window"]), base["min_estimation_obs"],
-                                                         base["exclusion"]))
+            same = baseline_car is not None and key == (
+                base["benchmark"],
+                base["cutoff_hour_utc"],
+                tuple(base["estimation_window"]),
+                base["min_estimation_obs"],
+                base["exclusion"],
+            )
             if same:
                 car, observations = baseline_car, baseline_observations
             else:
@@ -382,28 +462,56 @@ def robustness(returns, catalogue, groups, base: dict, grid: dict, baseline_car:
                     moved = catalogue_rules.assign_day0(catalogue, s["cutoff_hour_utc"])
                     shifts = shifts_for(tables, groups["token"].tolist(), moved, s["cutoff_hour_utc"])
                 # a run that is not the baseline's changes one engine setting: base model and window only
-                car = universe_cars(returns, observations, bench_groups, benchmark=s["benchmark"],
-                                    models=[s["model"]], event_windows=[tuple(s["window"])],
-                                    estimation_window=s["estimation_window"],
-                                    min_estimation_obs=s["min_estimation_obs"],
-                                    exclusion_window=EXCLUSIONS[s["exclusion"]], day0_shift=shifts)
+                car = universe_cars(
+                    returns,
+                    observations,
+                    bench_groups,
+                    benchmark=s["benchmark"],
+                    models=[s["model"]],
+                    event_windows=[tuple(s["window"])],
+                    estimation_window=s["estimation_window"],
+                    min_estimation_obs=s["min_estimation_obs"],
+                    exclusion_window=EXCLUSIONS[s["exclusion"]],
+                    day0_shift=shifts,
+                )
             cache[key] = (car, observations)
         car, observations = cache[key]
         window = tuple(s["window"])
         part = car[car["model"].eq(s["model"]) & car["window_start"].eq(window[0]) & car["window_end"].eq(window[1])]
         fits = _regressions(part, observations, ROBUSTNESS_SCOPES)
         for _, fit in fits.iterrows():
-            rows.append({"dimension": dimension, "setting": label, "baseline": dimension == "baseline",
-                         "scope": fit["scope"], **{k: fit[k] for k in REGRESSION_KEYS}})
+            rows.append(
+                {
+                    "dimension": dimension,
+                    "setting": label,
+                    "baseline": dimension == "baseline",
+                    "scope": fit["scope"],
+                    **{k: fit[k] for k in REGRESSION_KEYS},
+                }
+            )
     return pd.DataFrame(rows, columns=ROBUSTNESS_COLUMNS)
 
 
 # --------------------------------------------------------------------------- compute
 
 
-def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_windows, estimation_window,
-            min_estimation_obs, exclude_event_days, cutoff_hour_utc, placebo_draws, seed, block_min_shift,
-            min_tokens, grid: dict | None = None) -> ChinaPremium:
+def compute(
+    tables: dict,
+    groups: pd.DataFrame,
+    *,
+    benchmark,
+    models,
+    event_windows,
+    estimation_window,
+    min_estimation_obs,
+    exclude_event_days,
+    cutoff_hour_utc,
+    placebo_draws,
+    seed,
+    block_min_shift,
+    min_tokens,
+    grid: dict | None = None,
+) -> ChinaPremium:
     """The China premium for every category, model and window, its placebos and its robustness.
 
     Parameters
@@ -426,8 +534,9 @@ def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_wind
     returns = returns_with_indexes(tables, [benchmark, *(grid or {}).get("benchmarks", [])])
     groups = study_groups(groups, returns, benchmark)
     if benchmark not in returns.columns:
-        raise ValueError(f"premium benchmark {benchmark!r} has no returns in data/processed (returns.parquet, "
-                         "market_index.parquet)")
+        raise ValueError(
+            f"premium benchmark {benchmark!r} has no returns in data/processed (returns.parquet, market_index.parquet)"
+        )
     catalogue = tables["events"]
     shifts = shifts_for(tables, groups["token"].tolist(), catalogue, cutoff_hour_utc)
     observations, members = observations_for(catalogue)
@@ -435,42 +544,90 @@ def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_wind
     exclusion = "day0" if exclude_event_days else "none"
     run_models = list(dict.fromkeys([*models, *(grid or {}).get("models", []), BASE_MODEL]))
     run_windows = list(dict.fromkeys([*windows, *[tuple(w) for w in (grid or {}).get("windows", [])], BASE_WINDOW]))
-    car = universe_cars(returns, observations, groups, benchmark=benchmark, models=run_models,
-                        event_windows=run_windows, estimation_window=estimation_window,
-                        min_estimation_obs=min_estimation_obs, exclusion_window=EXCLUSIONS[exclusion],
-                        day0_shift=shifts)
+    car = universe_cars(
+        returns,
+        observations,
+        groups,
+        benchmark=benchmark,
+        models=run_models,
+        event_windows=run_windows,
+        estimation_window=estimation_window,
+        min_estimation_obs=min_estimation_obs,
+        exclusion_window=EXCLUSIONS[exclusion],
+        day0_shift=shifts,
+    )
     by_event = []
     for (model, start, end), part in car.groupby(["model", "window_start", "window_end"], sort=False):
         by_event.append(event_premium(part).assign(model=model, window_start=start, window_end=end))
     by_event = pd.concat(by_event, ignore_index=True)
-    by_event = by_event[["event_id", "model", "window_start", "window_end", "n_china", "n_control", "china_car",
-                         "control_car", "premium"]]
+    by_event = by_event[
+        [
+            "event_id",
+            "model",
+            "window_start",
+            "window_end",
+            "n_china",
+            "n_control",
+            "china_car",
+            "control_car",
+            "premium",
+        ]
+    ]
     span = (min(w[0] for w in windows), max(w[1] for w in windows))
     difference = _difference(returns, groups, benchmark, observations, span, min_tokens)
-    placebo_summary, draws = _placebos(difference, observations, list(models), windows, n_draws=placebo_draws,
-                                       seed=seed, min_shift=block_min_shift)
+    placebo_summary, draws = _placebos(
+        difference, observations, list(models), windows, n_draws=placebo_draws, seed=seed, min_shift=block_min_shift
+    )
     premium = _regressions(car, observations, SCOPES)
     keys = ["scope", "model", "window_start", "window_end"]
-    premium = premium.merge(placebo_summary[keys + ["observed", "p", "p_block", "n_draws", "n_shifts"]].rename(
-        columns={"observed": "diff_car", "p": "placebo_p", "p_block": "block_p"}), on=keys, how="left")
+    premium = premium.merge(
+        placebo_summary[keys + ["observed", "p", "p_block", "n_draws", "n_shifts"]].rename(
+            columns={"observed": "diff_car", "p": "placebo_p", "p_block": "block_p"}
+        ),
+        on=keys,
+        how="left",
+    )
     premium = premium[PREMIUM_COLUMNS]
-    result = ChinaPremium(groups=groups, benchmark=benchmark, observations=observations, members=members, car=car,
-                          by_event=by_event, premium=premium, difference=difference, placebo=placebo_summary,
-                          draws=draws,
-                          settings={"benchmark": benchmark, "models": list(models),
-                                    "event_windows": [list(w) for w in windows],
-                                    "estimation_window": list(estimation_window),
-                                    "min_estimation_obs": min_estimation_obs, "exclusion": exclusion,
-                                    "cutoff_hour_utc": cutoff_hour_utc, "placebo_draws": placebo_draws,
-                                    "seed": seed, "block_min_shift": block_min_shift, "min_tokens": min_tokens,
-                                    "day0_shifts": int((shifts.to_numpy() != 0).sum()) if shifts is not None else 0,
-                                    "difference_market_model": dict(difference.attrs)})
+    result = ChinaPremium(
+        groups=groups,
+        benchmark=benchmark,
+        observations=observations,
+        members=members,
+        car=car,
+        by_event=by_event,
+        premium=premium,
+        difference=difference,
+        placebo=placebo_summary,
+        draws=draws,
+        settings={
+            "benchmark": benchmark,
+            "models": list(models),
+            "event_windows": [list(w) for w in windows],
+            "estimation_window": list(estimation_window),
+            "min_estimation_obs": min_estimation_obs,
+            "exclusion": exclusion,
+            "cutoff_hour_utc": cutoff_hour_utc,
+            "placebo_draws": placebo_draws,
+            "seed": seed,
+            "block_min_shift": block_min_shift,
+            "min_tokens": min_tokens,
+            "day0_shifts": int((shifts.to_numpy() != 0).sum()) if shifts is not None else 0,
+            "difference_market_model": dict(difference.attrs),
+        },
+    )
     if grid is not None:
-        base = {"benchmark": benchmark, "model": BASE_MODEL, "window": BASE_WINDOW, "cutoff_hour_utc": cutoff_hour_utc,
-                "estimation_window": tuple(estimation_window), "min_estimation_obs": min_estimation_obs,
-                "exclusion": exclusion}
-        result.robustness = robustness(returns, catalogue, groups, base, grid, baseline_car=car,
-                                       baseline_observations=observations, tables=tables)
+        base = {
+            "benchmark": benchmark,
+            "model": BASE_MODEL,
+            "window": BASE_WINDOW,
+            "cutoff_hour_utc": cutoff_hour_utc,
+            "estimation_window": tuple(estimation_window),
+            "min_estimation_obs": min_estimation_obs,
+            "exclusion": exclusion,
+        }
+        result.robustness = robustness(
+            returns, catalogue, groups, base, grid, baseline_car=car, baseline_observations=observations, tables=tables
+        )
         result.settings["robustness_grid"] = grid
     return result
 
@@ -478,12 +635,12 @@ def compute(tables: dict, groups: pd.DataFrame, *, benchmark, models, event_wind
 def products(r: ChinaPremium) -> dict[str, pd.DataFrame]:
     """The premium's tables as written to ``data/processed/event_study/`` (file name → table)."""
     defined = r.difference["diff_ret"].notna().to_numpy()
-    first, last = (np.flatnonzero(defined)[[0, -1]] if defined.any() else (0, -1))
+    first, last = np.flatnonzero(defined)[[0, -1]] if defined.any() else (0, -1)
     by_event = r.by_event.merge(r.observations[["event_id", "day0", "category", "members"]], on="event_id", how="left")
     return {
         "premium_by_event.csv": by_event[["event_id", "members", "day0", "category", *r.by_event.columns[1:]]],
         "premium.csv": r.premium.assign(benchmark=r.benchmark),
-        "difference_series.csv": r.difference.iloc[first:last + 1].assign(benchmark=r.benchmark),
+        "difference_series.csv": r.difference.iloc[first : last + 1].assign(benchmark=r.benchmark),
         "placebo.csv": r.placebo.assign(benchmark=r.benchmark, seed=r.settings["seed"]),
         "robustness.csv": r.robustness,
         "premium_groups.csv": r.groups,
@@ -493,14 +650,19 @@ def products(r: ChinaPremium) -> dict[str, pd.DataFrame]:
 def headline_row(r: ChinaPremium, scope: str, model: str = BASE_MODEL, window=BASE_WINDOW) -> pd.Series:
     """The premium row of one scope for the headline model and window."""
     p = r.premium
-    sel = p[p["scope"].eq(scope) & p["model"].eq(model) & p["window_start"].eq(window[0])
-            & p["window_end"].eq(window[1])]
+    sel = p[
+        p["scope"].eq(scope) & p["model"].eq(model) & p["window_start"].eq(window[0]) & p["window_end"].eq(window[1])
+    ]
     return sel.iloc[0]
 
 
 # --------------------------------------------------------------------------- sentences
 
-SCOPE_WORDS = {"escalation": "escalations", "de-escalation": "de-escalations", "talks & agreements": "talks and agreements"}
+SCOPE_WORDS = {
+    "escalation": "escalations",
+    "de-escalation": "de-escalations",
+    "talks & agreements": "talks and agreements",
+}
 
 
 def _pp(value: float) -> str:
@@ -549,10 +711,12 @@ def headline_text(r: ChinaPremium, window=BASE_WINDOW) -> str:
         return "The China premium on escalations cannot be measured: no event with both China-linked and control CARs."
     size = _pp(abs(row["estimate"])).lstrip("+")
     side = "higher" if row["estimate"] > 0 else "lower"
-    base = (f"Is it China? On escalations, China-linked tokens' CAR[−1,+1] was {size} {side} than that of "
-            f"{len(r.control)} similar tokens without China ties (vs "
-            f"{'the market ex-China, ' if r.benchmark in market_index.INDEXES else ''}{r.benchmark}, market model; p = {_p(p)} "
-            "allowing for the clustering of the event dates)")
+    base = (
+        f"Is it China? On escalations, China-linked tokens' CAR[−1,+1] was {size} {side} than that of "
+        f"{len(r.control)} similar tokens without China ties (vs "
+        f"{'the market ex-China, ' if r.benchmark in market_index.INDEXES else ''}{r.benchmark}, market model; p = {_p(p)} "
+        "allowing for the clustering of the event dates)"
+    )
     if np.isfinite(p) and p < 0.05:
         return base + ": a China-specific reaction beyond the crypto market's."
     return base + ": not measurably — the data cannot tell a China effect from the crypto market's own moves."
@@ -570,17 +734,25 @@ def findings_text(r: ChinaPremium, window=BASE_WINDOW) -> list[str]:
             f"{SCOPE_WORDS[scope].capitalize()} ({int(row['n_events'])} event days in {int(row['n_clusters'])} "
             f"clusters): the China-linked tokens' CAR[−1,+1] was {verdict(row)}: "
             f"{_pp(row['estimate'])} (95% CI {_pp(row['ci_low'])} to {_pp(row['ci_high'])}); p = {_p(row['p'])} "
-            f"clustered, {_p(row['block_p'])} shifting all dates together, {_p(row['placebo_p'])} against random dates.")
+            f"clustered, {_p(row['block_p'])} shifting all dates together, {_p(row['placebo_p'])} against random dates."
+        )
     rob = r.robustness
     if not rob.empty:
         varied = rob[~rob["baseline"].astype(bool)]
         hits = varied[varied["p"] < 0.05]
         if hits.empty:
-            out.append(f"None of the {len(varied)} robustness variations (one setting changed at a time, escalations and "
-                       "de-escalations) gives a clustered p below 0.05.")
+            out.append(
+                f"None of the {len(varied)} robustness variations (one setting changed at a time, escalations and "
+                "de-escalations) gives a clustered p below 0.05."
+            )
         else:
-            listed = "; ".join(f"{SCOPE_WORDS[row['scope']]} with {row['dimension']} {row['setting']}: "
-                               f"{_pp(row['estimate'])}, p = {_p(row['p'])}" for _, row in hits.iterrows())
-            out.append(f"{len(hits)} of the {len(varied)} robustness variations {'gives' if len(hits) == 1 else 'give'} a clustered p below 0.05 ({listed}); "
-                       "with this many variations, one or two would by chance.")
+            listed = "; ".join(
+                f"{SCOPE_WORDS[row['scope']]} with {row['dimension']} {row['setting']}: "
+                f"{_pp(row['estimate'])}, p = {_p(row['p'])}"
+                for _, row in hits.iterrows()
+            )
+            out.append(
+                f"{len(hits)} of the {len(varied)} robustness variations {'gives' if len(hits) == 1 else 'give'} a clustered p below 0.05 ({listed}); "
+                "with this many variations, one or two would by chance."
+            )
     return out

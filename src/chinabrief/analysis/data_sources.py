@@ -4,6 +4,7 @@ how the sources agree, and the gaps (the "Data and provenance" section).
 :func:`compute` reads ``data/raw/MANIFEST.json`` and the processed tables; the tables of the
 section are drawn by :mod:`chinabrief.render.data_tables`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,12 @@ from ..text import Markdown
 
 #: How far before the first event the section looks (the estimation windows reach back this far).
 LOOKBACK = pd.DateOffset(years=1)
-SOURCE_TRUST = {"binance_spot": "high", "bybit_perp": "high (perpetual futures)",
-                "unattributed": "medium (unknown origin)", "coingecko": "high (market caps)"}
+SOURCE_TRUST = {
+    "binance_spot": "high",
+    "bybit_perp": "high (perpetual futures)",
+    "unattributed": "medium (unknown origin)",
+    "coingecko": "high (market caps)",
+}
 
 
 @dataclass
@@ -60,12 +65,14 @@ def from_tables(entries: pd.DataFrame, tables: dict[str, pd.DataFrame], tokens: 
         source_choice=choice[choice["token"].isin(tokens) & (choice["end"] >= since)].reset_index(drop=True),
         agreement=agreement[agreement["token"].isin(tokens)].reset_index(drop=True),
         gaps=gaps[gaps["token"].isin(tokens) & (gaps["gap_end"] >= since)].reset_index(drop=True),
-        tokens=tokens, since=since,
+        tokens=tokens,
+        since=since,
     )
 
 
-def compute(P: Paths, tokens: list[str] | None = None, tables: dict[str, pd.DataFrame] | None = None,
-            stage: str | None = None) -> DataSources:
+def compute(
+    P: Paths, tokens: list[str] | None = None, tables: dict[str, pd.DataFrame] | None = None, stage: str | None = None
+) -> DataSources:
     """The data section of a brief.
 
     Parameters
@@ -93,8 +100,10 @@ def agreement_summary(d: DataSources) -> str:
     a = d.agreement
     if a.empty:
         return "Agreement between sources: no overlapping sources"
-    return (f"Agreement between sources: {len(a)} overlapping pairs, median differences "
-            f"{a['median_abs_diff_pct'].min():.3f}% to {a['median_abs_diff_pct'].max():.3f}%")
+    return (
+        f"Agreement between sources: {len(a)} overlapping pairs, median differences "
+        f"{a['median_abs_diff_pct'].min():.3f}% to {a['median_abs_diff_pct'].max():.3f}%"
+    )
 
 
 def gaps_note(d: DataSources) -> Markdown:
@@ -102,5 +111,6 @@ def gaps_note(d: DataSources) -> Markdown:
     if d.gaps.empty:
         return Markdown.paragraph(f"No gaps in the chosen daily series since {d.since:%Y-%m-%d}.")
     days = int(d.gaps["days_missing"].sum())
-    return Markdown.paragraph(f"{len(d.gaps)} gap(s), {days} missing day(s) in all, in the chosen daily series "
-                              f"since {d.since:%Y-%m-%d}.")
+    return Markdown.paragraph(
+        f"{len(d.gaps)} gap(s), {days} missing day(s) in all, in the chosen daily series since {d.since:%Y-%m-%d}."
+    )

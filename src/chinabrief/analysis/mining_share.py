@@ -7,6 +7,7 @@ tables as DataFrames plus the inputs the charts draw. :func:`write` stores the t
 the numbers into sentences (Markdown). The brief's headings and fixed prose live in
 ``notebooks/04_mining_share.ipynb``; its tables and charts in :mod:`chinabrief.render`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -103,7 +104,9 @@ class MiningShare:
 # --------------------------------------------------------------------------- loading and checks
 
 
-def load_inputs(P: Paths, claims_article: str, claim_share_rounding_pp: float = Tolerances.share_rounding_pp) -> MiningInputs:
+def load_inputs(
+    P: Paths, claims_article: str, claim_share_rounding_pp: float = Tolerances.share_rounding_pp
+) -> MiningInputs:
     """Read the processed mining tables, the reference tables, the claims file of ``claims_article``
     and the verified world shapes."""
     tables = prepare.load(P, stage=STAGE)
@@ -143,8 +146,9 @@ def validate(inputs: MiningInputs, mining_month: str) -> None:
     cbeci.last_month_before(inputs.countries, cbeci.CRACKDOWN_START)
 
 
-def compute(P: Paths, mining_month: str, claims_article: str,
-            claim_share_rounding_pp: float = Tolerances.share_rounding_pp) -> MiningShare:
+def compute(
+    P: Paths, mining_month: str, claims_article: str, claim_share_rounding_pp: float = Tolerances.share_rounding_pp
+) -> MiningShare:
     """Load, validate and compute everything the mining brief shows.
 
     Parameters
@@ -172,8 +176,11 @@ def compute(P: Paths, mining_month: str, claims_article: str,
     inputs = load_inputs(P, claims_article, claim_share_rounding_pp)
     validate(inputs, mining_month)
     result = build(inputs, mining_month)
-    result.parameters = {"mining_month": mining_month, "claims_article": claims_article,
-                         "claim_share_rounding_pp": claim_share_rounding_pp}
+    result.parameters = {
+        "mining_month": mining_month,
+        "claims_article": claims_article,
+        "claim_share_rounding_pp": claim_share_rounding_pp,
+    }
     return result
 
 
@@ -185,8 +192,9 @@ def build(inputs: MiningInputs, mining_month: str) -> MiningShare:
     shares = cbeci.share_table(inputs.countries)
     tables = {
         "ranking": ranking.assign(month=mining_month),
-        "shares_by_month": shares.reset_index().assign(date=lambda f: f["date"].dt.strftime("%Y-%m"))
-                                  .rename(columns={"date": "month"}),
+        "shares_by_month": shares.reset_index()
+        .assign(date=lambda f: f["date"].dt.strftime("%Y-%m"))
+        .rename(columns={"date": "month"}),
         "provinces": province_comparison(inputs.provinces, inputs.countries),
         "seasonal_swing": cbeci.seasonal_swing(inputs.provinces),
         "published_vs_download": cbeci.published_vs_download(inputs.countries, inputs.figures),
@@ -222,13 +230,15 @@ def province_comparison(provinces: pd.DataFrame, countries: pd.DataFrame) -> pd.
     last = cbeci.province_months_with_data(provinces)[-1]
     a = cbeci.province_table(provinces, before).set_index("province_label")
     b = cbeci.province_table(provinces, last).set_index("province_label")
-    out = pd.DataFrame({
-        "province": a.index,
-        f"share_of_china_pct_{before}": a["share_of_china_pct"].to_numpy(),
-        f"implied_global_pct_{before}": a["implied_global_pct"].to_numpy(),
-        f"share_of_china_pct_{last}": b["share_of_china_pct"].reindex(a.index).to_numpy(),
-        f"implied_global_pct_{last}": b["implied_global_pct"].reindex(a.index).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "province": a.index,
+            f"share_of_china_pct_{before}": a["share_of_china_pct"].to_numpy(),
+            f"implied_global_pct_{before}": a["implied_global_pct"].to_numpy(),
+            f"share_of_china_pct_{last}": b["share_of_china_pct"].reindex(a.index).to_numpy(),
+            f"implied_global_pct_{last}": b["implied_global_pct"].reindex(a.index).to_numpy(),
+        }
+    )
     return out
 
 
@@ -269,10 +279,15 @@ def headline_text(countries: pd.DataFrame) -> str:
     zeros = cbeci.zero_months(countries)
     leader = cbeci.ranking(countries, last).iloc[0]
     middle = f", fell to 0% in {' and '.join(zeros)}," if zeros else ""
-    lead = ("and still led" if leader["iso3"] == cbeci.CHINA
-            else f"while {_the(leader['country'])} led with {_pct(leader['share_pct'])}")
-    return (f"Mainland China's share of global Bitcoin hashrate went from {_pct(china_first)} in {first}"
-            f"{middle} and stood at {_pct(china_last)} in {last}, {lead}.")
+    lead = (
+        "and still led"
+        if leader["iso3"] == cbeci.CHINA
+        else f"while {_the(leader['country'])} led with {_pct(leader['share_pct'])}"
+    )
+    return (
+        f"Mainland China's share of global Bitcoin hashrate went from {_pct(china_first)} in {first}"
+        f"{middle} and stood at {_pct(china_last)} in {last}, {lead}."
+    )
 
 
 def findings_text(result: MiningShare) -> list[str]:
@@ -283,26 +298,36 @@ def findings_text(result: MiningShare) -> list[str]:
     before = pre_crackdown_month(c)
     out = []
     top = tables["ranking"][tables["ranking"]["rank"].notna()].head(3)
-    out.append(f"In {mining_month} {_the(top.iloc[0]['country'])} had the largest share of global hashrate "
-               f"({_pct(top.iloc[0]['share_pct'])}), followed by "
-               + " and ".join(f"{_the(r['country'])} ({_pct(r['share_pct'])})" for _, r in top.iloc[1:].iterrows()) + ".")
-    out.append(f"Mainland China's share fell from {_pct(cbeci.share_of(c, cbeci.CHINA, first))} in {first} to "
-               f"{_pct(cbeci.share_of(c, cbeci.CHINA, before))} in {before}, the last month before the "
-               f"crackdown that began in {cbeci.CRACKDOWN_START}.")
+    out.append(
+        f"In {mining_month} {_the(top.iloc[0]['country'])} had the largest share of global hashrate "
+        f"({_pct(top.iloc[0]['share_pct'])}), followed by "
+        + " and ".join(f"{_the(r['country'])} ({_pct(r['share_pct'])})" for _, r in top.iloc[1:].iterrows())
+        + "."
+    )
+    out.append(
+        f"Mainland China's share fell from {_pct(cbeci.share_of(c, cbeci.CHINA, first))} in {first} to "
+        f"{_pct(cbeci.share_of(c, cbeci.CHINA, before))} in {before}, the last month before the "
+        f"crackdown that began in {cbeci.CRACKDOWN_START}."
+    )
     zeros = cbeci.zero_months(c)
     if zeros:
-        out.append(f"The map shows China at 0% in {' and '.join(zeros)}; by {last} it was back at "
-                   f"{_pct(cbeci.share_of(c, cbeci.CHINA, last))}, ranked #{cbeci.rank_of(c, cbeci.CHINA, last)}: "
-                   "hashrate geolocated to China again despite the ban.")
-    out.append(f"{_sentence_start(_the('United States'))} rose from {_pct(cbeci.share_of(c, 'USA', first))} in {first} to "
-               f"{_pct(cbeci.share_of(c, 'USA', last))} in {last}.")
+        out.append(
+            f"The map shows China at 0% in {' and '.join(zeros)}; by {last} it was back at "
+            f"{_pct(cbeci.share_of(c, cbeci.CHINA, last))}, ranked #{cbeci.rank_of(c, cbeci.CHINA, last)}: "
+            "hashrate geolocated to China again despite the ban."
+        )
+    out.append(
+        f"{_sentence_start(_the('United States'))} rose from {_pct(cbeci.share_of(c, 'USA', first))} in {first} to "
+        f"{_pct(cbeci.share_of(c, 'USA', last))} in {last}."
+    )
     verdicts = tables["claims_check"]
     if not verdicts.empty:
-        out.append("The article's mining claims: " + "; ".join(
-            f"'{_short(r['claim'])}': {r['verdict']}" for _, r in verdicts.iterrows()) + " (details below).")
+        out.append(
+            "The article's mining claims: "
+            + "; ".join(f"'{_short(r['claim'])}': {r['verdict']}" for _, r in verdicts.iterrows())
+            + " (details below)."
+        )
     return out[:5]
-
-
 
 
 def _short(claim: str, words: int = 8) -> str:
@@ -326,11 +351,12 @@ def coverage_note(result: MiningShare) -> Markdown:
     m = cbeci.months(result.countries)
     prov = cbeci.province_months_with_data(result.inputs.provinces)
     check = result.inputs.cross_check
-    text = (f"Mining map data: {m[0]} to {m[-1]} ({len(m)} months). Province data: {prov[0]} to {prov[-1]} "
-            f"(later months all zero). Month shown in the ranking and the single map: {result.month}.")
+    text = (
+        f"Mining map data: {m[0]} to {m[-1]} ({len(m)} months). Province data: {prov[0]} to {prov[-1]} "
+        f"(later months all zero). Month shown in the ranking and the single map: {result.month}."
+    )
     if not check.empty:
-        text += (f" The v1.1.0 and v1.2.0 downloads are identical over "
-                 f"{int(check['months_compared'].iloc[0])} months.")
+        text += f" The v1.1.0 and v1.2.0 downloads are identical over {int(check['months_compared'].iloc[0])} months."
     text += f" Published figures compiled: {len(result.inputs.figures)}."
     return Markdown.paragraph(text)
 
@@ -340,9 +366,11 @@ def map_note(result: MiningShare) -> Markdown:
     c, month = result.countries, result.month
     other = cbeci.share_of(c.assign(iso3=c["iso3"].fillna(cbeci.OTHER)), cbeci.OTHER, month)
     unmapped = world_shapes.unmapped_countries(result.inputs.world, c, month)
-    text = (f"Grey: countries CCAF does not list separately; their hashrate is inside 'Other' "
-            f"({_pct(other)} in {month}). Antarctica is left out."
-            + (f" Listed but too small for the 110m map: {', '.join(unmapped)}." if unmapped else ""))
+    text = (
+        f"Grey: countries CCAF does not list separately; their hashrate is inside 'Other' "
+        f"({_pct(other)} in {month}). Antarctica is left out."
+        + (f" Listed but too small for the 110m map: {', '.join(unmapped)}." if unmapped else "")
+    )
     return Markdown.paragraph(text)
 
 
@@ -350,8 +378,11 @@ def milestones_note(result: MiningShare) -> Markdown:
     """Under the small multiples: Mainland China's share in each month drawn."""
     c = result.countries
     shown = cbeci.milestones(c)
-    text = "Mainland China's share in the months drawn: " + "; ".join(
-        f"{m}: {_pct(cbeci.share_of(c, cbeci.CHINA, m))}" for m in shown) + "."
+    text = (
+        "Mainland China's share in the months drawn: "
+        + "; ".join(f"{m}: {_pct(cbeci.share_of(c, cbeci.CHINA, m))}" for m in shown)
+        + "."
+    )
     return Markdown.paragraph(text)
 
 
@@ -362,9 +393,11 @@ def provinces_note(result: MiningShare) -> Markdown:
     with_data = cbeci.province_months_with_data(p)
     last = with_data[-1]
     after = sorted(set(cbeci.months(c)) & {f"{d:%Y-%m}" for d in p["date"]} - set(with_data))
-    text = (f"{before} is the last month before the crackdown (China {_pct(cbeci.share_of(c, cbeci.CHINA, before))} "
-            f"of global hashrate); {last} is the last month with province data (China "
-            f"{_pct(cbeci.share_of(c, cbeci.CHINA, last))})" + (f"; {', '.join(after)}: all provinces 0." if after else "."))
+    text = (
+        f"{before} is the last month before the crackdown (China {_pct(cbeci.share_of(c, cbeci.CHINA, before))} "
+        f"of global hashrate); {last} is the last month with province data (China "
+        f"{_pct(cbeci.share_of(c, cbeci.CHINA, last))})" + (f"; {', '.join(after)}: all provinces 0." if after else ".")
+    )
     return Markdown.paragraph(text)
 
 
@@ -381,19 +414,27 @@ def published_note(result: MiningShare) -> Markdown:
     """How many of CCAF's published figures equal the download."""
     check = result.tables["published_vs_download"]
     agree = int((check["diff_pp"].abs() < 0.005).sum())
-    return Markdown.paragraph(f"{agree} of {len(check)} published figures equal the download for the month "
-                              "they refer to.")
+    return Markdown.paragraph(
+        f"{agree} of {len(check)} published figures equal the download for the month they refer to."
+    )
 
 
 def publication_links(result: MiningShare) -> Markdown:
     """Links to every publication of our compilation of CCAF's figures (http(s) only)."""
     items = []
-    for (pub, published, url), _ in result.inputs.figures.groupby(["publication", "published", "source_url"], sort=False):
+    for (pub, published, url), _ in result.inputs.figures.groupby(
+        ["publication", "published", "source_url"], sort=False
+    ):
         label = md_escape(f"{pub}, {published}")
         if str(url).lower().startswith(("https://", "http://")):
             items.append(f"- [{label}](<{str(url).replace('>', '%3E').replace(' ', '%20')}>)")
         else:
             items.append(f"- {label} ({md_escape(url)})")
     files = [f"- {md_escape(k)}: `{str(v).replace('`', '')}`" for k, v in result.inputs.sources.items()]
-    return Markdown("\n".join(items + ["", "Files read by this brief:", ""] + files),
-                    [f"{p}, {d}" for (p, d, _), _ in result.inputs.figures.groupby(["publication", "published", "source_url"], sort=False)])
+    return Markdown(
+        "\n".join(items + ["", "Files read by this brief:", ""] + files),
+        [
+            f"{p}, {d}"
+            for (p, d, _), _ in result.inputs.figures.groupby(["publication", "published", "source_url"], sort=False)
+        ],
+    )

@@ -3,6 +3,7 @@
 The full event study (models, estimation windows, test statistics) is in ``eventstudy``; these
 are the simple, descriptive views the briefs show next to it.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -15,8 +16,9 @@ def wide_returns(returns: pd.DataFrame, column: str = "ret") -> pd.DataFrame:
     return wide.reindex(full).rename_axis("date")
 
 
-def indexed_prices(prices_daily: pd.DataFrame, tokens: list[str], day0: pd.Timestamp,
-                   window: tuple[int, int] = (-5, 5)) -> pd.DataFrame:
+def indexed_prices(
+    prices_daily: pd.DataFrame, tokens: list[str], day0: pd.Timestamp, window: tuple[int, int] = (-5, 5)
+) -> pd.DataFrame:
     """Closes around ``day0`` indexed to 100 at the close of day −1 (rel_day × token)."""
     wide = prices_daily.pivot_table(index="date", columns="token", values="close", aggfunc="first")
     days = pd.date_range(day0 + pd.Timedelta(days=window[0] - 1), day0 + pd.Timedelta(days=window[1]), freq="D")
@@ -36,8 +38,13 @@ def candle_closing_at(when: pd.Timestamp) -> pd.Timestamp:
     return when - CANDLE
 
 
-def change_24h(prices_daily: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: list[str],
-               day: pd.Timestamp, hours: tuple[int, ...] = (0, 6, 12, 18, 24)) -> pd.DataFrame:
+def change_24h(
+    prices_daily: pd.DataFrame,
+    prices_hourly: pd.DataFrame,
+    tokens: list[str],
+    day: pd.Timestamp,
+    hours: tuple[int, ...] = (0, 6, 12, 18, 24),
+) -> pd.DataFrame:
     """24-hour price changes on ``day``: daily close-to-close and from hourly closes at several hours.
 
     ``hours`` are clock times on ``day`` (0 = its midnight start, 24 = its end): the change to
@@ -55,27 +62,45 @@ def change_24h(prices_daily: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: 
     for token in tokens:
         try:
             now, before = daily.loc[(token, day)], daily.loc[(token, day - pd.Timedelta(days=1))]
-            rows.append({"token": token, "measure": "close-to-close (UTC day)",
-                         "pct_change": (now["close"] / before["close"] - 1) * 100, "source": now["source"]})
+            rows.append(
+                {
+                    "token": token,
+                    "measure": "close-to-close (UTC day)",
+                    "pct_change": (now["close"] / before["close"] - 1) * 100,
+                    "source": now["source"],
+                }
+            )
         except KeyError:
-            rows.append({"token": token, "measure": "close-to-close (UTC day)", "pct_change": float("nan"),
-                         "source": "no data"})
+            rows.append(
+                {"token": token, "measure": "close-to-close (UTC day)", "pct_change": float("nan"), "source": "no data"}
+            )
         hourly = prices_hourly[prices_hourly["token"].eq(token)].set_index("timestamp")["close"]
         for hour in hours:
             end = candle_closing_at(day + pd.Timedelta(hours=hour))
             start = end - pd.Timedelta(hours=24)
             if end in hourly.index and start in hourly.index:
                 pct = (hourly[end] / hourly[start] - 1) * 100
-                rows.append({"token": token, "measure": f"24h to {hour:02d}:00 UTC (hourly close)",
-                             "pct_change": pct, "source": "binance_spot"})
+                rows.append(
+                    {
+                        "token": token,
+                        "measure": f"24h to {hour:02d}:00 UTC (hourly close)",
+                        "pct_change": pct,
+                        "source": "binance_spot",
+                    }
+                )
     return pd.DataFrame(rows, columns=["token", "measure", "pct_change", "source"])
 
 
 INTRADAY_HORIZONS = (1, 4, 12, 24)
 
 
-def intraday_reaction(prices_hourly: pd.DataFrame, tokens: list[str], benchmark: str,
-                      announced: pd.Timestamp, horizons: tuple[int, ...] = INTRADAY_HORIZONS) -> pd.DataFrame:
+def intraday_reaction(
+    prices_hourly: pd.DataFrame,
+    tokens: list[str],
+    benchmark: str,
+    announced: pd.Timestamp,
+    horizons: tuple[int, ...] = INTRADAY_HORIZONS,
+) -> pd.DataFrame:
     """Cumulative hourly reaction to an announcement with a known UTC time.
 
     The base price is the last hourly close before the announcement's hour (the close of the
@@ -91,6 +116,7 @@ def intraday_reaction(prices_hourly: pd.DataFrame, tokens: list[str], benchmark:
     wide = prices_hourly.pivot_table(index="timestamp", columns="token", values="close", aggfunc="first")
     if benchmark not in wide.columns:
         return pd.DataFrame(columns=["token", "horizon_h", "ret", "market_ret", "ar"])
+
     def close_at(when: pd.Timestamp) -> pd.Series:
         key = candle_closing_at(when)
         return wide.loc[key] if key in wide.index else pd.Series(dtype=float)

@@ -8,6 +8,7 @@ Output contract (``data/processed/event_study/``): ``abnormal_returns.parquet``,
 ``caar.csv``, ``exclusions.csv``, ``event_days.csv`` and ``params.json``, plus the China premium's
 tables when it was computed (:mod:`chinabrief.china_premium`) — see ``data/processed/README.md``.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -39,8 +40,19 @@ CAR_FAMILY = ["model", "window_start", "window_end"]
 CAAR_FAMILY = ["model", "window_start", "window_end", "test"]
 
 
-def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estimation_obs,
-        event_windows, exclude_event_days, cutoff_hour_utc, pool_categories: bool = True) -> EventStudyResult:
+def run(
+    tables: dict,
+    *,
+    tokens,
+    benchmark,
+    models,
+    estimation_window,
+    min_estimation_obs,
+    event_windows,
+    exclude_event_days,
+    cutoff_hour_utc,
+    pool_categories: bool = True,
+) -> EventStudyResult:
     """Run the event study over every catalogue event for ``tokens``.
 
     With ``pool_categories``, talks, negotiation announcements and agreements are also pooled as
@@ -51,9 +63,15 @@ def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estim
     events = observations[["event_id", "day0", "category"]]
     returns = price_reactions.wide_returns(benchmark_returns(tables, benchmark))
     shifts = day0_shifts(tables, tokens, cutoff_hour_utc)
-    settings = dict(benchmark=benchmark, models=models, estimation_window=tuple(estimation_window),
-                    min_estimation_obs=min_estimation_obs, event_windows=[tuple(w) for w in event_windows],
-                    exclude_event_days=exclude_event_days, day0_shift=shifts)
+    settings = dict(
+        benchmark=benchmark,
+        models=models,
+        estimation_window=tuple(estimation_window),
+        min_estimation_obs=min_estimation_obs,
+        event_windows=[tuple(w) for w in event_windows],
+        exclude_event_days=exclude_event_days,
+        day0_shift=shifts,
+    )
     result = run_event_study(returns, events, tokens, **settings)
     if pool_categories:
         grouped = events.assign(category=events["category"].map(lambda c: CATEGORY_GROUPS.get(c, c)))
@@ -67,13 +85,16 @@ def run(tables: dict, *, tokens, benchmark, models, estimation_window, min_estim
     result.members = members
     merged = members[members["n_merged"].gt(1)]
     moved = shifts[shifts.ne(0)].stack() if shifts is not None else pd.Series(dtype="int64")
-    result.params = {**result.params, "cutoff_hour_utc": cutoff_hour_utc,
-                     "day0_shifts": [{"event_id": e, "token": t, "days": int(d)} for (e, t), d in moved.items()],
-                     "category_groups": CATEGORY_GROUPS,
-                     "merged_events": {o: list(g["event_id"]) for o, g in merged.groupby("observation_id", sort=False)},
-                     "multiple_testing": "Benjamini-Hochberg q within each model x window (x test) over token-events "
-                                         "(car.csv) or events (caar.csv, event rows)",
-                     "exclusions": result.exclusions.astype(str).to_dict(orient="records")}
+    result.params = {
+        **result.params,
+        "cutoff_hour_utc": cutoff_hour_utc,
+        "day0_shifts": [{"event_id": e, "token": t, "days": int(d)} for (e, t), d in moved.items()],
+        "category_groups": CATEGORY_GROUPS,
+        "merged_events": {o: list(g["event_id"]) for o, g in merged.groupby("observation_id", sort=False)},
+        "multiple_testing": "Benjamini-Hochberg q within each model x window (x test) over token-events "
+        "(car.csv) or events (caar.csv, event rows)",
+        "exclusions": result.exclusions.astype(str).to_dict(orient="records"),
+    }
     return result
 
 
@@ -92,8 +113,11 @@ def observation_labels(result: EventStudyResult, catalogue: pd.DataFrame) -> pd.
     members = getattr(result, "members", None)
     if members is None:
         return labels
-    return members.assign(label=members["event_id"].map(labels)).groupby("observation_id", sort=False)["label"].agg(
-        " + ".join)
+    return (
+        members.assign(label=members["event_id"].map(labels))
+        .groupby("observation_id", sort=False)["label"]
+        .agg(" + ".join)
+    )
 
 
 def merged_table(result: EventStudyResult, catalogue: pd.DataFrame) -> pd.DataFrame:
@@ -105,8 +129,11 @@ def merged_table(result: EventStudyResult, catalogue: pd.DataFrame) -> pd.DataFr
     labels = catalogue.set_index("event_id")["label"]
     part = members[members["n_merged"].gt(1)].assign(label=lambda m: m["event_id"].map(labels))
     out = part.groupby("observation_id", sort=False).agg(
-        day0=("day0", "first"), events=("label", " + ".join),
-        categories=("category", lambda c: ", ".join(dict.fromkeys(c))), n_merged=("n_merged", "first"))
+        day0=("day0", "first"),
+        events=("label", " + ".join),
+        categories=("category", lambda c: ", ".join(dict.fromkeys(c))),
+        n_merged=("n_merged", "first"),
+    )
     return out.reset_index(drop=True)[columns]
 
 
@@ -156,13 +183,16 @@ def benchmark_returns(tables: dict, benchmark: str) -> pd.DataFrame:
     index = tables.get("market_index")
     index = index[index["index"].eq(benchmark)] if index is not None else None
     if index is None or index.empty:
-        raise ParameterError(f"benchmark {benchmark}: data/processed/market_index.parquet has no {benchmark} returns "
-                             "(the snapshot has no control tokens; use BTC, ETH or EW, or the v2 snapshot)")
+        raise ParameterError(
+            f"benchmark {benchmark}: data/processed/market_index.parquet has no {benchmark} returns "
+            "(the snapshot has no control tokens; use BTC, ETH or EW, or the v2 snapshot)"
+        )
     return pd.concat([returns, market_index.as_returns(index)], ignore_index=True)
 
 
-def write(paths: Paths, result: EventStudyResult, made_from: dict | None = None,
-          extra: dict[str, pd.DataFrame] | None = None) -> list[str]:
+def write(
+    paths: Paths, result: EventStudyResult, made_from: dict | None = None, extra: dict[str, pd.DataFrame] | None = None
+) -> list[str]:
     """Write the event-study tables (one set, see :mod:`chinabrief.publish`) and return their paths.
 
     ``made_from``: the stage parameters, recorded in the same set (:mod:`chinabrief.provenance`).
@@ -170,8 +200,15 @@ def write(paths: Paths, result: EventStudyResult, made_from: dict | None = None,
     """
     out = paths.processed / "event_study"
     extra = extra or {}
-    names = ["abnormal_returns.parquet", "car.csv", "caar.csv", "exclusions.csv", "event_days.csv", "params.json",
-             *extra]
+    names = [
+        "abnormal_returns.parquet",
+        "car.csv",
+        "caar.csv",
+        "exclusions.csv",
+        "event_days.csv",
+        "params.json",
+        *extra,
+    ]
     written = [paths.relative(out / n) for n in names]
     members = getattr(result, "members", None)
     with publish.writing(paths, paths.processed, "token_reactions") as staged:
@@ -179,8 +216,10 @@ def write(paths: Paths, result: EventStudyResult, made_from: dict | None = None,
         fileio.write_csv(staged / "event_study" / "car.csv", result.car)
         fileio.write_csv(staged / "event_study" / "caar.csv", result.caar)
         fileio.write_csv(staged / "event_study" / "exclusions.csv", result.exclusions)
-        fileio.write_csv(staged / "event_study" / "event_days.csv",
-                         members if members is not None else pd.DataFrame(columns=["event_id", "observation_id"]))
+        fileio.write_csv(
+            staged / "event_study" / "event_days.csv",
+            members if members is not None else pd.DataFrame(columns=["event_id", "observation_id"]),
+        )
         for name, frame in extra.items():
             fileio.write_csv(staged / "event_study" / name, frame)
         fileio.write_json(staged / "event_study" / "params.json", result.params)
@@ -189,8 +228,13 @@ def write(paths: Paths, result: EventStudyResult, made_from: dict | None = None,
     return written
 
 
-def car_matrix(result: EventStudyResult, catalogue: pd.DataFrame, tokens: list[str],
-               model: str = HEADLINE_MODEL, window: tuple[int, int] = HEADLINE_WINDOW) -> pd.DataFrame:
+def car_matrix(
+    result: EventStudyResult,
+    catalogue: pd.DataFrame,
+    tokens: list[str],
+    model: str = HEADLINE_MODEL,
+    window: tuple[int, int] = HEADLINE_WINDOW,
+) -> pd.DataFrame:
     """Events (rows, in date order, labelled) × tokens of CAR in percent; NaN where excluded."""
     car = result.car
     sel = car[car["model"].eq(model) & car["window_start"].eq(window[0]) & car["window_end"].eq(window[1])]
@@ -201,8 +245,12 @@ def car_matrix(result: EventStudyResult, catalogue: pd.DataFrame, tokens: list[s
     return wide
 
 
-def q_matrix(result: EventStudyResult, matrix: pd.DataFrame, model: str = HEADLINE_MODEL,
-             window: tuple[int, int] = HEADLINE_WINDOW) -> pd.DataFrame:
+def q_matrix(
+    result: EventStudyResult,
+    matrix: pd.DataFrame,
+    model: str = HEADLINE_MODEL,
+    window: tuple[int, int] = HEADLINE_WINDOW,
+) -> pd.DataFrame:
     """The BH q-values of :func:`car_matrix`'s cells, same shape."""
     car = result.car
     sel = car[car["model"].eq(model) & car["window_start"].eq(window[0]) & car["window_end"].eq(window[1])]
@@ -210,25 +258,45 @@ def q_matrix(result: EventStudyResult, matrix: pd.DataFrame, model: str = HEADLI
     return wide.reindex(index=matrix.index, columns=matrix.columns)
 
 
-def category_table(result: EventStudyResult, model: str = HEADLINE_MODEL,
-                   window: tuple[int, int] = HEADLINE_WINDOW) -> pd.DataFrame:
+def category_table(
+    result: EventStudyResult, model: str = HEADLINE_MODEL, window: tuple[int, int] = HEADLINE_WINDOW
+) -> pd.DataFrame:
     """CAAR with every test, per category group and catalogue category (percent, CI, p)."""
     caar = result.caar
-    sel = caar[caar["scope_type"].eq("category") & caar["model"].eq(model)
-               & caar["window_start"].eq(window[0]) & caar["window_end"].eq(window[1])]
-    wide = sel.pivot_table(index=["scope", "n_events", "n_tokens", "caar", "ci_low", "ci_high"],
-                           columns="test", values="p", aggfunc="first").reset_index()
+    sel = caar[
+        caar["scope_type"].eq("category")
+        & caar["model"].eq(model)
+        & caar["window_start"].eq(window[0])
+        & caar["window_end"].eq(window[1])
+    ]
+    wide = sel.pivot_table(
+        index=["scope", "n_events", "n_tokens", "caar", "ci_low", "ci_high"],
+        columns="test",
+        values="p",
+        aggfunc="first",
+    ).reset_index()
     for col in ("caar", "ci_low", "ci_high"):
         wide[col] = wide[col] * 100
-    order = {"escalation": 0, "de-escalation": 1, "talks & agreements": 2,
-             "negotiation-announcement": 3, "talks": 4, "agreement": 5}
+    order = {
+        "escalation": 0,
+        "de-escalation": 1,
+        "talks & agreements": 2,
+        "negotiation-announcement": 3,
+        "talks": 4,
+        "agreement": 5,
+    }
     wide = wide.sort_values("scope", key=lambda s: s.map(order).fillna(9)).reset_index(drop=True)
     wide.columns.name = None
     return wide
 
 
-def strongest(result: EventStudyResult, catalogue: pd.DataFrame, n: int = 10, model: str = HEADLINE_MODEL,
-              window: tuple[int, int] = HEADLINE_WINDOW) -> pd.DataFrame:
+def strongest(
+    result: EventStudyResult,
+    catalogue: pd.DataFrame,
+    n: int = 10,
+    model: str = HEADLINE_MODEL,
+    window: tuple[int, int] = HEADLINE_WINDOW,
+) -> pd.DataFrame:
     """The ``n`` token–event CARs with the largest |t|."""
     car = result.car
     sel = car[car["model"].eq(model) & car["window_start"].eq(window[0]) & car["window_end"].eq(window[1])].copy()

@@ -9,6 +9,7 @@ all come from the parameters and the data.
 The brief's headings and fixed prose live in ``notebooks/03_token_reactions.ipynb``; its
 tables and charts in :mod:`chinabrief.render.token_tables` and :mod:`chinabrief.render.token_charts`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,8 +26,14 @@ from .eventstudy import EventStudyResult
 
 STAGE = "03_token_reactions"
 MODEL_NAMES = {"market_model": "market model", "market_adjusted": "market-adjusted", "constant_mean": "constant mean"}
-TEST_NAMES = {"cross_sectional_t": "t", "patell_z": "Patell", "bmp": "BMP",
-              "bmp_kp": "BMP-KP", "corrado_rank": "rank", "generalized_sign": "sign"}
+TEST_NAMES = {
+    "cross_sectional_t": "t",
+    "patell_z": "Patell",
+    "bmp": "BMP",
+    "bmp_kp": "BMP-KP",
+    "corrado_rank": "rank",
+    "generalized_sign": "sign",
+}
 HEADLINE_SCOPES = ["escalation", "de-escalation", "talks & agreements"]
 
 
@@ -130,12 +137,24 @@ def claims_check(article: claims.Article, tables: dict, tol: Tolerances) -> pd.D
     return rows.assign(claim=rows["claim_id"].map(text))[CLAIM_COLUMNS]
 
 
-CLAIM_COLUMNS = ["claim_id", "token", "claim", "claimed_low", "claimed_high", "data_pct", "measure", "fits",
-                 "source", "verdict", "reason"]
+CLAIM_COLUMNS = [
+    "claim_id",
+    "token",
+    "claim",
+    "claimed_low",
+    "claimed_high",
+    "data_pct",
+    "measure",
+    "fits",
+    "source",
+    "verdict",
+    "reason",
+]
 
 
-def intraday_table(catalogue: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: list[str], benchmark: str,
-                   event_ids: list[str]) -> pd.DataFrame:
+def intraday_table(
+    catalogue: pd.DataFrame, prices_hourly: pd.DataFrame, tokens: list[str], benchmark: str, event_ids: list[str]
+) -> pd.DataFrame:
     """Hourly abnormal returns after each of ``event_ids`` that has a known UTC time.
 
     Returns
@@ -154,15 +173,37 @@ def intraday_table(catalogue: pd.DataFrame, prices_hourly: pd.DataFrame, tokens:
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
-def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window, min_estimation_obs,
-            event_windows, models, exclude_event_days, focus_events, cutoff_hour_utc,
-            highlight_events, claims_article, claim_rounding_pp, claim_aggregator_gap_pp,
-            claim_share_rounding_pp, claim_misdate_days, premium_benchmark="MKT_EW", premium_placebo_draws=2000,
-            premium_seed=20250409, premium_block_min_shift=10, premium_min_tokens=3,
-            robustness_benchmarks=("MKT_EW", "BTC", "ETH"),
-            robustness_models=("market_model", "market_adjusted"), robustness_windows=((0, 0), (-1, 1), (0, 3)),
-            robustness_cutoff_hours=(18, 20, 22), robustness_estimation_days=(60, 110, 250),
-            robustness_exclusions=("day0", "window", "none")) -> TokenReactions:
+def compute(
+    P: Paths,
+    *,
+    tokens,
+    include_extended,
+    benchmark,
+    estimation_window,
+    min_estimation_obs,
+    event_windows,
+    models,
+    exclude_event_days,
+    focus_events,
+    cutoff_hour_utc,
+    highlight_events,
+    claims_article,
+    claim_rounding_pp,
+    claim_aggregator_gap_pp,
+    claim_share_rounding_pp,
+    claim_misdate_days,
+    premium_benchmark="MKT_EW",
+    premium_placebo_draws=2000,
+    premium_seed=20250409,
+    premium_block_min_shift=10,
+    premium_min_tokens=3,
+    robustness_benchmarks=("MKT_EW", "BTC", "ETH"),
+    robustness_models=("market_model", "market_adjusted"),
+    robustness_windows=((0, 0), (-1, 1), (0, 3)),
+    robustness_cutoff_hours=(18, 20, 22),
+    robustness_estimation_days=(60, 110, 250),
+    robustness_exclusions=("day0", "window", "none"),
+) -> TokenReactions:
     """Run the event study, the China premium and every view of the token-reactions brief.
 
     Parameters are the stage's (see ``params.yaml``).
@@ -185,71 +226,129 @@ def compute(P: Paths, *, tokens, include_extended, benchmark, estimation_window,
     unknown = [e for e in highlight_events if e not in set(catalogue["event_id"])]
     if unknown:
         raise ParameterError(f"highlight_events: not in the events catalogue ({P.relative(P.events)}): {unknown}")
-    settings = dict(estimation_window=list(estimation_window), min_estimation_obs=min_estimation_obs,
-                    exclude_event_days=exclude_event_days, cutoff_hour_utc=cutoff_hour_utc,
-                    models=list(models), event_windows=[list(w) for w in event_windows])
-    result = token_event_study.run(tables, tokens=tokens, benchmark=benchmark, models=models,
-                             estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
-                             event_windows=event_windows, exclude_event_days=exclude_event_days,
-                             cutoff_hour_utc=cutoff_hour_utc)
-    article = claims.find_article(P.root / claims.ARTICLES_FOLDER, claims_article, claims.read_universe(P.universe),
-                                  P.root)
-    tol = Tolerances.from_params(claim_rounding_pp, claim_aggregator_gap_pp, claim_share_rounding_pp,
-                                 claim_misdate_days)
+    settings = dict(
+        estimation_window=list(estimation_window),
+        min_estimation_obs=min_estimation_obs,
+        exclude_event_days=exclude_event_days,
+        cutoff_hour_utc=cutoff_hour_utc,
+        models=list(models),
+        event_windows=[list(w) for w in event_windows],
+    )
+    result = token_event_study.run(
+        tables,
+        tokens=tokens,
+        benchmark=benchmark,
+        models=models,
+        estimation_window=estimation_window,
+        min_estimation_obs=min_estimation_obs,
+        event_windows=event_windows,
+        exclude_event_days=exclude_event_days,
+        cutoff_hour_utc=cutoff_hour_utc,
+    )
+    article = claims.find_article(
+        P.root / claims.ARTICLES_FOLDER, claims_article, claims.read_universe(P.universe), P.root
+    )
+    tol = Tolerances.from_params(
+        claim_rounding_pp, claim_aggregator_gap_pp, claim_share_rounding_pp, claim_misdate_days
+    )
     checked = claims_check(article, tables, tol)
     price_claims = [c for c in article.claims if c.kind == "price_change"]
     claim_day = pd.Timestamp(price_claims[0].as_of_day) if price_claims else None
     if claim_day is not None:
-        claimed = list(dict.fromkeys(t for c in price_claims if pd.Timestamp(c.as_of_day) == claim_day for t in c.tokens))
+        claimed = list(
+            dict.fromkeys(t for c in price_claims if pd.Timestamp(c.as_of_day) == claim_day for t in c.tokens)
+        )
         changes = price_reactions.change_24h(tables["prices_daily"], tables["prices_hourly"], claimed, claim_day)
     else:
         changes = pd.DataFrame(columns=["token", "measure", "pct_change", "source"])
     premium_settings = {
-        "premium_benchmark": premium_benchmark, "premium_placebo_draws": premium_placebo_draws,
-        "premium_seed": premium_seed, "premium_block_min_shift": premium_block_min_shift,
-        "premium_min_tokens": premium_min_tokens, "robustness_benchmarks": list(robustness_benchmarks),
-        "robustness_models": list(robustness_models), "robustness_windows": [list(w) for w in robustness_windows],
+        "premium_benchmark": premium_benchmark,
+        "premium_placebo_draws": premium_placebo_draws,
+        "premium_seed": premium_seed,
+        "premium_block_min_shift": premium_block_min_shift,
+        "premium_min_tokens": premium_min_tokens,
+        "robustness_benchmarks": list(robustness_benchmarks),
+        "robustness_models": list(robustness_models),
+        "robustness_windows": [list(w) for w in robustness_windows],
         "robustness_cutoff_hours": list(robustness_cutoff_hours),
         "robustness_estimation_days": list(robustness_estimation_days),
-        "robustness_exclusions": list(robustness_exclusions)}
+        "robustness_exclusions": list(robustness_exclusions),
+    }
     premium, premium_missing = None, ""
     groups = china_premium.load_groups(P)
     if groups is None:
-        premium_missing = (f"{P.relative(china_premium.groups_path(P))} is missing: the data hold no control group "
-                           "(snapshot v1 has none; the universe of snapshot v2 does).")
+        premium_missing = (
+            f"{P.relative(china_premium.groups_path(P))} is missing: the data hold no control group "
+            "(snapshot v1 has none; the universe of snapshot v2 does)."
+        )
     else:
         try:
             premium = china_premium.compute(
-                tables, groups, benchmark=premium_benchmark, models=models, event_windows=event_windows,
-                estimation_window=estimation_window, min_estimation_obs=min_estimation_obs,
-                exclude_event_days=exclude_event_days, cutoff_hour_utc=cutoff_hour_utc,
-                placebo_draws=premium_placebo_draws, seed=premium_seed, block_min_shift=premium_block_min_shift,
+                tables,
+                groups,
+                benchmark=premium_benchmark,
+                models=models,
+                event_windows=event_windows,
+                estimation_window=estimation_window,
+                min_estimation_obs=min_estimation_obs,
+                exclude_event_days=exclude_event_days,
+                cutoff_hour_utc=cutoff_hour_utc,
+                placebo_draws=premium_placebo_draws,
+                seed=premium_seed,
+                block_min_shift=premium_block_min_shift,
                 min_tokens=premium_min_tokens,
-                grid={"benchmarks": list(robustness_benchmarks), "models": list(robustness_models),
-                      "windows": [list(w) for w in robustness_windows], "cutoff_hours": list(robustness_cutoff_hours),
-                      "estimation_days": list(robustness_estimation_days), "exclusions": list(robustness_exclusions)})
+                grid={
+                    "benchmarks": list(robustness_benchmarks),
+                    "models": list(robustness_models),
+                    "windows": [list(w) for w in robustness_windows],
+                    "cutoff_hours": list(robustness_cutoff_hours),
+                    "estimation_days": list(robustness_estimation_days),
+                    "exclusions": list(robustness_exclusions),
+                },
+            )
         except china_premium.NoControlGroup as exc:
             premium_missing = str(exc)
     return TokenReactions(
-        premium=premium, premium_missing=premium_missing,
-        tokens=tokens, benchmark=benchmark, settings=settings, catalogue=catalogue, result=result,
+        premium=premium,
+        premium_missing=premium_missing,
+        tokens=tokens,
+        benchmark=benchmark,
+        settings=settings,
+        catalogue=catalogue,
+        result=result,
         categories=token_event_study.category_table(result),
         matrix=token_event_study.car_matrix(result, catalogue, tokens),
         strongest=token_event_study.strongest(result, catalogue),
         highlights=list(highlight_events),
         intraday=intraday_table(catalogue, tables["prices_hourly"], tokens, benchmark, list(focus_events)),
-        claims=checked, changes=changes, claim_day=claim_day, article=article, tolerances=tol,
-        prices_daily=tables["prices_daily"], prices_hourly=tables["prices_hourly"],
-        source_choice=tables["source_choice"], tables=tables,
-        parameters={"tokens": list(tokens_given), "include_extended": include_extended, "benchmark": benchmark,
-                    "estimation_window": list(estimation_window), "min_estimation_obs": min_estimation_obs,
-                    "event_windows": [list(w) for w in event_windows], "models": list(models),
-                    "exclude_event_days": exclude_event_days, "focus_events": list(focus_events),
-                    "cutoff_hour_utc": cutoff_hour_utc, "highlight_events": list(highlight_events),
-                    "claims_article": claims_article, "claim_rounding_pp": claim_rounding_pp,
-                    "claim_aggregator_gap_pp": claim_aggregator_gap_pp,
-                    "claim_share_rounding_pp": claim_share_rounding_pp, "claim_misdate_days": claim_misdate_days,
-                    **premium_settings},
+        claims=checked,
+        changes=changes,
+        claim_day=claim_day,
+        article=article,
+        tolerances=tol,
+        prices_daily=tables["prices_daily"],
+        prices_hourly=tables["prices_hourly"],
+        source_choice=tables["source_choice"],
+        tables=tables,
+        parameters={
+            "tokens": list(tokens_given),
+            "include_extended": include_extended,
+            "benchmark": benchmark,
+            "estimation_window": list(estimation_window),
+            "min_estimation_obs": min_estimation_obs,
+            "event_windows": [list(w) for w in event_windows],
+            "models": list(models),
+            "exclude_event_days": exclude_event_days,
+            "focus_events": list(focus_events),
+            "cutoff_hour_utc": cutoff_hour_utc,
+            "highlight_events": list(highlight_events),
+            "claims_article": claims_article,
+            "claim_rounding_pp": claim_rounding_pp,
+            "claim_aggregator_gap_pp": claim_aggregator_gap_pp,
+            "claim_share_rounding_pp": claim_share_rounding_pp,
+            "claim_misdate_days": claim_misdate_days,
+            **premium_settings,
+        },
     )
 
 
@@ -275,8 +374,11 @@ def hourly_coverage(prices_hourly: pd.DataFrame, tokens: list[str]) -> pd.DataFr
     part = prices_hourly[prices_hourly["token"].isin(tokens)]
     if part.empty:
         return pd.DataFrame(columns=["token", "first", "last", "source"])
-    out = part.groupby("token").agg(first=("timestamp", "min"), last=("timestamp", "max"),
-                                    source=("source", "first")).reset_index()
+    out = (
+        part.groupby("token")
+        .agg(first=("timestamp", "min"), last=("timestamp", "max"), source=("source", "first"))
+        .reset_index()
+    )
     return out.set_index("token").reindex([t for t in tokens if t in set(out["token"])]).reset_index()
 
 
@@ -314,10 +416,14 @@ def headline_text(r: TokenReactions) -> str:
         return f"The event study of {len(r.tokens)} tokens against {r.benchmark} over {len(r.catalogue)} events."
     esc = _pct(cats.loc["escalation", "caar"], 1)
     if (r.categories["bmp_kp"] >= 0.05).all():
-        return (f"Escalations came with an average CAR[−1,+1] of {esc} for the tokens studied versus {r.benchmark}; "
-                "allowing for the tokens' shared event dates, no category's reaction is significant at 5%.")
-    return (f"Escalations came with an average CAR[−1,+1] of {esc} versus {r.benchmark}; see the tests for which "
-            "reactions survive the cross-correlation adjustment.")
+        return (
+            f"Escalations came with an average CAR[−1,+1] of {esc} for the tokens studied versus {r.benchmark}; "
+            "allowing for the tokens' shared event dates, no category's reaction is significant at 5%."
+        )
+    return (
+        f"Escalations came with an average CAR[−1,+1] of {esc} versus {r.benchmark}; see the tests for which "
+        "reactions survive the cross-correlation adjustment."
+    )
 
 
 def findings_text(r: TokenReactions) -> list[str]:
@@ -329,14 +435,19 @@ def findings_text(r: TokenReactions) -> list[str]:
             f"average CAR[−1,+1] {_pct(row['caar'])} versus {r.benchmark} "
             f"(95% CI {fmt_number(row['ci_low'], '{:+.2f}')} to {fmt_number(row['ci_high'], '{:+.2f}')}); "
             f"p = {row['cross_sectional_t']:.3f} by the cross-sectional t, {row['bmp_kp']:.3f} once "
-            "cross-correlation is allowed for (BMP + Kolari–Pynnönen).")
+            "cross-correlation is allowed for (BMP + Kolari–Pynnönen)."
+        )
     if not r.claims.empty and r.claim_day is not None:
         ok = int(r.claims["verdict"].eq("consistent").sum())
-        out.append(f"The article's price moves for {r.claim_day:%A %Y-%m-%d}: {ok} of {len(r.claims)} token claims are "
-                   "consistent with the data (within the stated tolerances).")
+        out.append(
+            f"The article's price moves for {r.claim_day:%A %Y-%m-%d}: {ok} of {len(r.claims)} token claims are "
+            "consistent with the data (within the stated tolerances)."
+        )
     if len(r.result.exclusions):
-        out.append(f"{len(r.result.exclusions)} token-event-model combinations were excluded for lack of data "
-                   "(listed under Methods).")
+        out.append(
+            f"{len(r.result.exclusions)} token-event-model combinations were excluded for lack of data "
+            "(listed under Methods)."
+        )
     return out
 
 
@@ -345,10 +456,12 @@ def premium_findings(r: TokenReactions) -> Markdown:
     if r.premium is None:
         return Markdown.paragraph(f"Not measured: {r.premium_missing}")
     p = r.premium
-    lead = (f"{len(p.china)} China-linked tokens against {len(p.control)} control tokens, versus "
-            f"{china_premium.benchmark_words(p.benchmark)}; {len(p.observations)} event days "
-            f"({int(p.members['n_merged'].gt(1).sum())} catalogue events fall on "
-            f"{int(p.observations['n_merged'].gt(1).sum())} shared days 0 and count once per day).")
+    lead = (
+        f"{len(p.china)} China-linked tokens against {len(p.control)} control tokens, versus "
+        f"{china_premium.benchmark_words(p.benchmark)}; {len(p.observations)} event days "
+        f"({int(p.members['n_merged'].gt(1).sum())} catalogue events fall on "
+        f"{int(p.observations['n_merged'].gt(1).sum())} shared days 0 and count once per day)."
+    )
     return Markdown.bullets([lead, *china_premium.findings_text(p)])
 
 
@@ -366,13 +479,15 @@ def study_facts(r: TokenReactions) -> Markdown:
     """What was studied: data end, tokens, benchmark, events, model, day-0 rule."""
     s = r.settings
     cutoff = s["cutoff_hour_utc"]
-    return Markdown.bullets([
-        f"Data as of {r.prices_daily['date'].max():%Y-%m-%d}; tokens {', '.join(r.tokens)}; benchmark {r.benchmark}.",
-        f"Events: {len(r.catalogue)} US–China trade events, {catalogue_span(r.catalogue)}.",
-        f"Model shown: {MODEL_NAMES[token_event_study.HEADLINE_MODEL]}, estimation window "
-        f"{window_label(*s['estimation_window'])} days, at least {s['min_estimation_obs']} returns.",
-        f"Day 0: announcements at or after {cutoff:02d}:00 UTC move to the next UTC day.",
-    ])
+    return Markdown.bullets(
+        [
+            f"Data as of {r.prices_daily['date'].max():%Y-%m-%d}; tokens {', '.join(r.tokens)}; benchmark {r.benchmark}.",
+            f"Events: {len(r.catalogue)} US–China trade events, {catalogue_span(r.catalogue)}.",
+            f"Model shown: {MODEL_NAMES[token_event_study.HEADLINE_MODEL]}, estimation window "
+            f"{window_label(*s['estimation_window'])} days, at least {s['min_estimation_obs']} returns.",
+            f"Day 0: announcements at or after {cutoff:02d}:00 UTC move to the next UTC day.",
+        ]
+    )
 
 
 def highlight_caption(r: TokenReactions, event_id: str) -> str:
@@ -408,14 +523,17 @@ def claims_heading(r: TokenReactions) -> Markdown:
         f"({r.article.source_file}), for {r.claim_day:%A %Y-%m-%d}. A 24h claim is set beside every 24-hour change "
         f"ending in that day's hours where hourly closes exist (consistent if one is inside the claimed range "
         f"± {t.rounding_pp:g} pp), else beside the UTC-day close-to-close change (± {t.rounding_pp + t.aggregator_gap_pp:g} pp: "
-        "an aggregator's rolling 24 hours end at another hour). Every article's full check is its own brief.")
+        "an aggregator's rolling 24 hours end at another hour). Every article's full check is its own brief."
+    )
 
 
 def source_caveat(r: TokenReactions, since: pd.Timestamp) -> Markdown:
     """Which tokens rest on less-trusted sources in the study period, and on how many days."""
     by_source = sources_in_study(r.source_choice, r.tokens, since)
-    notes = {"unattributed": "a medium-trust source of unknown origin, with gaps",
-             "bybit_perp": "perpetual futures (Bybit), whose closes differ from spot by a few hundredths of a percent"}
+    notes = {
+        "unattributed": "a medium-trust source of unknown origin, with gaps",
+        "bybit_perp": "perpetual futures (Bybit), whose closes differ from spot by a few hundredths of a percent",
+    }
     parts = []
     for source, note in notes.items():
         served = by_source.get(source, {})
@@ -435,10 +553,15 @@ def out_of_step_note(r: TokenReactions, since: pd.Timestamp) -> Markdown:
     hours = r.tables.get("source_close_hours")
     summary = close_hours.summary(hours) if hours is not None else pd.DataFrame()
     if summary.empty:
-        return Markdown.paragraph("The sources' close hours were not measured (no hourly closes overlap the daily "
-                                  "ones); every token's day is taken as the UTC day.")
-    late = summary[summary["close_hour_utc"].ne(0) | summary["winter_close_hour_utc"].fillna(0).ne(0)
-                   | summary["summer_close_hour_utc"].fillna(0).ne(0)]
+        return Markdown.paragraph(
+            "The sources' close hours were not measured (no hourly closes overlap the daily "
+            "ones); every token's day is taken as the UTC day."
+        )
+    late = summary[
+        summary["close_hour_utc"].ne(0)
+        | summary["winter_close_hour_utc"].fillna(0).ne(0)
+        | summary["summer_close_hour_utc"].fillna(0).ne(0)
+    ]
     by_source = sources_in_study(r.source_choice, r.tokens, since)
     parts = []
     for row in late.itertuples():
@@ -446,25 +569,35 @@ def out_of_step_note(r: TokenReactions, since: pd.Timestamp) -> Markdown:
         if not served:
             continue
         seasons = sorted({int(h) for h in (row.winter_close_hour_utc, row.summer_close_hour_utc) if pd.notna(h)})
-        when = (f"{row.winter_close_hour_utc:02.0f}:00 UTC in European winter time and "
-                f"{row.summer_close_hour_utc:02.0f}:00 UTC in summer time" if len(seasons) > 1
-                else f"{row.close_hour_utc:02d}:00 UTC")
+        when = (
+            f"{row.winter_close_hour_utc:02.0f}:00 UTC in European winter time and "
+            f"{row.summer_close_hour_utc:02.0f}:00 UTC in summer time"
+            if len(seasons) > 1
+            else f"{row.close_hour_utc:02d}:00 UTC"
+        )
         early = sorted({(24 - h) % 24 for h in seasons} or {(24 - row.close_hour_utc) % 24})
         gap = f"{early[0]}–{early[-1]}" if len(early) > 1 else f"{early[0]}"
         tokens = ", ".join(f"{t} ({n:,} days)" for t, n in served.items())
-        parts.append(f"the {row.source} source closes its day at {when}, {gap} hours before {r.benchmark}'s "
-                     f"UTC day; since {since:%Y-%m-%d} it serves {tokens}")
+        parts.append(
+            f"the {row.source} source closes its day at {when}, {gap} hours before {r.benchmark}'s "
+            f"UTC day; since {since:%Y-%m-%d} it serves {tokens}"
+        )
     if not parts:
-        return Markdown.paragraph(f"Every studied token's daily close is at midnight UTC, in step with {r.benchmark} "
-                                  "and with the day-0 rule.")
+        return Markdown.paragraph(
+            f"Every studied token's daily close is at midnight UTC, in step with {r.benchmark} and with the day-0 rule."
+        )
     shifts = r.result.params.get("day0_shifts", [])
     labels = r.catalogue.set_index("event_id")["label"]
-    moved = (f" With the {r.settings['cutoff_hour_utc']:02d}:00 UTC cutoff, that moves day 0 for "
-             + "; ".join(f"{s['token']} on {labels.get(s['event_id'], s['event_id'])} (+{s['days']} day)"
-                         for s in shifts) + "."
-             if shifts else f" With the {r.settings['cutoff_hour_utc']:02d}:00 UTC cutoff no event's day 0 moves "
-                            "for them.")
-    text = ("Days out of step: " + "; ".join(parts) + ". Their returns run from close to close of those days, so "
-            "they are compared with the benchmark's UTC-day returns a few hours apart. Their day 0 follows their own "
-            "close: an announcement counts for the day whose close comes after it." + moved)
+    moved = (
+        f" With the {r.settings['cutoff_hour_utc']:02d}:00 UTC cutoff, that moves day 0 for "
+        + "; ".join(f"{s['token']} on {labels.get(s['event_id'], s['event_id'])} (+{s['days']} day)" for s in shifts)
+        + "."
+        if shifts
+        else f" With the {r.settings['cutoff_hour_utc']:02d}:00 UTC cutoff no event's day 0 moves for them."
+    )
+    text = (
+        "Days out of step: " + "; ".join(parts) + ". Their returns run from close to close of those days, so "
+        "they are compared with the benchmark's UTC-day returns a few hours apart. Their day 0 follows their own "
+        "close: an announcement counts for the day whose close comes after it." + moved
+    )
     return Markdown.paragraph(text)

@@ -6,6 +6,7 @@ network. Countries carry World Bank names ("Mainland China", "Iran, Islamic Rep.
 trailing asterisk ("Germany *", "Ireland *") marks shares CCAF thinks VPN/proxy routing inflates.
 Everything here is a pure function of tables; the brief (``mining_brief``) renders them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,21 @@ from ..exceptions import InputFormatError
 
 COUNTRY_COLUMNS = ["date", "country", "iso3", "share_pct", "hashrate_ehs", "vpn_caveat"]
 PROVINCE_COLUMNS = ["date", "province", "province_label", "share_of_china_pct", "china_share_pct", "implied_global_pct"]
-FIGURE_COLUMNS = ["figure_id", "publication", "published", "metric", "refers_to", "country", "iso3", "value",
-                  "unit", "scope", "source_url", "certainty", "note"]
+FIGURE_COLUMNS = [
+    "figure_id",
+    "publication",
+    "published",
+    "metric",
+    "refers_to",
+    "country",
+    "iso3",
+    "value",
+    "unit",
+    "scope",
+    "source_url",
+    "certainty",
+    "note",
+]
 
 #: CCAF spells countries as the World Bank does; where pycountry does not know the spelling,
 #: this table gives the ISO name. 'Other' has no code on purpose.
@@ -132,8 +146,13 @@ def _dates(values: pd.Series, path: Path | str, column: str) -> pd.Series:
     return dates
 
 
-def check_sums(frame: pd.DataFrame, path: Path | str, share_col: str, column_label: str | None = None,
-               allow_zero_months: bool = False) -> None:
+def check_sums(
+    frame: pd.DataFrame,
+    path: Path | str,
+    share_col: str,
+    column_label: str | None = None,
+    allow_zero_months: bool = False,
+) -> None:
     """Check that each month's shares sum to 100 (± :data:`SHARE_TOLERANCE`).
 
     Parameters
@@ -192,17 +211,23 @@ def read_countries(path: Path, with_lines: bool = False):
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     share_col, ehs_col = "monthly_hashrate_%", "monthly_absolute_hashrate_EH/S"
     _require_columns(frame, path, ["date", "country", share_col, ehs_col])
-    out = pd.DataFrame({
-        "date": _dates(frame["date"], path, "date"),
-        "country": frame["country"].str.rstrip(" *").str.strip(),
-        "iso3": _iso3_column(frame["country"], path, "country"),
-        "share_pct": _numeric(frame[share_col], path, share_col),
-        "hashrate_ehs": _numeric(frame[ehs_col], path, ehs_col),
-        "vpn_caveat": frame["country"].str.strip().str.endswith("*"),
-        "_line": frame.index + 2,
-    })
+    out = pd.DataFrame(
+        {
+            "date": _dates(frame["date"], path, "date"),
+            "country": frame["country"].str.rstrip(" *").str.strip(),
+            "iso3": _iso3_column(frame["country"], path, "country"),
+            "share_pct": _numeric(frame[share_col], path, share_col),
+            "hashrate_ehs": _numeric(frame[ehs_col], path, ehs_col),
+            "vpn_caveat": frame["country"].str.strip().str.endswith("*"),
+            "_line": frame.index + 2,
+        }
+    )
     check_sums(out, path, "share_pct", share_col)
-    out = out[COUNTRY_COLUMNS + ["_line"]].sort_values(["date", "share_pct"], ascending=[True, False]).reset_index(drop=True)
+    out = (
+        out[COUNTRY_COLUMNS + ["_line"]]
+        .sort_values(["date", "share_pct"], ascending=[True, False])
+        .reset_index(drop=True)
+    )
     lines = out.pop("_line")
     return (out, lines) if with_lines else out
 
@@ -218,12 +243,14 @@ def read_countries_v110(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     share_col = "Share.of.global.hashrate"
     _require_columns(frame, path, ["Date", "Country", share_col])
-    out = pd.DataFrame({
-        "date": _dates(frame["Date"], path, "Date"),
-        "country": frame["Country"],
-        "iso3": _iso3_column(frame["Country"], path, "Country"),
-        "share_pct": _numeric(frame[share_col], path, share_col),
-    })
+    out = pd.DataFrame(
+        {
+            "date": _dates(frame["Date"], path, "Date"),
+            "country": frame["Country"],
+            "iso3": _iso3_column(frame["Country"], path, "Country"),
+            "share_pct": _numeric(frame[share_col], path, share_col),
+        }
+    )
     check_sums(out, path, "share_pct", share_col)
     return out
 
@@ -270,8 +297,9 @@ def cross_check(v120: pd.DataFrame, v110: pd.DataFrame) -> pd.DataFrame:
             f"{worst['share_pct']} (v1.2.0 'monthly_hashrate_%') vs {worst['share_pct_v110']} "
             "(v1.1.0 'Share.of.global.hashrate') (rule: identical where they overlap)"
         )
-    return pd.DataFrame([{"months_compared": len(shared), "rows_compared": len(both),
-                          "max_abs_diff_pct": float(diff.max())}])
+    return pd.DataFrame(
+        [{"months_compared": len(shared), "rows_compared": len(both), "max_abs_diff_pct": float(diff.max())}]
+    )
 
 
 def read_provinces(path: Path, countries: pd.DataFrame, with_lines: bool = False):
@@ -298,23 +326,29 @@ def read_provinces(path: Path, countries: pd.DataFrame, with_lines: bool = False
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     share_col = "Share of Chinese hashrate"
     _require_columns(frame, path, ["Date", "Province", share_col])
-    out = pd.DataFrame({
-        "date": _dates(frame["Date"], path, "Date"),
-        "province": frame["Province"].str.strip(),
-        "province_label": frame["Province"].str.strip().replace(PROVINCE_LABELS),
-        "share_of_china_pct": _numeric(frame[share_col], path, share_col),
-        "_line": frame.index + 2,
-    })
+    out = pd.DataFrame(
+        {
+            "date": _dates(frame["Date"], path, "Date"),
+            "province": frame["Province"].str.strip(),
+            "province_label": frame["Province"].str.strip().replace(PROVINCE_LABELS),
+            "share_of_china_pct": _numeric(frame[share_col], path, share_col),
+            "_line": frame.index + 2,
+        }
+    )
     check_sums(out, path, "share_of_china_pct", share_col, allow_zero_months=True)
     china = countries.loc[countries["iso3"].eq(CHINA), ["date", "share_pct"]].rename(
-        columns={"share_pct": "china_share_pct"})
+        columns={"share_pct": "china_share_pct"}
+    )
     out = out.merge(china, on="date", how="left")
     if out["china_share_pct"].isna().any():
         months = sorted({f"{d:%Y-%m}" for d in out.loc[out["china_share_pct"].isna(), "date"]})
         raise InputFormatError(f"{Path(path).name}: no Mainland China share in the countries table for {months}")
     out["implied_global_pct"] = implied_global_share(out["share_of_china_pct"], out["china_share_pct"])
-    out = out[PROVINCE_COLUMNS + ["_line"]].sort_values(["date", "share_of_china_pct"],
-                                                         ascending=[True, False]).reset_index(drop=True)
+    out = (
+        out[PROVINCE_COLUMNS + ["_line"]]
+        .sort_values(["date", "share_of_china_pct"], ascending=[True, False])
+        .reset_index(drop=True)
+    )
     lines = out.pop("_line")
     return (out, lines) if with_lines else out
 
@@ -346,10 +380,14 @@ def read_published_figures(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     _require_columns(frame, path, FIGURE_COLUMNS)
     if frame["figure_id"].duplicated().any():
-        raise InputFormatError(f"{Path(path).name}: duplicate figure_id {frame.loc[frame['figure_id'].duplicated(), 'figure_id'].tolist()}")
+        raise InputFormatError(
+            f"{Path(path).name}: duplicate figure_id {frame.loc[frame['figure_id'].duplicated(), 'figure_id'].tolist()}"
+        )
     no_code = frame["country"].ne("") & frame["iso3"].eq("")
     if no_code.any():
-        raise InputFormatError(f"{Path(path).name}: column 'iso3' is empty for {frame.loc[no_code, 'country'].tolist()}")
+        raise InputFormatError(
+            f"{Path(path).name}: column 'iso3' is empty for {frame.loc[no_code, 'country'].tolist()}"
+        )
     frame["value"] = _numeric(frame["value"], path, "value")
     frame["iso3"] = frame["iso3"].replace("", None)
     return frame[FIGURE_COLUMNS]
@@ -551,8 +589,10 @@ def province_table(provinces: pd.DataFrame, month: str) -> pd.DataFrame:
     """
     rows = provinces[provinces["date"].eq(pd.Timestamp(f"{month}-01"))]
     if rows.empty or rows["share_of_china_pct"].sum() == 0:
-        raise InputFormatError(f"mining_provinces has no data for {month} "
-                               f"(months with data: {', '.join(province_months_with_data(provinces))})")
+        raise InputFormatError(
+            f"mining_provinces has no data for {month} "
+            f"(months with data: {', '.join(province_months_with_data(provinces))})"
+        )
     out = rows.sort_values("share_of_china_pct", ascending=False)
     out = pd.concat([out[out["province"].ne(OTHER)], out[out["province"].eq(OTHER)]])
     return out[["province_label", "share_of_china_pct", "china_share_pct", "implied_global_pct"]].reset_index(drop=True)
@@ -592,14 +632,16 @@ def seasonal_swing(provinces: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for season, group in frame.groupby("season", sort=False):
         dates = group.index
-        rows.append({
-            "season": season,
-            "months": f"{dates.min():%Y-%m} – {dates.max():%Y-%m}",
-            "n_months": len(group),
-            "complete": len(group) == 6,
-            "wet_provinces_pct": group["wet"].mean(),
-            "dry_provinces_pct": group["dry"].mean(),
-        })
+        rows.append(
+            {
+                "season": season,
+                "months": f"{dates.min():%Y-%m} – {dates.max():%Y-%m}",
+                "n_months": len(group),
+                "complete": len(group) == 6,
+                "wet_provinces_pct": group["wet"].mean(),
+                "dry_provinces_pct": group["dry"].mean(),
+            }
+        )
     out = pd.DataFrame(rows)
     out["wet_minus_dry_pp"] = out["wet_provinces_pct"] - out["dry_provinces_pct"]
     return out
@@ -617,12 +659,14 @@ def published_vs_download(countries: pd.DataFrame, figures: pd.DataFrame) -> pd.
         figure_id, published, refers_to, country, iso3, published_pct, download_pct, diff_pp.
     """
     mm = figures[figures["metric"].eq("share_of_global_hashrate")].copy()
-    mm["download_pct"] = [share_of(countries, iso, month) if iso else np.nan
-                          for iso, month in zip(mm["iso3"], mm["refers_to"])]
+    mm["download_pct"] = [
+        share_of(countries, iso, month) if iso else np.nan for iso, month in zip(mm["iso3"], mm["refers_to"])
+    ]
     mm = mm.rename(columns={"value": "published_pct"})
     mm["diff_pp"] = mm["download_pct"] - mm["published_pct"]
-    return mm[["figure_id", "published", "refers_to", "country", "iso3", "published_pct", "download_pct",
-               "diff_pp"]].reset_index(drop=True)
+    return mm[
+        ["figure_id", "published", "refers_to", "country", "iso3", "published_pct", "download_pct", "diff_pp"]
+    ].reset_index(drop=True)
 
 
 def survey_countries(figures: pd.DataFrame) -> pd.DataFrame:
@@ -653,7 +697,9 @@ def survey_vs_map(countries: pd.DataFrame, figures: pd.DataFrame, month: str) ->
     both["survey_rank"] = both["survey_rank"].astype("Int64")
     both["map_rank"] = both["map_rank"].astype("Int64")
     both = both.sort_values(["survey_rank", "map_rank"], na_position="last")
-    return both[["country", "iso3", "map_rank", "map_share_pct", "survey_rank", "survey_share_pct"]].reset_index(drop=True)
+    return both[["country", "iso3", "map_rank", "map_share_pct", "survey_rank", "survey_share_pct"]].reset_index(
+        drop=True
+    )
 
 
 def figure_value(figures: pd.DataFrame, metric: str, iso: str | None = None) -> float:

@@ -12,6 +12,7 @@ that closes at central European midnight closes at 23:00 UTC in winter and 22:00
 :func:`offsets` gives the offset that applies to a source on a date; :func:`chinabrief.data.event_catalogue.day0_for_close`
 turns it into each token's day 0.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,16 @@ CANDIDATE_HOURS = range(12, 37)
 #: The rows of each source: all days, and the days in and out of European summer time.
 PERIODS = ("all days", "EU winter time", "EU summer time")
 POOLED = "BTC+ETH"
-COLUMNS = ["source", "token", "period", "close_hour_utc", "offset_hours", "median_abs_diff_pct",
-           "midnight_median_abs_diff_pct", "days_compared"]
+COLUMNS = [
+    "source",
+    "token",
+    "period",
+    "close_hour_utc",
+    "offset_hours",
+    "median_abs_diff_pct",
+    "midnight_median_abs_diff_pct",
+    "days_compared",
+]
 
 
 def eu_summer_time(dates: pd.Series) -> pd.Series:
@@ -61,8 +70,9 @@ def _best(diffs: pd.DataFrame) -> tuple[int, float, float, int]:
     return k, float(medians[k]), float(medians[24]), int(len(complete))
 
 
-def measure(all_daily: pd.DataFrame, all_hourly: pd.DataFrame,
-            reference: tuple[str, ...] = REFERENCE_TOKENS) -> pd.DataFrame:
+def measure(
+    all_daily: pd.DataFrame, all_hourly: pd.DataFrame, reference: tuple[str, ...] = REFERENCE_TOKENS
+) -> pd.DataFrame:
     """Measure every daily source's close hour against the hourly closes.
 
     Parameters
@@ -94,8 +104,10 @@ def measure(all_daily: pd.DataFrame, all_hourly: pd.DataFrame,
     (22, -2)
     """
     rows = []
-    hourly_by_token = {t: g.set_index("timestamp")["close"].sort_index()
-                       for t, g in all_hourly[all_hourly["token"].isin(reference)].groupby("token")}
+    hourly_by_token = {
+        t: g.set_index("timestamp")["close"].sort_index()
+        for t, g in all_hourly[all_hourly["token"].isin(reference)].groupby("token")
+    }
     for source, part in all_daily[all_daily["token"].isin(list(hourly_by_token))].groupby("source", sort=True):
         per_token = []
         for token, daily in part.groupby("token", sort=True):
@@ -114,9 +126,18 @@ def measure(all_daily: pd.DataFrame, all_hourly: pd.DataFrame,
                 k, best, midnight, days = _best(chosen.drop(columns="summer"))
                 if days == 0:
                     continue
-                rows.append({"source": source, "token": token, "period": period, "close_hour_utc": k % 24,
-                             "offset_hours": k - 24, "median_abs_diff_pct": best,
-                             "midnight_median_abs_diff_pct": midnight, "days_compared": days})
+                rows.append(
+                    {
+                        "source": source,
+                        "token": token,
+                        "period": period,
+                        "close_hour_utc": k % 24,
+                        "offset_hours": k - 24,
+                        "median_abs_diff_pct": best,
+                        "midnight_median_abs_diff_pct": midnight,
+                        "days_compared": days,
+                    }
+                )
     if not rows:
         return empty()
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -124,8 +145,16 @@ def measure(all_daily: pd.DataFrame, all_hourly: pd.DataFrame,
 
 def empty() -> pd.DataFrame:
     """A typed table without rows."""
-    types = {"source": "str", "token": "str", "period": "str", "close_hour_utc": "int64", "offset_hours": "int64",
-             "median_abs_diff_pct": "float64", "midnight_median_abs_diff_pct": "float64", "days_compared": "int64"}
+    types = {
+        "source": "str",
+        "token": "str",
+        "period": "str",
+        "close_hour_utc": "int64",
+        "offset_hours": "int64",
+        "median_abs_diff_pct": "float64",
+        "midnight_median_abs_diff_pct": "float64",
+        "days_compared": "int64",
+    }
     return pd.DataFrame({c: pd.Series(dtype=types[c]) for c in COLUMNS})
 
 
@@ -133,18 +162,29 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     """One row per source (pooled reference tokens): close hour over all days, in winter and summer time."""
     pooled = table[table["token"].eq(POOLED)]
     if pooled.empty:
-        return pd.DataFrame(columns=["source", "close_hour_utc", "winter_close_hour_utc", "summer_close_hour_utc",
-                                     "median_abs_diff_pct", "midnight_median_abs_diff_pct", "days_compared"])
+        return pd.DataFrame(
+            columns=[
+                "source",
+                "close_hour_utc",
+                "winter_close_hour_utc",
+                "summer_close_hour_utc",
+                "median_abs_diff_pct",
+                "midnight_median_abs_diff_pct",
+                "days_compared",
+            ]
+        )
     wide = pooled.pivot_table(index="source", columns="period", values="close_hour_utc", aggfunc="first")
     alldays = pooled[pooled["period"].eq("all days")].set_index("source")
-    out = pd.DataFrame({
-        "close_hour_utc": alldays["close_hour_utc"],
-        "winter_close_hour_utc": wide.get("EU winter time"),
-        "summer_close_hour_utc": wide.get("EU summer time"),
-        "median_abs_diff_pct": alldays["median_abs_diff_pct"],
-        "midnight_median_abs_diff_pct": alldays["midnight_median_abs_diff_pct"],
-        "days_compared": alldays["days_compared"],
-    })
+    out = pd.DataFrame(
+        {
+            "close_hour_utc": alldays["close_hour_utc"],
+            "winter_close_hour_utc": wide.get("EU winter time"),
+            "summer_close_hour_utc": wide.get("EU summer time"),
+            "median_abs_diff_pct": alldays["median_abs_diff_pct"],
+            "midnight_median_abs_diff_pct": alldays["midnight_median_abs_diff_pct"],
+            "days_compared": alldays["days_compared"],
+        }
+    )
     return out.reset_index()
 
 

@@ -1,4 +1,5 @@
 """The US–China trade events catalogue and its day-0 rule for daily analysis."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,16 @@ from ..exceptions import InputFormatError
 
 CATEGORIES = ["escalation", "de-escalation", "negotiation-announcement", "talks", "agreement"]
 COLUMNS = [
-    "event_id", "date", "time_utc", "time_precision", "label", "category", "description",
-    "source_url", "source_title", "verified",
+    "event_id",
+    "date",
+    "time_utc",
+    "time_precision",
+    "label",
+    "category",
+    "description",
+    "source_url",
+    "source_title",
+    "verified",
 ]
 
 
@@ -30,11 +39,15 @@ def load_catalogue(path: Path) -> pd.DataFrame:
         raise InputFormatError(f"{path}: missing column(s) {missing}")
     dup = frame["event_id"].duplicated(keep=False)
     if dup.any():
-        raise InputFormatError(f"{path}: column 'event_id' repeats {sorted(frame.loc[dup, 'event_id'].unique())} (rule: unique)")
+        raise InputFormatError(
+            f"{path}: column 'event_id' repeats {sorted(frame.loc[dup, 'event_id'].unique())} (rule: unique)"
+        )
     bad_cat = ~frame["category"].isin(CATEGORIES)
     if bad_cat.any():
         rows = (frame.index[bad_cat] + 2).tolist()
-        raise InputFormatError(f"{path}: column 'category' has unknown value(s) at line(s) {rows} (allowed: {CATEGORIES})")
+        raise InputFormatError(
+            f"{path}: column 'category' has unknown value(s) at line(s) {rows} (allowed: {CATEGORIES})"
+        )
     frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     if frame["date"].isna().any():
         rows = (frame.index[frame["date"].isna()] + 2).tolist()

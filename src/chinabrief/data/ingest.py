@@ -1,4 +1,5 @@
 """Stage 01: acquire raw data (snapshot import or live APIs) into ``data/raw`` with a manifest."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,8 +69,12 @@ def note(entries: list[manifest.Entry], *, source: str, snapshot: str) -> Markdo
     size = sum(e.bytes for e in entries) / 1e6
     files = f"{len(entries):,d} file{'' if len(entries) == 1 else 's'} ({size:,.1f} MB)"
     if source == "snapshot":
-        text = (f"{files} imported from the snapshot at {snapshot}, each verified against its SHA256SUMS; "
-                f"listed in data/raw/{manifest.MANIFEST_NAME}.")
+        text = (
+            f"{files} imported from the snapshot at {snapshot}, each verified against its SHA256SUMS; "
+            f"listed in data/raw/{manifest.MANIFEST_NAME}."
+        )
     else:
-        text = f"{files} fetched from the live APIs; listed, with their checksums, in data/raw/{manifest.MANIFEST_NAME}."
+        text = (
+            f"{files} fetched from the live APIs; listed, with their checksums, in data/raw/{manifest.MANIFEST_NAME}."
+        )
     return Markdown.paragraph(text)

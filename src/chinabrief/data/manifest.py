@@ -3,6 +3,7 @@
 Every raw file, from the snapshot or a live API, gets one entry with the same keys, so later
 stages cannot tell the two apart.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,11 @@ def write(raw_dir: Path, entries: list[Entry], source: str, ignored: list[dict] 
     target = raw_dir / MANIFEST_NAME
     fileio.write_json(
         target,
-        {"source": source, "files": [asdict(e) for e in sorted(entries, key=lambda e: e.path)],
-         "ignored": list(ignored or [])},
+        {
+            "source": source,
+            "files": [asdict(e) for e in sorted(entries, key=lambda e: e.path)],
+            "ignored": list(ignored or []),
+        },
     )
     return target
 

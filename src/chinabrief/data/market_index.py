@@ -8,6 +8,7 @@ turnover over those days, so the weights are rebalanced daily from the previous 
 (no look-ahead). A day with fewer than :data:`MIN_CONSTITUENTS` tokens has no index return. The
 level starts at 100 on the day before the first return and compounds the returns.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,16 +26,16 @@ COLUMNS = ["date", "index", "ret", "level", "n_tokens"]
 
 
 def _wide(frame: pd.DataFrame, column: str, tokens: list[str]) -> pd.DataFrame:
-    wide = frame[frame["token"].isin(tokens)].pivot_table(index="date", columns="token", values=column,
-                                                          aggfunc="first")
+    wide = frame[frame["token"].isin(tokens)].pivot_table(index="date", columns="token", values=column, aggfunc="first")
     if wide.empty:
         return wide
     full = pd.date_range(wide.index.min(), wide.index.max(), freq="D")
     return wide.reindex(full).sort_index(axis=1)
 
 
-def build(returns: pd.DataFrame, prices_daily: pd.DataFrame, constituents: list[str],
-          min_constituents: int = MIN_CONSTITUENTS) -> pd.DataFrame:
+def build(
+    returns: pd.DataFrame, prices_daily: pd.DataFrame, constituents: list[str], min_constituents: int = MIN_CONSTITUENTS
+) -> pd.DataFrame:
     """Daily returns and levels of ``MKT_EW`` and ``MKT_TW`` from the constituents' returns.
 
     Parameters
@@ -79,8 +80,17 @@ def build(returns: pd.DataFrame, prices_daily: pd.DataFrame, constituents: list[
         ret = ret.where(count >= min_constituents)
         ret = ret.dropna()
         level = 100.0 * np.cumprod(1.0 + ret.to_numpy())
-        frames.append(pd.DataFrame({"date": ret.index, "index": name, "ret": ret.to_numpy(), "level": level,
-                                    "n_tokens": count.reindex(ret.index).to_numpy().astype("int64")}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": ret.index,
+                    "index": name,
+                    "ret": ret.to_numpy(),
+                    "level": level,
+                    "n_tokens": count.reindex(ret.index).to_numpy().astype("int64"),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
@@ -97,8 +107,10 @@ def as_returns(index_table: pd.DataFrame) -> pd.DataFrame:
 
 def rule_text() -> str:
     """The index rule as a sentence for the briefs."""
-    return (f"The 'crypto market ex-China' index holds, each day, every control token with a return that day and "
-            f"at least {MIN_TURNOVER_DAYS} days of turnover in the {WEIGHT_WINDOW} days before it: MKT_EW weighs "
-            f"them equally, MKT_TW by their median daily turnover over those {WEIGHT_WINDOW} days (weights "
-            f"rebalanced daily from the previous days only). Days with fewer than {MIN_CONSTITUENTS} tokens have "
-            f"no index return.")
+    return (
+        f"The 'crypto market ex-China' index holds, each day, every control token with a return that day and "
+        f"at least {MIN_TURNOVER_DAYS} days of turnover in the {WEIGHT_WINDOW} days before it: MKT_EW weighs "
+        f"them equally, MKT_TW by their median daily turnover over those {WEIGHT_WINDOW} days (weights "
+        f"rebalanced daily from the previous days only). Days with fewer than {MIN_CONSTITUENTS} tokens have "
+        f"no index return."
+    )

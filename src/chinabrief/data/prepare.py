@@ -1,4 +1,5 @@
 """Stage 02: ``data/raw`` → tidy, validated tables in ``data/processed``."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -69,9 +70,16 @@ def _split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.drop(columns=cols), frame[cols].reset_index(drop=True)
 
 
-def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_priority: list[str],
-            cutoff_hour_utc: int, price_rules: dict | None = None, estimation_window: tuple[int, int] = (-120, -11),
-            min_estimation_obs: int = 60) -> Prepared:
+def prepare(
+    paths: Paths,
+    tokens: list[str],
+    include_extended: bool,
+    source_priority: list[str],
+    cutoff_hour_utc: int,
+    price_rules: dict | None = None,
+    estimation_window: tuple[int, int] = (-120, -11),
+    min_estimation_obs: int = 60,
+) -> Prepared:
     """Build every processed table from ``data/raw`` (nothing is written; see :func:`write`).
 
     Parameters
@@ -96,18 +104,23 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     entries = manifest.read(paths.raw)
     table = universe.load(paths.universe)
     wanted = universe_tokens(paths, tokens, include_extended)
-    all_daily, all_hourly = price_series.read_all(paths.raw, entries, set(table["symbol"]), universe.bybit_contracts(table))
+    all_daily, all_hourly = price_series.read_all(
+        paths.raw, entries, set(table["symbol"]), universe.bybit_contracts(table)
+    )
     catalogue = event_catalogue.assign_day0(event_catalogue.load_catalogue(paths.events), cutoff_hour_utc)
     rule = universe.ControlRule((int(estimation_window[0]), int(estimation_window[1])), min_estimation_obs)
     served = sorted(all_daily.loc[all_daily["source"].isin(source_priority), "token"].unique())
     all_chosen = price_series.choose_sources(all_daily, served, source_priority)
     groups = universe.assign_groups(table, all_daily, price_series.daily_returns(all_chosen), catalogue["day0"], rule)
-    studied = wanted + [t for t in groups.loc[groups["group"].isin(["china_linked", "control"]), "token"]
-                        if t not in wanted]
+    studied = wanted + [
+        t for t in groups.loc[groups["group"].isin(["china_linked", "control"]), "token"] if t not in wanted
+    ]
     missing = [t for t in wanted if t not in served]
     if missing:  # the selection needs a source (message of choose_sources)
         price_series.choose_sources(all_daily, wanted, source_priority)
-    checks = price_checks.check(all_daily[all_daily["token"].isin(studied)], price_checks.Rules.from_params(price_rules))
+    checks = price_checks.check(
+        all_daily[all_daily["token"].isin(studied)], price_checks.Rules.from_params(price_rules)
+    )
     chosen = all_chosen[all_chosen["token"].isin(studied)].reset_index(drop=True)
     daily, daily_origin = _split(chosen)
     hourly, hourly_origin = _split(all_hourly[all_hourly["token"].isin(studied)].reset_index(drop=True))
@@ -121,14 +134,24 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
     if "ccaf_mining_countries_v110" in by_kind:  # the snapshot has both formats; live runs only v1.2.0
         cross = cbeci.cross_check(countries, cbeci.read_countries_v110(by_kind["ccaf_mining_countries_v110"]))
     else:
-        cross = pd.DataFrame({"months_compared": pd.Series(dtype="int64"), "rows_compared": pd.Series(dtype="int64"),
-                              "max_abs_diff_pct": pd.Series(dtype="float64")})
+        cross = pd.DataFrame(
+            {
+                "months_compared": pd.Series(dtype="int64"),
+                "rows_compared": pd.Series(dtype="int64"),
+                "max_abs_diff_pct": pd.Series(dtype="float64"),
+            }
+        )
     provinces, province_lines = cbeci.read_provinces(by_kind["ccaf_mining_provinces"], countries, with_lines=True)
     return Prepared(
-        parameters={"tokens": list(tokens), "include_extended": include_extended,
-                    "source_priority": list(source_priority), "cutoff_hour_utc": cutoff_hour_utc,
-                    "estimation_window": list(estimation_window), "min_estimation_obs": min_estimation_obs,
-                    **dataclasses.asdict(price_checks.Rules.from_params(price_rules))},
+        parameters={
+            "tokens": list(tokens),
+            "include_extended": include_extended,
+            "source_priority": list(source_priority),
+            "cutoff_hour_utc": cutoff_hour_utc,
+            "estimation_window": list(estimation_window),
+            "min_estimation_obs": min_estimation_obs,
+            **dataclasses.asdict(price_checks.Rules.from_params(price_rules)),
+        },
         prices_daily=daily,
         prices_hourly=hourly,
         returns=returns,
@@ -145,9 +168,13 @@ def prepare(paths: Paths, tokens: list[str], include_extended: bool, source_prio
         manifest=pd.DataFrame([e.__dict__ for e in entries]),
         price_checks=checks,
         ignored=manifest.read_ignored(paths.raw),
-        provenance={"prices_daily": daily_origin, "prices_hourly": hourly_origin, "returns": returns_origin,
-                    "mining_countries": pd.DataFrame({"file": shown["ccaf_mining_countries"], "line": country_lines}),
-                    "mining_provinces": pd.DataFrame({"file": shown["ccaf_mining_provinces"], "line": province_lines})},
+        provenance={
+            "prices_daily": daily_origin,
+            "prices_hourly": hourly_origin,
+            "returns": returns_origin,
+            "mining_countries": pd.DataFrame({"file": shown["ccaf_mining_countries"], "line": country_lines}),
+            "mining_provinces": pd.DataFrame({"file": shown["ccaf_mining_provinces"], "line": province_lines}),
+        },
         as_of=latest_date(all_daily["date"], all_hourly["timestamp"], countries["date"], provinces["date"]),
     )
 
@@ -175,12 +202,13 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
         "mining_provinces.csv": prepared.mining_provinces,
         "mining_cross_check.csv": prepared.mining_cross_check,
         "price_checks.csv": prepared.price_checks if prepared.price_checks is not None else price_checks.empty(),
-        "universe_groups.csv": (prepared.universe_groups if prepared.universe_groups is not None
-                                else universe.empty_groups()),
-        "market_index.parquet": (prepared.market_index if prepared.market_index is not None
-                                 else market_index.empty()),
-        "source_close_hours.csv": (prepared.source_close_hours if prepared.source_close_hours is not None
-                                   else close_hours.empty()),
+        "universe_groups.csv": (
+            prepared.universe_groups if prepared.universe_groups is not None else universe.empty_groups()
+        ),
+        "market_index.parquet": (prepared.market_index if prepared.market_index is not None else market_index.empty()),
+        "source_close_hours.csv": (
+            prepared.source_close_hours if prepared.source_close_hours is not None else close_hours.empty()
+        ),
     }
     as_of = prepared.as_of
     if as_of is None:  # built by hand: the price tables' own end
@@ -202,10 +230,17 @@ def write(paths: Paths, prepared: Prepared) -> list[str]:
 
 
 #: The processed CSV tables the analysis stages read, with their date columns.
-PROCESSED_CSV = {"source_choice": ["start", "end"], "price_source_agreement": ["max_diff_date"],
-                 "price_gaps": ["gap_start", "gap_end"], "events": ["date", "day0"],
-                 "mining_countries": ["date"], "mining_provinces": ["date"], "mining_cross_check": [],
-                 "universe_groups": ["first_date"], "source_close_hours": []}
+PROCESSED_CSV = {
+    "source_choice": ["start", "end"],
+    "price_source_agreement": ["max_diff_date"],
+    "price_gaps": ["gap_start", "gap_end"],
+    "events": ["date", "day0"],
+    "mining_countries": ["date"],
+    "mining_provinces": ["date"],
+    "mining_cross_check": [],
+    "universe_groups": ["first_date"],
+    "source_close_hours": [],
+}
 
 
 def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
@@ -235,7 +270,8 @@ def load(paths: Paths, stage: str | None = None) -> dict[str, pd.DataFrame]:
             f"{who} the processed tables of stage 02, and {', '.join(missing[:3])}"
             + (f" and {len(missing) - 3} more are" if len(missing) > 3 else (" is" if len(missing) == 1 else " are"))
             + " missing. Run `make data` first (or, in JupyterLab, notebooks/01_ingest.ipynb and then "
-              "notebooks/02_prepare.ipynb).")
+            "notebooks/02_prepare.ipynb)."
+        )
     tables = {
         "prices_daily": pd.read_parquet(out / "prices_daily.parquet"),
         "prices_hourly": pd.read_parquet(out / "prices_hourly.parquet"),

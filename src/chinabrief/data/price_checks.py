@@ -20,6 +20,7 @@ it (``TOKEN:YYYY-MM-DD`` or ``data/raw/...csv:LINE``, the ``data/raw/`` prefix o
 is switched off, or it falls before ``source_disagreement_from``. Every finding, fatal or not, is
 returned as a table (``data/processed/price_checks.csv``) that the data-quality brief shows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -57,18 +58,35 @@ class Rules:
 
 
 def _findings(rows: pd.DataFrame, rule: str, value: pd.Series, detail: pd.Series | str) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "rule": rule, "token": rows["token"].astype(str), "date": rows["date"], "source": rows["source"].astype(str),
-        "file": rows["file"].astype(str), "line": rows["line"].astype("int64"), "value": value.astype(float),
-        "detail": detail, "status": VIOLATION,
-    })
+    out = pd.DataFrame(
+        {
+            "rule": rule,
+            "token": rows["token"].astype(str),
+            "date": rows["date"],
+            "source": rows["source"].astype(str),
+            "file": rows["file"].astype(str),
+            "line": rows["line"].astype("int64"),
+            "value": value.astype(float),
+            "detail": detail,
+            "status": VIOLATION,
+        }
+    )
     return out[COLUMNS]
 
 
 def empty() -> pd.DataFrame:
     """A typed, empty findings table."""
-    types = {"rule": "str", "token": "str", "date": "datetime64[ns]", "source": "str", "file": "str",
-             "line": "int64", "value": "float64", "detail": "str", "status": "str"}
+    types = {
+        "rule": "str",
+        "token": "str",
+        "date": "datetime64[ns]",
+        "source": "str",
+        "file": "str",
+        "line": "int64",
+        "value": "float64",
+        "detail": "str",
+        "status": "str",
+    }
     return pd.DataFrame({c: pd.Series(dtype=types[c]) for c in COLUMNS})
 
 
@@ -88,8 +106,14 @@ def ohlc_order(daily: pd.DataFrame) -> pd.DataFrame:
     bottom = full[["open", "close"]].min(axis=1)
     bad = (full["high"] < top) | (full["low"] > bottom)
     rows = full[bad]
-    detail = pd.Series([f"open {o!r}, high {h!r}, low {lo!r}, close {c!r}" for o, h, lo, c in
-                        zip(rows["open"], rows["high"], rows["low"], rows["close"])], index=rows.index, dtype="str")
+    detail = pd.Series(
+        [
+            f"open {o!r}, high {h!r}, low {lo!r}, close {c!r}"
+            for o, h, lo, c in zip(rows["open"], rows["high"], rows["low"], rows["close"])
+        ],
+        index=rows.index,
+        dtype="str",
+    )
     return _findings(rows, "check_ohlc_order", rows["close"], detail)
 
 
@@ -114,8 +138,14 @@ def bad_prints(daily: pd.DataFrame, factor: float) -> pd.DataFrame:
     down = (frame["close"] * factor < prev_close) & (frame["close"] * factor < next_close)
     bad = (up | down) & prev_day & next_day
     rows = frame[bad]
-    detail = pd.Series([f"previous close {a!r}, next close {b!r} (more than {factor:g}x away from both)"
-                        for a, b in zip(prev_close[bad], next_close[bad])], index=rows.index, dtype="str")
+    detail = pd.Series(
+        [
+            f"previous close {a!r}, next close {b!r} (more than {factor:g}x away from both)"
+            for a, b in zip(prev_close[bad], next_close[bad])
+        ],
+        index=rows.index,
+        dtype="str",
+    )
     return _findings(rows, "bad_print_factor", rows["close"], detail)
 
 
@@ -129,7 +159,7 @@ def disagreement(daily: pd.DataFrame, pct: float) -> pd.DataFrame:
     sources = list(dict.fromkeys(daily["source"]))
     keyed = {s: daily[daily["source"].eq(s)].set_index(["token", "date"]) for s in sources}
     for i, a in enumerate(sources):
-        for b in sources[i + 1:]:
+        for b in sources[i + 1 :]:
             left, right = keyed[a], keyed[b]
             both = left.join(right, how="inner", suffixes=("_a", "_b"))
             if both.empty:
@@ -138,22 +168,30 @@ def disagreement(daily: pd.DataFrame, pct: float) -> pd.DataFrame:
             bad = both[diff > pct].reset_index()
             if bad.empty:
                 continue
-            rows = pd.DataFrame({"token": bad["token"], "date": bad["date"], "source": b,
-                                 "file": bad["file_b"], "line": bad["line_b"]})
+            rows = pd.DataFrame(
+                {"token": bad["token"], "date": bad["date"], "source": b, "file": bad["file_b"], "line": bad["line_b"]}
+            )
             over = diff[diff > pct].to_numpy()
-            detail = pd.Series([f"differs by {x:.1f}% (limit {pct:g}%) from {a}'s close {ca!r} at {fa}:{int(la)}"
-                                for x, ca, fa, la in zip(over, bad["close_a"], bad["file_a"], bad["line_a"])],
-                               index=rows.index, dtype="str")
+            detail = pd.Series(
+                [
+                    f"differs by {x:.1f}% (limit {pct:g}%) from {a}'s close {ca!r} at {fa}:{int(la)}"
+                    for x, ca, fa, la in zip(over, bad["close_a"], bad["file_a"], bad["line_a"])
+                ],
+                index=rows.index,
+                dtype="str",
+            )
             parts.append(_findings(rows, "source_disagreement_pct", bad["close_b"], detail))
     return pd.concat(parts, ignore_index=True) if parts else empty()
 
 
 def _allowed_keys(finding: pd.DataFrame) -> pd.DataFrame:
     date = finding["date"].dt.strftime("%Y-%m-%d")
-    return pd.DataFrame({
-        "token_date": finding["token"] + ":" + date,
-        "file_line": finding["file"].str.removeprefix("data/raw/") + ":" + finding["line"].astype(str),
-    })
+    return pd.DataFrame(
+        {
+            "token_date": finding["token"] + ":" + date,
+            "file_line": finding["file"].str.removeprefix("data/raw/") + ":" + finding["line"].astype(str),
+        }
+    )
 
 
 def check(daily: pd.DataFrame, rules: Rules) -> pd.DataFrame:
@@ -179,7 +217,9 @@ def check(daily: pd.DataFrame, rules: Rules) -> pd.DataFrame:
         and how to allow it if it is real.
     """
     found = [
-        positive_close(daily).assign(status=VIOLATION if rules.check_positive_close else "allowed: check_positive_close is false"),
+        positive_close(daily).assign(
+            status=VIOLATION if rules.check_positive_close else "allowed: check_positive_close is false"
+        ),
         ohlc_order(daily).assign(status=VIOLATION if rules.check_ohlc_order else "allowed: check_ohlc_order is false"),
         bad_prints(daily[daily["close"] > 0], rules.bad_print_factor),
     ]
@@ -187,8 +227,9 @@ def check(daily: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     early = agree["date"] < pd.Timestamp(rules.source_disagreement_from)
     agree.loc[early, "status"] = f"allowed: before source_disagreement_from ({rules.source_disagreement_from})"
     found.append(agree)
-    findings = pd.concat([f for f in found if not f.empty], ignore_index=True) if any(
-        not f.empty for f in found) else empty()
+    findings = (
+        pd.concat([f for f in found if not f.empty], ignore_index=True) if any(not f.empty for f in found) else empty()
+    )
     if findings.empty:
         return findings
     allow = set(rules.price_check_allow) | {a.removeprefix("data/raw/") for a in rules.price_check_allow}
@@ -198,13 +239,17 @@ def check(daily: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     findings = findings.sort_values(["rule", "token", "date", "file"], kind="stable").reset_index(drop=True)
     fatal = findings[findings["status"].eq(VIOLATION)]
     if not fatal.empty:
-        lines = [f"{r.file}:{r.line}: {r.token} {r.date:%Y-%m-%d} close {r.value!r}: rule {r.rule} ({r.detail})"
-                 for r in fatal.head(MAX_SHOWN).itertuples()]
+        lines = [
+            f"{r.file}:{r.line}: {r.token} {r.date:%Y-%m-%d} close {r.value!r}: rule {r.rule} ({r.detail})"
+            for r in fatal.head(MAX_SHOWN).itertuples()
+        ]
         more = f"\n  … and {len(fatal) - MAX_SHOWN} more" if len(fatal) > MAX_SHOWN else ""
         raise InputFormatError(
-            f"{len(fatal)} implausible price(s), nothing written:\n  " + "\n  ".join(lines) + more
+            f"{len(fatal)} implausible price(s), nothing written:\n  "
+            + "\n  ".join(lines)
+            + more
             + "\nIf a price is real, allow it in params.yaml, e.g. price_check_allow: "
-            + f"[\"{fatal['token'].iloc[0]}:{fatal['date'].iloc[0]:%Y-%m-%d}\"] (it is then listed in the data-quality brief)."
+            + f'["{fatal["token"].iloc[0]}:{fatal["date"].iloc[0]:%Y-%m-%d}"] (it is then listed in the data-quality brief).'
         )
     return findings
 
@@ -213,9 +258,14 @@ def summary(findings: pd.DataFrame) -> pd.DataFrame:
     """Allowed findings by rule and status: how many, which tokens, first and last day."""
     if findings.empty:
         return pd.DataFrame(columns=["rule", "status", "findings", "tokens", "first_day", "last_day"])
-    out = (findings.groupby(["rule", "status"], sort=True)
-           .agg(findings=("token", "size"), tokens=("token", lambda s: ", ".join(sorted(set(s)))),
-                first_day=("date", "min"), last_day=("date", "max"))
-           .reset_index())
+    out = (
+        findings.groupby(["rule", "status"], sort=True)
+        .agg(
+            findings=("token", "size"),
+            tokens=("token", lambda s: ", ".join(sorted(set(s)))),
+            first_day=("date", "min"),
+            last_day=("date", "max"),
+        )
+        .reset_index()
+    )
     return out
-

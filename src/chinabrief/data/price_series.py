@@ -18,6 +18,7 @@ Every reader handles its source's known defects in code (see ``../shared/data/RE
 Every row keeps its provenance: ``file`` (the raw file) and ``line`` (1-based line in it, the
 header being line 1), so a rule broken later is reported against the source file and line.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,8 +46,18 @@ SOURCE_OF_KIND = {
 }
 
 BINANCE_1D_COLUMNS = [
-    "open_time", "open", "high", "low", "close", "volume", "close_time", "quote_asset_volume",
-    "trades", "taker_buy_base", "taker_buy_quote", "ignore",
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_asset_volume",
+    "trades",
+    "taker_buy_base",
+    "taker_buy_quote",
+    "ignore",
 ]
 
 
@@ -116,8 +127,9 @@ def one_row_per(frame: pd.DataFrame, key: str, path: Path, values: list[str]) ->
         return frame
     parts = []
     for stamp, group in list(frame[clash].groupby(key, sort=True))[:MAX_SHOWN]:
-        shown = "; ".join(f"line {int(r.line)}: " + ", ".join(f"{c} {getattr(r, c)!r}" for c in values)
-                          for r in group.itertuples())
+        shown = "; ".join(
+            f"line {int(r.line)}: " + ", ".join(f"{c} {getattr(r, c)!r}" for c in values) for r in group.itertuples()
+        )
         parts.append(f"{pd.Timestamp(stamp):%Y-%m-%d %H:%M}".removesuffix(" 00:00") + f" ({shown})")
     count = frame.loc[clash, key].nunique()
     raise InputFormatError(
@@ -163,7 +175,8 @@ def _bybit_contract(path: Path, known: set[str] | None, contracts: dict[str, Con
     if contract is None:
         raise InputFormatError(
             f"{path}: Bybit contract '{path.stem}' is not in data/universe.csv (column bybit_symbol; rule: every "
-            f"Bybit file maps to a token and its contract multiplier)")
+            f"Bybit file maps to a token and its contract multiplier)"
+        )
     return contract
 
 
@@ -183,7 +196,9 @@ def _finish_daily(frame: pd.DataFrame, token: str, source: str, path: Path, dedu
     added = {col: np.nan for col in DAILY_COLUMNS if col not in frame.columns and col not in ("token", "source")}
     frame = frame.assign(token=token, source=source, **added)
     if not deduplicated:  # the Bybit reader has already kept one row per date
-        frame = one_row_per(frame, "date", path, [c for c in ("open", "high", "low", "close") if frame[c].notna().any()])
+        frame = one_row_per(
+            frame, "date", path, [c for c in ("open", "high", "low", "close") if frame[c].notna().any()]
+        )
     return frame[DAILY_COLUMNS + PROVENANCE_COLUMNS].sort_values("date").reset_index(drop=True)
 
 
@@ -202,8 +217,9 @@ def read_binance_daily(path: Path, known: set[str] | None = None) -> pd.DataFram
     return _finish_daily(frame, token, "binance_spot", path)
 
 
-def read_bybit_daily(path: Path, known: set[str] | None = None,
-                     contracts: dict[str, Contract] | None = None) -> pd.DataFrame:
+def read_bybit_daily(
+    path: Path, known: set[str] | None = None, contracts: dict[str, Contract] | None = None
+) -> pd.DataFrame:
     """Read a Bybit USDT-perpetual daily file; drop the open last candle and exact duplicates.
 
     With ``contracts`` (:func:`chinabrief.data.universe.bybit_contracts`) the token and multiplier
@@ -214,8 +230,9 @@ def read_bybit_daily(path: Path, known: set[str] | None = None,
     frame = _read_csv(path, ["timestamp", "open", "high", "low", "close", "volume", "turnover"])
     frame = _numeric(frame, ["timestamp", "open", "high", "low", "close", "turnover"], path)
     frame["date"] = _dates(frame, "timestamp", path, unit="ms").dt.normalize()
-    frame = one_row_per(frame.sort_values("date", kind="stable"), "date", path,
-                        ["open", "high", "low", "close", "volume", "turnover"])
+    frame = one_row_per(
+        frame.sort_values("date", kind="stable"), "date", path, ["open", "high", "low", "close", "volume", "turnover"]
+    )
     frame = frame.iloc[:-1]  # the export's last candle is the still-open day
     frame["volume_usd"] = frame["turnover"]
     if contract.multiplier != 1:
@@ -244,8 +261,10 @@ def read_unattributed(path: Path, known: set[str] | None = None) -> pd.DataFrame
     token = _token_from_symbol(path.stem, path, known)
     other = frame["ticker"].astype(str).str.upper().ne(token)
     if other.any():
-        raise InputFormatError(f"{path}: column 'ticker' holds {sorted(set(frame.loc[other, 'ticker'].astype(str)))} "
-                               f"at line(s) {_lines(frame, other)}, expected only '{token}'")
+        raise InputFormatError(
+            f"{path}: column 'ticker' holds {sorted(set(frame.loc[other, 'ticker'].astype(str)))} "
+            f"at line(s) {_lines(frame, other)}, expected only '{token}'"
+        )
     return _finish_daily(frame, token, "unattributed", path)
 
 
@@ -267,8 +286,9 @@ DAILY_READERS = {
 }
 
 
-def read_all(raw_dir: Path, entries, known: set[str],
-             contracts: dict[str, Contract] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_all(
+    raw_dir: Path, entries, known: set[str], contracts: dict[str, Contract] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read every price file listed in the manifest.
 
     ``contracts`` maps Bybit contract names to tokens and multipliers (see :func:`read_bybit_daily`).
@@ -288,10 +308,12 @@ def read_all(raw_dir: Path, entries, known: set[str],
             daily.append(DAILY_READERS[entry.kind](path, known).assign(file=shown))
         elif entry.kind == "binance_spot_1h_close":
             hourly.append(read_binance_hourly(path, known).assign(file=shown))
-    all_daily = (pd.concat(daily, ignore_index=True) if daily
-                 else pd.DataFrame(columns=DAILY_COLUMNS + PROVENANCE_COLUMNS))
-    all_hourly = (pd.concat(hourly, ignore_index=True) if hourly
-                  else pd.DataFrame(columns=HOURLY_COLUMNS + PROVENANCE_COLUMNS))
+    all_daily = (
+        pd.concat(daily, ignore_index=True) if daily else pd.DataFrame(columns=DAILY_COLUMNS + PROVENANCE_COLUMNS)
+    )
+    all_hourly = (
+        pd.concat(hourly, ignore_index=True) if hourly else pd.DataFrame(columns=HOURLY_COLUMNS + PROVENANCE_COLUMNS)
+    )
     return all_daily, all_hourly
 
 
@@ -364,21 +386,44 @@ def agreement(all_daily: pd.DataFrame, tokens: list[str]) -> pd.DataFrame:
     sources = list(wide.columns)
     parts = []
     for i, a in enumerate(sources):  # vectorised over tokens: one pass per pair of sources
-        for j, b in enumerate(sources[i + 1:], start=i + 1):
+        for j, b in enumerate(sources[i + 1 :], start=i + 1):
             both = wide[[a, b]].dropna()
             if both.empty:
                 continue
             diff = (both[b] / both[a] - 1.0).abs() * 100.0
             by_token = diff.groupby(level="token", sort=True)
             worst = by_token.idxmax()
-            parts.append(pd.DataFrame({
-                "token": by_token.size().index, "source_a": a, "source_b": b,
-                "days_compared": by_token.size().to_numpy(), "median_abs_diff_pct": by_token.median().to_numpy(),
-                "max_abs_diff_pct": by_token.max().to_numpy(), "max_diff_date": [w[1] for w in worst.to_numpy()],
-                "_pair": i * len(sources) + j}))
-    rows = (pd.concat(parts, ignore_index=True).sort_values(["token", "_pair"], kind="stable")
-            .drop(columns="_pair").to_dict(orient="records") if parts else [])
-    cols = ["token", "source_a", "source_b", "days_compared", "median_abs_diff_pct", "max_abs_diff_pct", "max_diff_date"]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "token": by_token.size().index,
+                        "source_a": a,
+                        "source_b": b,
+                        "days_compared": by_token.size().to_numpy(),
+                        "median_abs_diff_pct": by_token.median().to_numpy(),
+                        "max_abs_diff_pct": by_token.max().to_numpy(),
+                        "max_diff_date": [w[1] for w in worst.to_numpy()],
+                        "_pair": i * len(sources) + j,
+                    }
+                )
+            )
+    rows = (
+        pd.concat(parts, ignore_index=True)
+        .sort_values(["token", "_pair"], kind="stable")
+        .drop(columns="_pair")
+        .to_dict(orient="records")
+        if parts
+        else []
+    )
+    cols = [
+        "token",
+        "source_a",
+        "source_b",
+        "days_compared",
+        "median_abs_diff_pct",
+        "max_abs_diff_pct",
+        "max_diff_date",
+    ]
     if not rows:  # typed, so an empty table still has the columns' types
         types = ["str", "str", "str", "int64", "float64", "float64", all_daily["date"].dtype]
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(cols, types)})
@@ -403,8 +448,14 @@ def gaps(prices_daily: pd.DataFrame) -> pd.DataFrame:
             rows.append({"token": token, "gap_start": start, "gap_end": end, "days_missing": int(step[idx]) - 1})
     if not rows:  # typed, so an empty table still has the columns' types
         date_type = prices_daily["date"].dtype
-        return pd.DataFrame({"token": pd.Series(dtype="str"), "gap_start": pd.Series(dtype=date_type),
-                             "gap_end": pd.Series(dtype=date_type), "days_missing": pd.Series(dtype="int64")})
+        return pd.DataFrame(
+            {
+                "token": pd.Series(dtype="str"),
+                "gap_start": pd.Series(dtype=date_type),
+                "gap_end": pd.Series(dtype=date_type),
+                "days_missing": pd.Series(dtype="int64"),
+            }
+        )
     return pd.DataFrame(rows, columns=["token", "gap_start", "gap_end", "days_missing"])
 
 

@@ -8,6 +8,7 @@ lazily, so every failure is reported at once, and raises
 row(s) and the rule. :func:`data_dictionary` turns the schemas into the tidy data dictionary
 written beside the tables (``data/processed/data_dictionary.csv``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -88,8 +89,9 @@ def _increasing_within(key: str | list[str], time: str, strict: bool = True) -> 
         ok = step > pd.Timedelta(0) if strict else step >= pd.Timedelta(0)
         return step.isna() | ok
 
-    return _wide(f"{time}_{'increasing' if strict else 'sorted'}_within_{'_'.join(keys) or 'table'}",
-                 keys + [time], rule, fn)
+    return _wide(
+        f"{time}_{'increasing' if strict else 'sorted'}_within_{'_'.join(keys) or 'table'}", keys + [time], rule, fn
+    )
 
 
 def _sorted(time: str) -> pa.Check:
@@ -167,41 +169,54 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
                 "high": _price("high, USD (USDT); missing for close-only sources", nullable=True),
                 "low": _price("low, USD (USDT); missing for close-only sources", nullable=True),
                 "close": _price("close at the end of the UTC day, USD (USDT)"),
-                "volume_usd": pa.Column(float, pa.Check.ge(0), nullable=True,
-                                        description="traded volume in USD (quote currency); missing if the source has none"),
+                "volume_usd": pa.Column(
+                    float,
+                    pa.Check.ge(0),
+                    nullable=True,
+                    description="traded volume in USD (quote currency); missing if the source has none",
+                ),
                 "market_cap_usd": _price("market capitalisation, USD (CoinGecko only)", nullable=True),
                 "source": _source("source chosen for this token and day (source_priority)"),
             },
             checks=[_increasing_within("token", "date"), _ohlc()],
-            unique=["token", "date"], name="prices_daily",
-            description="one chosen daily price per token and UTC day", **strict,
+            unique=["token", "date"],
+            name="prices_daily",
+            description="one chosen daily price per token and UTC day",
+            **strict,
         ),
         "prices_hourly": pa.DataFrameSchema(
             {
-                "timestamp": pa.Column(pa.DateTime, _as_of_check(as_of, whole_day=True),
-                                       description="UTC start of the hour"),
+                "timestamp": pa.Column(
+                    pa.DateTime, _as_of_check(as_of, whole_day=True), description="UTC start of the hour"
+                ),
                 "token": _token(),
                 "close": _price("close of the hour, USD (USDT)"),
                 "source": _source("source of the hourly close"),
             },
             checks=[_increasing_within("token", "timestamp")],
-            unique=["token", "timestamp"], name="prices_hourly",
-            description="hourly closes per token", **strict,
+            unique=["token", "timestamp"],
+            name="prices_hourly",
+            description="hourly closes per token",
+            **strict,
         ),
         "returns": pa.DataFrameSchema(
             {
                 "date": _date(as_of, "UTC day the return ends on (the previous day has a close)"),
                 "token": _token(),
                 "ret": pa.Column(float, pa.Check.gt(-1), description="simple close-to-close return"),
-                "log_ret": pa.Column(float, pa.Check(lambda s: s.abs() < float("inf"), name="finite",
-                                                     error="finite"),
-                                     description="log return, log(1 + ret)"),
+                "log_ret": pa.Column(
+                    float,
+                    pa.Check(lambda s: s.abs() < float("inf"), name="finite", error="finite"),
+                    description="log return, log(1 + ret)",
+                ),
                 "source": _source("source of the day's close"),
                 "source_switch": pa.Column(bool, description="the two closes come from different sources"),
             },
             checks=[_increasing_within("token", "date")],
-            unique=["token", "date"], name="returns",
-            description="daily returns on consecutive UTC days (none spans a gap)", **strict,
+            unique=["token", "date"],
+            name="returns",
+            description="daily returns on consecutive UTC days (none spans a gap)",
+            **strict,
         ),
         "source_choice": pa.DataFrameSchema(
             {
@@ -212,8 +227,10 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
                 "days": pa.Column(int, pa.Check.ge(1), description="days with a price in the range"),
             },
             checks=[_ordered("start", "end"), _increasing_within("token", "start")],
-            unique=["token", "start"], name="source_choice",
-            description="which source serves each token over which dates (the recorded choice)", **strict,
+            unique=["token", "start"],
+            name="source_choice",
+            description="which source serves each token over which dates (the recorded choice)",
+            **strict,
         ),
         "price_source_agreement": pa.DataFrameSchema(
             {
@@ -221,15 +238,19 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
                 "source_a": _source("reference source"),
                 "source_b": _source("compared source"),
                 "days_compared": pa.Column(int, pa.Check.ge(1), description="days both sources have a close"),
-                "median_abs_diff_pct": pa.Column(float, pa.Check.ge(0),
-                                                 description="median |close_b / close_a − 1|, percent"),
-                "max_abs_diff_pct": pa.Column(float, pa.Check.ge(0),
-                                              description="largest |close_b / close_a − 1|, percent"),
+                "median_abs_diff_pct": pa.Column(
+                    float, pa.Check.ge(0), description="median |close_b / close_a − 1|, percent"
+                ),
+                "max_abs_diff_pct": pa.Column(
+                    float, pa.Check.ge(0), description="largest |close_b / close_a − 1|, percent"
+                ),
                 "max_diff_date": _date(as_of, "day of the largest difference"),
             },
             checks=[_ordered("median_abs_diff_pct", "max_abs_diff_pct")],
-            unique=["token", "source_a", "source_b"], name="price_source_agreement",
-            description="agreement of closes between every pair of overlapping sources", **strict,
+            unique=["token", "source_a", "source_b"],
+            name="price_source_agreement",
+            description="agreement of closes between every pair of overlapping sources",
+            **strict,
         ),
         "price_gaps": pa.DataFrameSchema(
             {
@@ -240,21 +261,33 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
             },
             checks=[
                 _ordered("gap_start", "gap_end"),
-                _wide("days_missing_matches_dates", ["gap_start", "gap_end", "days_missing"],
-                      "days_missing = gap_end − gap_start + 1 day",
-                      lambda f: (f["gap_end"] - f["gap_start"]).dt.days + 1 == f["days_missing"]),
+                _wide(
+                    "days_missing_matches_dates",
+                    ["gap_start", "gap_end", "days_missing"],
+                    "days_missing = gap_end − gap_start + 1 day",
+                    lambda f: (f["gap_end"] - f["gap_start"]).dt.days + 1 == f["days_missing"],
+                ),
                 _increasing_within("token", "gap_start"),
             ],
-            unique=["token", "gap_start"], name="price_gaps",
-            description="runs of missing days inside each token's chosen daily series", **strict,
+            unique=["token", "gap_start"],
+            name="price_gaps",
+            description="runs of missing days inside each token's chosen daily series",
+            **strict,
         ),
         "events": pa.DataFrameSchema(
             {
-                "event_id": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}-[a-z0-9-]+$"),
-                                      unique=True, description="event identifier: date and slug"),
+                "event_id": pa.Column(
+                    str,
+                    pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}-[a-z0-9-]+$"),
+                    unique=True,
+                    description="event identifier: date and slug",
+                ),
                 "date": _date(as_of, "UTC day of the first announcement"),
-                "time_utc": pa.Column(str, pa.Check.str_matches(r"^(\d{2}:\d{2})?$"),
-                                      description="UTC time HH:MM of the announcement, empty if unknown"),
+                "time_utc": pa.Column(
+                    str,
+                    pa.Check.str_matches(r"^(\d{2}:\d{2})?$"),
+                    description="UTC time HH:MM of the announcement, empty if unknown",
+                ),
                 "time_precision": pa.Column(str, description="how precise the time is (day, approx, minute)"),
                 "label": pa.Column(str, pa.Check.str_length(min_value=1), description="short label"),
                 "category": pa.Column(str, pa.Check.isin(CATEGORIES), description="kind of event"),
@@ -262,62 +295,88 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
                 "source_url": pa.Column(str, pa.Check.str_matches(r"^https?://"), description="where it is reported"),
                 "source_title": pa.Column(str, description="title of the source"),
                 "verified": pa.Column(str, pa.Check.isin(["yes", "no"]), description="checked against the source"),
-                "hour_utc": pa.Column(float, pa.Check.in_range(0, 24, include_max=False, error="in_range[0, 24)"),
-                                      nullable=True,
-                                      description="announcement time as a fractional UTC hour"),
+                "hour_utc": pa.Column(
+                    float,
+                    pa.Check.in_range(0, 24, include_max=False, error="in_range[0, 24)"),
+                    nullable=True,
+                    description="announcement time as a fractional UTC hour",
+                ),
                 "day0": pa.Column(pa.DateTime, description="UTC day whose daily return first reflects the news"),
                 "day0_shifted": pa.Column(bool, description="day 0 moved to the next day (late announcement)"),
             },
             checks=[
-                _wide("day0_is_date_or_next_day", ["date", "day0"], "day0 is the event's date or the next day",
-                      lambda f: ((f["day0"] - f["date"]).dt.days).isin([0, 1])),
+                _wide(
+                    "day0_is_date_or_next_day",
+                    ["date", "day0"],
+                    "day0 is the event's date or the next day",
+                    lambda f: ((f["day0"] - f["date"]).dt.days).isin([0, 1]),
+                ),
                 _sorted("date"),
             ],
-            name="events", description="the US–China trade events catalogue with its day 0", **strict,
+            name="events",
+            description="the US–China trade events catalogue with its day 0",
+            **strict,
         ),
         "mining_countries": pa.DataFrameSchema(
             {
                 "date": _date(as_of, "month (first day)"),
                 "country": pa.Column(str, pa.Check.str_length(min_value=1), description="country as CCAF names it"),
-                "iso3": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$"), nullable=True,
-                                  description="ISO 3166-1 alpha-3 code; empty for 'Other'"),
+                "iso3": pa.Column(
+                    str,
+                    pa.Check.str_matches(r"^[A-Z]{3}$"),
+                    nullable=True,
+                    description="ISO 3166-1 alpha-3 code; empty for 'Other'",
+                ),
                 "share_pct": _pct("share of the global hashrate, percent"),
-                "hashrate_ehs": pa.Column(float, pa.Check.ge(0), nullable=True,
-                                          description="average hashrate, EH/s"),
-                "vpn_caveat": pa.Column(bool, description="CCAF's asterisk: share likely inflated by VPN/proxy routing"),
+                "hashrate_ehs": pa.Column(float, pa.Check.ge(0), nullable=True, description="average hashrate, EH/s"),
+                "vpn_caveat": pa.Column(
+                    bool, description="CCAF's asterisk: share likely inflated by VPN/proxy routing"
+                ),
             },
             checks=[_sorted("date")],
-            unique=["date", "country"], name="mining_countries",
-            description="CCAF monthly share of global Bitcoin hashrate by country", **strict,
+            unique=["date", "country"],
+            name="mining_countries",
+            description="CCAF monthly share of global Bitcoin hashrate by country",
+            **strict,
         ),
         "mining_provinces": pa.DataFrameSchema(
             {
                 "date": _date(as_of, "month (first day)"),
                 "province": pa.Column(str, pa.Check.str_length(min_value=1), description="province as CCAF names it"),
-                "province_label": pa.Column(str, pa.Check.str_length(min_value=1), description="province name for readers"),
+                "province_label": pa.Column(
+                    str, pa.Check.str_length(min_value=1), description="province name for readers"
+                ),
                 "share_of_china_pct": _pct("share of China's hashrate, percent"),
                 "china_share_pct": _pct("China's share of the global hashrate that month, percent"),
                 "implied_global_pct": _pct("implied share of the global hashrate, percent"),
             },
             checks=[_sorted("date")],
-            unique=["date", "province"], name="mining_provinces",
-            description="CCAF monthly share of China's hashrate by province", **strict,
+            unique=["date", "province"],
+            name="mining_provinces",
+            description="CCAF monthly share of China's hashrate by province",
+            **strict,
         ),
         "mining_cross_check": pa.DataFrameSchema(
             {
                 "months_compared": pa.Column(int, pa.Check.ge(0), description="months in both CCAF downloads"),
                 "rows_compared": pa.Column(int, pa.Check.ge(0), description="country-months compared"),
-                "max_abs_diff_pct": pa.Column(float, pa.Check.ge(0), nullable=True,
-                                              description="largest absolute difference, percentage points"),
+                "max_abs_diff_pct": pa.Column(
+                    float, pa.Check.ge(0), nullable=True, description="largest absolute difference, percentage points"
+                ),
             },
             name="mining_cross_check",
-            description="the v1.2.0 and v1.1.0 CCAF downloads compared", **strict,
+            description="the v1.2.0 and v1.1.0 CCAF downloads compared",
+            **strict,
         ),
         "price_checks": pa.DataFrameSchema(
             {
-                "rule": pa.Column(str, pa.Check.isin(["check_positive_close", "check_ohlc_order", "bad_print_factor",
-                                                      "source_disagreement_pct"]),
-                                  description="the plausibility rule (a parameter of params.yaml)"),
+                "rule": pa.Column(
+                    str,
+                    pa.Check.isin(
+                        ["check_positive_close", "check_ohlc_order", "bad_print_factor", "source_disagreement_pct"]
+                    ),
+                    description="the plausibility rule (a parameter of params.yaml)",
+                ),
                 "token": _token(),
                 "date": _date(as_of, "UTC day of the price"),
                 "source": _source("source of the price"),
@@ -325,64 +384,99 @@ def build(as_of: pd.Timestamp | str | None = None) -> dict[str, pa.DataFrameSche
                 "line": pa.Column(int, pa.Check.ge(2), description="line of the price in the file (header = 1)"),
                 "value": pa.Column(float, nullable=True, description="the close found implausible"),
                 "detail": pa.Column(str, description="what the rule saw (neighbouring closes, the other source)"),
-                "status": pa.Column(str, pa.Check.str_startswith("allowed: "),
-                                    description="why the build went on: the parameter that allows it"),
+                "status": pa.Column(
+                    str,
+                    pa.Check.str_startswith("allowed: "),
+                    description="why the build went on: the parameter that allows it",
+                ),
             },
             name="price_checks",
-            description="findings of the price plausibility rules, each allowed by a parameter", **strict,
+            description="findings of the price plausibility rules, each allowed by a parameter",
+            **strict,
         ),
         "universe_groups": pa.DataFrameSchema(
             {
-                "token": pa.Column(str, unique=True, description="token symbol (data/universe.csv); one row per snapshot token"),
-                "group": pa.Column(str, pa.Check.isin(list(FINAL_GROUPS)),
-                                   description="final group: benchmark, china_linked, control or excluded"),
-                "china_tier": pa.Column(str, pa.Check.isin(["", "core", "extended"]), nullable=True,
-                                        description="core (the article's top 5) or extended, for China-linked tokens"),
+                "token": pa.Column(
+                    str, unique=True, description="token symbol (data/universe.csv); one row per snapshot token"
+                ),
+                "group": pa.Column(
+                    str,
+                    pa.Check.isin(list(FINAL_GROUPS)),
+                    description="final group: benchmark, china_linked, control or excluded",
+                ),
+                "china_tier": pa.Column(
+                    str,
+                    pa.Check.isin(["", "core", "extended"]),
+                    nullable=True,
+                    description="core (the article's top 5) or extended, for China-linked tokens",
+                ),
                 "kind": pa.Column(str, description="kind of token (layer1, meme, exchange_token, stablecoin, ...)"),
                 "name": pa.Column(str, nullable=True, description="token name"),
                 "reason": pa.Column(str, description="why the token is in its universe group (data/universe.csv)"),
                 "source": pa.Column(str, description="where the reason comes from"),
                 "first_date": _date(as_of, "first day with a daily price in any source"),
-                "history_days": pa.Column(int, pa.Check.ge(0),
-                                          description="daily returns in the first event's estimation window"),
-                "median_turnover_usd": pa.Column(float, pa.Check.ge(0), nullable=True,
-                                                 description="median daily Bybit turnover (USDT) in the study period"),
-                "rule_outcome": pa.Column(str, pa.Check.str_length(min_value=1),
-                                          description="the control rule's outcome for the token"),
+                "history_days": pa.Column(
+                    int, pa.Check.ge(0), description="daily returns in the first event's estimation window"
+                ),
+                "median_turnover_usd": pa.Column(
+                    float,
+                    pa.Check.ge(0),
+                    nullable=True,
+                    description="median daily Bybit turnover (USDT) in the study period",
+                ),
+                "rule_outcome": pa.Column(
+                    str, pa.Check.str_length(min_value=1), description="the control rule's outcome for the token"
+                ),
             },
             name="universe_groups",
-            description="every snapshot token's final group and the control rule's outcome", **strict,
+            description="every snapshot token's final group and the control rule's outcome",
+            **strict,
         ),
         "market_index": pa.DataFrameSchema(
             {
                 "date": _date(as_of, "UTC day the return ends on"),
-                "index": pa.Column(str, pa.Check.isin(["MKT_EW", "MKT_TW"]),
-                                   description="MKT_EW (equal-weighted) or MKT_TW (turnover-weighted) control-group index"),
+                "index": pa.Column(
+                    str,
+                    pa.Check.isin(["MKT_EW", "MKT_TW"]),
+                    description="MKT_EW (equal-weighted) or MKT_TW (turnover-weighted) control-group index",
+                ),
                 "ret": pa.Column(float, pa.Check.gt(-1), description="the index's simple daily return"),
                 "level": pa.Column(float, pa.Check.gt(0), description="index level, 100 before the first return"),
                 "n_tokens": pa.Column(int, pa.Check.ge(1), description="control tokens held that day"),
             },
             checks=[_increasing_within("index", "date")],
-            unique=["index", "date"], name="market_index",
-            description="'crypto market ex-China': the control group's daily index (market_index.py)", **strict,
+            unique=["index", "date"],
+            name="market_index",
+            description="'crypto market ex-China': the control group's daily index (market_index.py)",
+            **strict,
         ),
         "source_close_hours": pa.DataFrameSchema(
             {
                 "source": _source("daily source measured"),
                 "token": pa.Column(str, description="reference token, or BTC+ETH for both pooled"),
-                "period": pa.Column(str, pa.Check.isin(["all days", "EU winter time", "EU summer time"]),
-                                    description="days compared: all, or those in/out of European summer time"),
-                "close_hour_utc": pa.Column(int, pa.Check.in_range(0, 23),
-                                            description="UTC hour at which the source's day ends (0 = midnight)"),
-                "offset_hours": pa.Column(int, pa.Check.in_range(-12, 12),
-                                          description="hours by which the day ends after (+) or before (−) UTC midnight"),
-                "median_abs_diff_pct": pa.Column(float, pa.Check.ge(0),
-                                                 description="median |daily close / hourly close − 1| at that hour, percent"),
-                "midnight_median_abs_diff_pct": pa.Column(float, pa.Check.ge(0),
-                                                          description="the same against the UTC-midnight hourly close"),
+                "period": pa.Column(
+                    str,
+                    pa.Check.isin(["all days", "EU winter time", "EU summer time"]),
+                    description="days compared: all, or those in/out of European summer time",
+                ),
+                "close_hour_utc": pa.Column(
+                    int, pa.Check.in_range(0, 23), description="UTC hour at which the source's day ends (0 = midnight)"
+                ),
+                "offset_hours": pa.Column(
+                    int,
+                    pa.Check.in_range(-12, 12),
+                    description="hours by which the day ends after (+) or before (−) UTC midnight",
+                ),
+                "median_abs_diff_pct": pa.Column(
+                    float, pa.Check.ge(0), description="median |daily close / hourly close − 1| at that hour, percent"
+                ),
+                "midnight_median_abs_diff_pct": pa.Column(
+                    float, pa.Check.ge(0), description="the same against the UTC-midnight hourly close"
+                ),
                 "days_compared": pa.Column(int, pa.Check.ge(1), description="days with both closes"),
             },
-            unique=["source", "token", "period"], name="source_close_hours",
+            unique=["source", "token", "period"],
+            name="source_close_hours",
             description="each daily source's close hour, measured against Binance hourly closes (close_hours.py)",
             **strict,
         ),
@@ -410,8 +504,14 @@ def _rows(index: pd.Series, provenance: pd.DataFrame | None = None) -> str:
     if provenance is not None:  # name the source file and line of each row
         shown_rows = []
         for v in values[:MAX_ROWS_SHOWN]:
-            if isinstance(v, (int, float)) and 0 <= int(v) < len(provenance) and pd.notna(provenance["line"].iloc[int(v)]):
-                shown_rows.append(f"{provenance['file'].iloc[int(v)]}:{int(provenance['line'].iloc[int(v)])} (row {int(v)})")
+            if (
+                isinstance(v, (int, float))
+                and 0 <= int(v) < len(provenance)
+                and pd.notna(provenance["line"].iloc[int(v)])
+            ):
+                shown_rows.append(
+                    f"{provenance['file'].iloc[int(v)]}:{int(provenance['line'].iloc[int(v)])} (row {int(v)})"
+                )
             else:
                 shown_rows.append(f"row {v}")
         more = f" and {len(values) - MAX_ROWS_SHOWN} more" if len(values) > MAX_ROWS_SHOWN else ""
@@ -449,8 +549,10 @@ def _failures(file: str, cases: pd.DataFrame, unique: list[str], provenance: pd.
             rule = WIDE_CHECK_RULES.get(str(check), check)
             if rule != check:
                 rule = f"{check}: {rule}"
-            lines.append(f"{file}: column(s) {', '.join(repr(c) for c in wide_cols)}, "
-                         f"{_rows(per_check['index'], provenance)}: rule {rule}")
+            lines.append(
+                f"{file}: column(s) {', '.join(repr(c) for c in wide_cols)}, "
+                f"{_rows(per_check['index'], provenance)}: rule {rule}"
+            )
             continue
         for column, part in per_check.groupby("column", sort=False, dropna=False):
             col = "(table)" if column is None else repr(column)
@@ -459,8 +561,9 @@ def _failures(file: str, cases: pd.DataFrame, unique: list[str], provenance: pd.
     return lines
 
 
-def validate(name: str, frame: pd.DataFrame, as_of: pd.Timestamp | str | None,
-             provenance: pd.DataFrame | None = None) -> pd.DataFrame:
+def validate(
+    name: str, frame: pd.DataFrame, as_of: pd.Timestamp | str | None, provenance: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Check one processed table against its schema, reporting every failure at once.
 
     Parameters
@@ -499,8 +602,12 @@ def validate(name: str, frame: pd.DataFrame, as_of: pd.Timestamp | str | None,
     try:
         schema.validate(positional, lazy=True)
     except SchemaErrors as exc:
-        lines = _failures(file, exc.failure_cases, list(schema.unique or []),
-                          provenance.reset_index(drop=True) if provenance is not None else None)
+        lines = _failures(
+            file,
+            exc.failure_cases,
+            list(schema.unique or []),
+            provenance.reset_index(drop=True) if provenance is not None else None,
+        )
         raise InputFormatError(
             f"{file}: {len(lines)} schema rule(s) broken, table not written "
             f"(rows are 0-based positions in the table):\n  " + "\n  ".join(lines)
@@ -545,9 +652,15 @@ def data_dictionary() -> pd.DataFrame:
             if name in unique:
                 rules.append("unique key (" + ", ".join(unique) + ")")
             rules += [_check_text(c) for c in schema.checks if name in WIDE_CHECK_COLUMNS.get(c.name, [])]
-            rows.append({
-                "table": table, "file": FILES[table], "column": name, "dtype": _dtype_text(column),
-                "nullable": bool(column.nullable), "description": column.description or "",
-                "checks": "; ".join(rules),
-            })
+            rows.append(
+                {
+                    "table": table,
+                    "file": FILES[table],
+                    "column": name,
+                    "dtype": _dtype_text(column),
+                    "nullable": bool(column.nullable),
+                    "description": column.description or "",
+                    "checks": "; ".join(rules),
+                }
+            )
     return pd.DataFrame(rows, columns=["table", "file", "column", "dtype", "nullable", "description", "checks"])

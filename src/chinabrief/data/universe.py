@@ -24,6 +24,7 @@ The control rule (:class:`ControlRule`, shown in the briefs by :func:`rule_text`
 Every token found in a snapshot gets exactly one final group: ``benchmark``, ``china_linked``,
 ``control`` or ``excluded`` (written to ``data/processed/universe_groups.csv``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,19 +35,54 @@ import pandas as pd
 
 from ..exceptions import InputFormatError
 
-COLUMNS = ["symbol", "name", "group", "china_tier", "kind", "coingecko_id", "binance_symbol", "bybit_symbol",
-           "bybit_multiplier", "reason", "source"]
+COLUMNS = [
+    "symbol",
+    "name",
+    "group",
+    "china_tier",
+    "kind",
+    "coingecko_id",
+    "binance_symbol",
+    "bybit_symbol",
+    "bybit_multiplier",
+    "reason",
+    "source",
+]
 #: Groups of ``data/universe.csv``.
 GROUPS = ("benchmark", "china_linked", "candidate", "excluded")
 #: Groups every snapshot token ends in (``data/processed/universe_groups.csv``).
 FINAL_GROUPS = ("benchmark", "china_linked", "control", "excluded")
 CHINA_TIERS = ("core", "extended")
-KINDS = ("layer1", "layer2", "defi", "infrastructure", "gaming", "ai", "other",
-         "meme", "exchange_token", "fan_token", "stablecoin", "wrapped", "pegged")
+KINDS = (
+    "layer1",
+    "layer2",
+    "defi",
+    "infrastructure",
+    "gaming",
+    "ai",
+    "other",
+    "meme",
+    "exchange_token",
+    "fan_token",
+    "stablecoin",
+    "wrapped",
+    "pegged",
+)
 #: Kinds never in the control group (rule 1).
 NOT_CONTROL_KINDS = ("meme", "exchange_token", "fan_token", "stablecoin", "wrapped", "pegged")
-GROUPS_COLUMNS = ["token", "group", "china_tier", "kind", "name", "reason", "source", "first_date",
-                  "history_days", "median_turnover_usd", "rule_outcome"]
+GROUPS_COLUMNS = [
+    "token",
+    "group",
+    "china_tier",
+    "kind",
+    "name",
+    "reason",
+    "source",
+    "first_date",
+    "history_days",
+    "median_turnover_usd",
+    "rule_outcome",
+]
 
 
 def _where(path: Path, index: int) -> str:
@@ -77,11 +113,12 @@ def load(path: Path) -> pd.DataFrame:
     def fail(mask: pd.Series, column: str, rule: str) -> None:
         if mask.any():
             i = int(np.flatnonzero(mask.to_numpy())[0])
-            raise InputFormatError(f"{_where(path, i)}: column '{column}' is {frame[column].iloc[i]!r} "
-                                   f"(rule: {rule}; {int(mask.sum())} row(s) break it)")
+            raise InputFormatError(
+                f"{_where(path, i)}: column '{column}' is {frame[column].iloc[i]!r} "
+                f"(rule: {rule}; {int(mask.sum())} row(s) break it)"
+            )
 
-    fail(frame["symbol"].eq("") | ~frame["symbol"].str.fullmatch(r"[A-Z0-9]+"), "symbol",
-         "an upper-case token symbol")
+    fail(frame["symbol"].eq("") | ~frame["symbol"].str.fullmatch(r"[A-Z0-9]+"), "symbol", "an upper-case token symbol")
     fail(frame["symbol"].duplicated(), "symbol", "one row per symbol")
     fail(~frame["group"].isin(GROUPS), "group", f"one of {list(GROUPS)}")
     fail(~frame["kind"].isin(KINDS), "kind", f"one of {list(KINDS)}")
@@ -90,10 +127,16 @@ def load(path: Path) -> pd.DataFrame:
     fail(~china & frame["china_tier"].ne(""), "china_tier", "empty unless the group is china_linked")
     bybit = frame["bybit_symbol"].ne("")
     fail(bybit & frame["bybit_symbol"].duplicated(), "bybit_symbol", "one token per Bybit contract")
-    fail(bybit & ~frame["bybit_symbol"].str.fullmatch(r"[A-Z0-9]+USDT"), "bybit_symbol",
-         "a Bybit USDT contract name such as 1000PEPEUSDT")
-    fail(bybit & ~frame["bybit_multiplier"].str.fullmatch(r"[1-9][0-9]*"), "bybit_multiplier",
-         "a positive whole number (tokens per quoted price) where bybit_symbol is set")
+    fail(
+        bybit & ~frame["bybit_symbol"].str.fullmatch(r"[A-Z0-9]+USDT"),
+        "bybit_symbol",
+        "a Bybit USDT contract name such as 1000PEPEUSDT",
+    )
+    fail(
+        bybit & ~frame["bybit_multiplier"].str.fullmatch(r"[1-9][0-9]*"),
+        "bybit_multiplier",
+        "a positive whole number (tokens per quoted price) where bybit_symbol is set",
+    )
     fail(~bybit & frame["bybit_multiplier"].ne(""), "bybit_multiplier", "empty where bybit_symbol is empty")
     fail(frame["reason"].str.strip().eq(""), "reason", "every token has a one-line reason")
     fail(frame["source"].str.strip().eq(""), "source", "every token has a source")
@@ -156,8 +199,9 @@ def median_turnover(all_daily: pd.DataFrame, start: pd.Timestamp, end: pd.Timest
     return bybit.groupby("token")["volume_usd"].median()
 
 
-def assign_groups(universe: pd.DataFrame, all_daily: pd.DataFrame, returns: pd.DataFrame, day0: pd.Series,
-                  rule: ControlRule) -> pd.DataFrame:
+def assign_groups(
+    universe: pd.DataFrame, all_daily: pd.DataFrame, returns: pd.DataFrame, day0: pd.Series, rule: ControlRule
+) -> pd.DataFrame:
     """Give every token of the snapshot its final group, applying the control rule to candidates.
 
     Parameters
@@ -187,8 +231,10 @@ def assign_groups(universe: pd.DataFrame, all_daily: pd.DataFrame, returns: pd.D
     found = sorted(all_daily["token"].unique())
     unknown = sorted(set(found) - set(universe["symbol"]))
     if unknown:
-        raise InputFormatError(f"data/universe.csv: no row for snapshot token(s) {unknown} "
-                               "(rule: every snapshot token has exactly one group)")
+        raise InputFormatError(
+            f"data/universe.csv: no row for snapshot token(s) {unknown} "
+            "(rule: every snapshot token has exactly one group)"
+        )
     table = universe[universe["symbol"].isin(found)].copy()
     start, end = study_period(day0, rule)
     history = _history(returns, day0, rule)
@@ -211,13 +257,23 @@ def assign_groups(universe: pd.DataFrame, all_daily: pd.DataFrame, returns: pd.D
         elif r.kind in rule.not_control_kinds:
             group, outcome = "excluded", f"kind {r.kind}: not in the control group"
         elif r.history_days < rule.min_estimation_obs:
-            group, outcome = "excluded", (f"history: {r.history_days} returns in the first event's estimation window "
-                                          f"(needs {rule.min_estimation_obs})")
+            group, outcome = (
+                "excluded",
+                (
+                    f"history: {r.history_days} returns in the first event's estimation window "
+                    f"(needs {rule.min_estimation_obs})"
+                ),
+            )
         elif not np.isfinite(r.median_turnover_usd):
             group, outcome = "excluded", "liquidity: no Bybit turnover in the study period"
         elif not (low <= r.median_turnover_usd <= high):
-            group, outcome = "excluded", (f"liquidity: median turnover {r.median_turnover_usd / 1e6:,.2f}M USD outside "
-                                          f"{low / 1e6:,.2f}M–{high / 1e6:,.2f}M")
+            group, outcome = (
+                "excluded",
+                (
+                    f"liquidity: median turnover {r.median_turnover_usd / 1e6:,.2f}M USD outside "
+                    f"{low / 1e6:,.2f}M–{high / 1e6:,.2f}M"
+                ),
+            )
         else:
             group, outcome = "control", "control: passes kind, history and liquidity"
         groups.append(group)
@@ -247,14 +303,19 @@ def rule_text(rule: ControlRule, groups: pd.DataFrame, day0: pd.Series) -> str:
     start, end = study_period(day0, rule)
     median, low, high = liquidity_band(groups, rule)
     kinds = ", ".join(k.replace("_", " ") for k in rule.not_control_kinds)
-    band = (f"between {low / 1e6:,.2f}M and {high / 1e6:,.2f}M USD ({rule.liquidity_factor:g}× either side of the "
-            f"China-linked tokens' median, {median / 1e6:,.2f}M USD)" if np.isfinite(median)
-            else "comparable with the China-linked tokens' (no China-linked turnover in this snapshot)")
-    return (f"A token with no China ties known to the project is in the control group when (1) it is not a "
-            f"{kinds} token; (2) it has at least {rule.min_estimation_obs} daily returns in the estimation window "
-            f"of the first event (days {rule.estimation_window[0]} to {rule.estimation_window[1]}); and (3) its "
-            f"median daily Bybit turnover from {start:%Y-%m-%d} to {end:%Y-%m-%d} is {band}. Tokens whose China "
-            f"ties are unclear are excluded, not used as controls.")
+    band = (
+        f"between {low / 1e6:,.2f}M and {high / 1e6:,.2f}M USD ({rule.liquidity_factor:g}× either side of the "
+        f"China-linked tokens' median, {median / 1e6:,.2f}M USD)"
+        if np.isfinite(median)
+        else "comparable with the China-linked tokens' (no China-linked turnover in this snapshot)"
+    )
+    return (
+        f"A token with no China ties known to the project is in the control group when (1) it is not a "
+        f"{kinds} token; (2) it has at least {rule.min_estimation_obs} daily returns in the estimation window "
+        f"of the first event (days {rule.estimation_window[0]} to {rule.estimation_window[1]}); and (3) its "
+        f"median daily Bybit turnover from {start:%Y-%m-%d} to {end:%Y-%m-%d} is {band}. Tokens whose China "
+        f"ties are unclear are excluded, not used as controls."
+    )
 
 
 def group_of_files(universe: pd.DataFrame, snapshot: Path) -> pd.DataFrame:

@@ -6,6 +6,7 @@ The country shapes are Natural Earth 110m admin-0 (public domain), shipped in
 comes from and how :func:`convert_natural_earth` made it. Drawing the maps is
 :mod:`chinabrief.render.maps`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,11 +52,16 @@ def convert_natural_earth(source: Path, target: Path) -> str:
     fixed = world["name"].map(ISO3_FIXES)
     world["iso_a3"] = fixed.where(fixed.notna() & world["iso_a3"].eq("-99"), world["iso_a3"])
     world["iso_a3"] = world["iso_a3"].replace("-99", None)
-    world["geometry"] = shapely.set_precision(world.geometry.values, 10.0 ** -COORDINATE_DECIMALS)
+    world["geometry"] = shapely.set_precision(world.geometry.values, 10.0**-COORDINATE_DECIMALS)
     world = world.sort_values("name").reset_index(drop=True)
     with fileio.atomic_path(target) as tmp:
-        world.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=Path(target).stem,
-                      layer_options={"COORDINATE_PRECISION": str(COORDINATE_DECIMALS), "RFC7946": "YES"})
+        world.to_file(
+            tmp,
+            driver="GeoJSON",
+            engine="pyogrio",
+            layer=Path(target).stem,
+            layer_options={"COORDINATE_PRECISION": str(COORDINATE_DECIMALS), "RFC7946": "YES"},
+        )
     return fileio.sha256_file(target)
 
 
@@ -71,8 +77,13 @@ def verify_world_shapes(path: Path, expected: str = WORLD_SHAPES_SHA256) -> None
     """
     if not Path(path).is_file():
         raise InputFormatError(f"{path.name}: world shapes file is missing (see data/external/README.md)")
-    fileio.require_sha256(path, expected, "the pinned checksum", "restore the file or rebuild it as data/external/README.md describes "
-                                          "and update chinabrief.data.world_shapes.WORLD_SHAPES_SHA256")
+    fileio.require_sha256(
+        path,
+        expected,
+        "the pinned checksum",
+        "restore the file or rebuild it as data/external/README.md describes "
+        "and update chinabrief.data.world_shapes.WORLD_SHAPES_SHA256",
+    )
 
 
 def load_world(path: Path, expected_sha256: str = WORLD_SHAPES_SHA256) -> gpd.GeoDataFrame:

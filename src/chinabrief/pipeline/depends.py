@@ -7,6 +7,7 @@ that graph with :mod:`ast`, without importing anything. Parsing every module tak
 second, so what each file imports is kept in a cache (``build/params/imports.json``, keyed by the
 file's size and modification time): a no-op make parses nothing.
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,8 +17,12 @@ from pathlib import Path
 
 PACKAGE = "chinabrief"
 #: What runs and exports every notebook (the runner's side of each stage).
-RUNNER_MODULES = ("chinabrief.cli", "chinabrief.pipeline.runner", "chinabrief.pipeline.export",
-                  "chinabrief.pipeline.reuse")
+RUNNER_MODULES = (
+    "chinabrief.cli",
+    "chinabrief.pipeline.runner",
+    "chinabrief.pipeline.export",
+    "chinabrief.pipeline.reuse",
+)
 #: Package data the runner and the figures read (templates and styles), below the package.
 RUNNER_DATA = ("render/templates/brief/*", "render/styles/*")
 #: What the index page is made from.
@@ -113,8 +118,7 @@ def _module_imports(package_dir: Path, module: str) -> frozenset[str]:
 def _parse_imports(path: Path, module: str, package_dir: Path) -> frozenset[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     if module in CLI_ONLY:  # the entry point: its own top-level imports only
-        tree = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],
-                          type_ignores=[])
+        tree = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
     return frozenset(imports_in(tree, module, path.name == "__init__.py", package_dir))
 
 

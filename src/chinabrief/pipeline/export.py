@@ -18,6 +18,7 @@ Code is hidden (``exclude_input``; papermill's report mode is not honoured by nb
 markdown cells stay visible. The template reads cell tags (``headline``, ``findings``) and cell
 metadata in the spirit of Quarto's cell options (``fig-cap``, ``tbl-cap``, ``source``, ``fold``).
 """
+
 from __future__ import annotations
 
 import html as html_lib
@@ -96,7 +97,8 @@ class RemoveStderrPreprocessor(Preprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             cell.outputs = [
-                o for o in cell.get("outputs", [])
+                o
+                for o in cell.get("outputs", [])
                 if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
             ]
         return cell, resources
@@ -112,7 +114,8 @@ class RemoveStrayReprsPreprocessor(Preprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             cell.outputs = [
-                o for o in cell.get("outputs", [])
+                o
+                for o in cell.get("outputs", [])
                 if not (o.get("output_type") == "execute_result" and set(o.get("data", {})) <= {"text/plain"})
             ]
         return cell, resources
@@ -231,8 +234,12 @@ def html_exporter() -> HTMLExporter:
         exclude_output_prompt=True,
     )
     tag_remover = TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True)
-    for preprocessor in (tag_remover, RemoveStderrPreprocessor(), RemoveStrayReprsPreprocessor(),
-                         BriefLayoutPreprocessor()):
+    for preprocessor in (
+        tag_remover,
+        RemoveStderrPreprocessor(),
+        RemoveStrayReprsPreprocessor(),
+        BriefLayoutPreprocessor(),
+    ):
         exporter.register_preprocessor(preprocessor, enabled=True)
     return exporter
 

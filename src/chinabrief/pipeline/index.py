@@ -12,6 +12,7 @@ Cards come from the status records (``build/status/*.json``). Given the current 
 brief, executed notebook, failure pages, record, and so the card — each set at once
 (:func:`chinabrief.publish.retire`).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,13 +26,28 @@ from ..data import manifest
 from ..render.assets import stylesheet
 from . import products
 
-PACKAGES = ["papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "numpy", "scipy",
-            "statsmodels", "matplotlib", "geopandas", "pyarrow", "pandera", "pydantic"]
+PACKAGES = [
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "geopandas",
+    "pyarrow",
+    "pandera",
+    "pydantic",
+]
 STAGE_ORDER = ["token_reactions", "mining_share", "prepare", "ingest", "event_brief", "article_check"]
 TEMPLATE = "index.html.j2"
 TITLE = "China Crypto Brief"
-DEK = ("Do 'Made in China' tokens move on US–China trade news, and where is Bitcoin mined? "
-       "Answers from the data snapshot, rebuilt on every run.")
+DEK = (
+    "Do 'Made in China' tokens move on US–China trade news, and where is Bitcoin mined? "
+    "Answers from the data snapshot, rebuilt on every run."
+)
 #: Findings shown on a brief's card (its headline is shown too).
 FINDINGS_SHOWN = 1
 
@@ -68,6 +84,7 @@ def card(paths: Paths, record: dict) -> dict:
     >>> c["title"], c["headline"], c["findings"], c["links"]
     ('T', 'H', ['a'], [])
     """
+
     def href(path: str) -> str:
         return path.removeprefix("reports/")
 
@@ -86,9 +103,14 @@ def card(paths: Paths, record: dict) -> dict:
         title = f"{record['event_id'][:10]} · {title}"
     event = record.get("stage") in (EVENT_STAGE, ARTICLE_STAGE)
     return {
-        "key": record["key"], "title": title, "headline": record.get("headline") or "",
+        "key": record["key"],
+        "title": title,
+        "headline": record.get("headline") or "",
         "findings": [] if event else list(record.get("findings") or [])[:FINDINGS_SHOWN],
-        "failed": failed, "error": record.get("error") or "", "failed_href": failed_href, "links": links,
+        "failed": failed,
+        "error": record.get("error") or "",
+        "failed_href": failed_href,
+        "links": links,
     }
 
 
@@ -98,13 +120,21 @@ def render(cards: list[dict], event_cards: list[dict], article_cards: list[dict]
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("chinabrief").joinpath("render/templates"))),
-        autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
     )
     article_cards = list(article_cards or [])
     failed = [c for c in cards + event_cards + article_cards if c["failed"]]
     return env.get_template(TEMPLATE).render(
-        title=TITLE, dek=DEK, css=stylesheet(), cards=cards, event_cards=event_cards,
-        article_cards=article_cards, failed=failed)
+        title=TITLE,
+        dek=DEK,
+        css=stylesheet(),
+        cards=cards,
+        event_cards=event_cards,
+        article_cards=article_cards,
+        failed=failed,
+    )
 
 
 def _git(paths: Paths, *args: str) -> str:
@@ -165,8 +195,10 @@ def prune_events(paths: Paths, events: list[str], stage: str = EVENT_STAGE) -> l
     for key in sorted(keys - wanted):
         record = records.get(key, {})
         known = [record.get(k) for k in ("brief", "notebook", "failed_html", "failed_notebook")]
-        also = [paths.root / f for f in known if f] + [paths.build / "status" / f"{key}.json",
-                                                       products.manifest_path(paths, key)]
+        also = [paths.root / f for f in known if f] + [
+            paths.build / "status" / f"{key}.json",
+            products.manifest_path(paths, key),
+        ]
         publish.retire(paths, key, also=also)
         removed.append(key.removeprefix(prefix))
     return removed
@@ -196,15 +228,21 @@ def build(paths: Paths, events: list[str] | None = None, articles: list[str] | N
             print(f"[chinabrief] index: removed the brief of {event_id} (not in focus_events)", flush=True)
     if articles is not None:
         for article_id in prune_events(paths, articles, ARTICLE_STAGE):
-            print(f"[chinabrief] index: removed the brief of {article_id} (no file data/articles/{article_id}.yaml)",
-                  flush=True)
+            print(
+                f"[chinabrief] index: removed the brief of {article_id} (no file data/articles/{article_id}.yaml)",
+                flush=True,
+            )
     records = _records(paths)
     shown = [r for r in records if r["stage"] != "ingest" or r["status"] == "failed"]
     record = run_record(paths, records)
     fileio.write_json(paths.reports / "run.json", record)
     timings = {r["key"]: r.get("seconds") for r in records}
-    fileio.write_text(paths.reports / "run.js", "window.CHINABRIEF_RUN = " + json.dumps(
-        {"seconds": timings, "commit": record["git_commit"], "dirty": record["git_dirty"]}, sort_keys=True) + ";\n")
+    fileio.write_text(
+        paths.reports / "run.js",
+        "window.CHINABRIEF_RUN = "
+        + json.dumps({"seconds": timings, "commit": record["git_commit"], "dirty": record["git_dirty"]}, sort_keys=True)
+        + ";\n",
+    )
     cards = [card(paths, r) for r in shown if r["stage"] not in (EVENT_STAGE, ARTICLE_STAGE)]
     event_cards = [card(paths, r) for r in shown if r["stage"] == EVENT_STAGE]
     article_cards = [card(paths, r) for r in shown if r["stage"] == ARTICLE_STAGE]

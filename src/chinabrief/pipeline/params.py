@@ -3,6 +3,7 @@
 papermill only *warns* on unknown parameters; we validate names and types with pydantic before
 any kernel starts, and fail with a message listing every valid name and its type.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,13 +45,17 @@ class Params(BaseModel):
     tokens: list[str] = Field(default_factory=lambda: list(CORE_TOKENS), description="tokens studied")
     include_extended: bool = Field(False, description="add the China-linked 'extended' tier of data/universe.csv")
     benchmark: Literal["BTC", "ETH", "EW", "MKT_EW", "MKT_TW"] = Field(
-        "BTC", description="market benchmark: BTC, ETH, EW (the other studied tokens), MKT_EW / MKT_TW (the control "
-                           "group's index, equal- or turnover-weighted)")
+        "BTC",
+        description="market benchmark: BTC, ETH, EW (the other studied tokens), MKT_EW / MKT_TW (the control "
+        "group's index, equal- or turnover-weighted)",
+    )
     source_priority: list[Literal["binance_spot", "bybit_perp", "unattributed", "coingecko"]] = Field(
         ["binance_spot", "bybit_perp", "unattributed", "coingecko"],  # pydantic copies a mutable default
         description="daily price sources, most trusted first",
     )
-    cutoff_hour_utc: int = Field(20, ge=0, le=24, description="announcements at/after this UTC hour move day 0 to the next day")
+    cutoff_hour_utc: int = Field(
+        20, ge=0, le=24, description="announcements at/after this UTC hour move day 0 to the next day"
+    )
     estimation_window: Window = Field((-120, -11), description="estimation window, days relative to day 0")
     min_estimation_obs: int = Field(60, ge=10, description="minimum valid returns in the estimation window")
     event_windows: list[Window] = Field(
@@ -62,64 +67,97 @@ class Params(BaseModel):
         description="normal-return models",
     )
     exclude_event_days: bool = Field(True, description="drop other events' days from estimation windows")
-    focus_events: list[str] = Field(default_factory=lambda: list(DEFAULT_FOCUS_EVENTS), description="events with their own brief")
+    focus_events: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_FOCUS_EVENTS), description="events with their own brief"
+    )
     highlight_events: list[str] = Field(
         default_factory=lambda: ["2025-05-06-geneva-talks-announced", "2025-05-12-geneva-joint-statement"],
-        description="events the token brief shows up close (CAR table and path each)")
+        description="events the token brief shows up close (CAR table and path each)",
+    )
     event_id: str = Field("2025-05-06-geneva-talks-announced", description="event of a per-event brief")
-    article_id: str = Field("2025-05-07-made-in-china-tokens", pattern=r"^[a-z0-9][a-z0-9._-]*$",
-                            description="article of a per-article brief (a file data/articles/<id>.yaml)")
-    claims_article: str = Field("2025-05-07-made-in-china-tokens", pattern=r"^[a-z0-9][a-z0-9._-]*$",
-                                description="article whose claims the token and mining briefs check")
+    article_id: str = Field(
+        "2025-05-07-made-in-china-tokens",
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        description="article of a per-article brief (a file data/articles/<id>.yaml)",
+    )
+    claims_article: str = Field(
+        "2025-05-07-made-in-china-tokens",
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        description="article whose claims the token and mining briefs check",
+    )
     # --- claim tolerances (src/chinabrief/analysis/claim_checks.py; measured values in params.yaml)
     claim_rounding_pp: float = Field(0.05, ge=0, description="slack around a claimed price change, percentage points")
     claim_aggregator_gap_pp: float = Field(
-        1.75, ge=0, description="extra slack when a rolling-24h claim meets only a UTC-day close-to-close change")
-    claim_share_rounding_pp: float = Field(0.5, ge=0, description="slack around a claimed mining share, percentage points")
-    claim_misdate_days: int = Field(1, ge=0, le=7, description="days either side of as_of searched for a misdated price claim")
+        1.75, ge=0, description="extra slack when a rolling-24h claim meets only a UTC-day close-to-close change"
+    )
+    claim_share_rounding_pp: float = Field(
+        0.5, ge=0, description="slack around a claimed mining share, percentage points"
+    )
+    claim_misdate_days: int = Field(
+        1, ge=0, le=7, description="days either side of as_of searched for a misdated price claim"
+    )
     mining_month: str = Field("2022-01", pattern=r"^\d{4}-\d{2}$", description="month of the mining ranking and map")
     cell_timeout: int = Field(600, ge=1, description="seconds a notebook cell may run")
     # --- price plausibility rules (src/chinabrief/data/price_checks.py); thresholds measured on the
     # real snapshots v1 and v2, see params.yaml
     check_positive_close: bool = Field(True, description="every close is > 0 (false: violations are only listed)")
-    check_ohlc_order: bool = Field(True, description="high >= max(open, close) >= min(open, close) >= low where present")
+    check_ohlc_order: bool = Field(
+        True, description="high >= max(open, close) >= min(open, close) >= low where present"
+    )
     bad_print_factor: float = Field(
-        2.0, gt=1.0,
-        description="a close more than this factor above (or below) both the day before and the day after is a bad print")
+        2.0,
+        gt=1.0,
+        description="a close more than this factor above (or below) both the day before and the day after is a bad print",
+    )
     source_disagreement_pct: float = Field(
-        30.0, gt=0, description="two sources' closes of one token and day may differ by at most this many percent")
+        30.0, gt=0, description="two sources' closes of one token and day may differ by at most this many percent"
+    )
     source_disagreement_from: str = Field(
-        "2019-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$",
-        description="the disagreement rule applies from this day on (earlier days are listed, not fatal)")
+        "2019-01-01",
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="the disagreement rule applies from this day on (earlier days are listed, not fatal)",
+    )
     price_check_allow: list[str] = Field(
         default_factory=list,
-        description="violations allowed on purpose: 'TOKEN:YYYY-MM-DD' or 'raw/file.csv:LINE' (shown in the data-quality brief)")
+        description="violations allowed on purpose: 'TOKEN:YYYY-MM-DD' or 'raw/file.csv:LINE' (shown in the data-quality brief)",
+    )
 
     # --- the China premium (src/chinabrief/china_premium.py): China-linked tokens versus the control
     # group of the universe (data/processed/universe_groups.csv), its placebos and robustness grid
     premium_benchmark: str = Field(
-        "MKT_EW", pattern=r"^[A-Z0-9_]+$",
+        "MKT_EW",
+        pattern=r"^[A-Z0-9_]+$",
         description="benchmark of the China-premium comparison: a token of the returns (BTC, ETH) or a market index "
-                    "(MKT_EW, MKT_TW: the control group's, ex-China)")
+        "(MKT_EW, MKT_TW: the control group's, ex-China)",
+    )
     premium_placebo_draws: int = Field(2000, ge=100, description="random non-event date sets of the placebo (seeded)")
     premium_seed: int = Field(20250409, ge=0, description="seed of the placebo draws (same seed, same bytes)")
     premium_block_min_shift: int = Field(
-        10, ge=1, description="the block placebo shifts all of a category's dates by at least this many days")
-    premium_min_tokens: int = Field(3, ge=1, description="fewest tokens in each leg of the difference portfolio on a day")
-    robustness_benchmarks: list[str] = Field(default_factory=lambda: ["MKT_EW", "BTC", "ETH"],
-                                             description="benchmarks of the robustness table")
+        10, ge=1, description="the block placebo shifts all of a category's dates by at least this many days"
+    )
+    premium_min_tokens: int = Field(
+        3, ge=1, description="fewest tokens in each leg of the difference portfolio on a day"
+    )
+    robustness_benchmarks: list[str] = Field(
+        default_factory=lambda: ["MKT_EW", "BTC", "ETH"], description="benchmarks of the robustness table"
+    )
     robustness_models: list[Literal["market_adjusted", "market_model"]] = Field(
         default_factory=lambda: ["market_model", "market_adjusted"],  # type: ignore[arg-type]
-        description="models of the robustness table")
-    robustness_windows: list[Window] = Field(default_factory=lambda: [(0, 0), (-1, 1), (0, 3)],
-                                             description="CAR windows of the robustness table")
-    robustness_cutoff_hours: list[int] = Field(default_factory=lambda: [18, 20, 22],
-                                               description="day-0 cutoff hours (UTC) of the robustness table")
-    robustness_estimation_days: list[int] = Field(default_factory=lambda: [60, 110, 250],
-                                                  description="estimation-window lengths (days) of the robustness table")
+        description="models of the robustness table",
+    )
+    robustness_windows: list[Window] = Field(
+        default_factory=lambda: [(0, 0), (-1, 1), (0, 3)], description="CAR windows of the robustness table"
+    )
+    robustness_cutoff_hours: list[int] = Field(
+        default_factory=lambda: [18, 20, 22], description="day-0 cutoff hours (UTC) of the robustness table"
+    )
+    robustness_estimation_days: list[int] = Field(
+        default_factory=lambda: [60, 110, 250], description="estimation-window lengths (days) of the robustness table"
+    )
     robustness_exclusions: list[Literal["day0", "window", "none"]] = Field(
         default_factory=lambda: ["day0", "window", "none"],  # type: ignore[arg-type]
-        description="what of other events estimation leaves out: their day 0, their days -1..+1, or nothing")
+        description="what of other events estimation leaves out: their day 0, their days -1..+1, or nothing",
+    )
 
     @field_validator("robustness_cutoff_hours")
     @classmethod
@@ -159,10 +197,16 @@ class Params(BaseModel):
 #: Make variable → parameter. make exports each one's raw text (``$(value VAR)``) in the
 #: environment as ``CHINABRIEF_MAKE_<VAR>``; no shell and no make expansion ever sees it.
 MAKE_VARIABLES: dict[str, str] = {
-    "SNAPSHOT": "snapshot", "SOURCE": "source", "TOKENS": "tokens", "BENCHMARK": "benchmark",
-    "MINING_MONTH": "mining_month", "CUTOFF_HOUR": "cutoff_hour_utc", "EVENTS": "focus_events",
+    "SNAPSHOT": "snapshot",
+    "SOURCE": "source",
+    "TOKENS": "tokens",
+    "BENCHMARK": "benchmark",
+    "MINING_MONTH": "mining_month",
+    "CUTOFF_HOUR": "cutoff_hour_utc",
+    "EVENTS": "focus_events",
 }
 MAKE_ENV_PREFIX = "CHINABRIEF_MAKE_"
+
 
 def describe() -> str:
     """Return the valid parameter names with their types and descriptions, one a line."""
@@ -209,7 +253,9 @@ def parse_override(text: str, origin: str = "override") -> tuple[str, Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
-        raise ParameterError(f"{origin}: the value of {name!r} is not valid YAML ({_yaml_problem(exc)}): {raw!r}") from None
+        raise ParameterError(
+            f"{origin}: the value of {name!r} is not valid YAML ({_yaml_problem(exc)}): {raw!r}"
+        ) from None
     if isinstance(value, str) and _is_list(name):
         value = [part.strip() for part in value.split(",") if part.strip()]
     return name, value
@@ -284,8 +330,11 @@ def read_yaml(params_file: Path) -> dict[str, Any]:
         start = getattr(exc, "context_mark", None)
         if context and start is not None:
             context += f" that starts at line {start.line + 1}, column {start.column + 1}"
-        raise ParameterError(f"{where}: invalid YAML: {problem}" + (f" ({context})" if context else "")
-                             + " (rule: params.yaml is a mapping of 'name: value' lines)") from None
+        raise ParameterError(
+            f"{where}: invalid YAML: {problem}"
+            + (f" ({context})" if context else "")
+            + " (rule: params.yaml is a mapping of 'name: value' lines)"
+        ) from None
     except UnicodeDecodeError as exc:
         raise ParameterError(f"{params_file}: not UTF-8 text ({exc})") from None
     if data is None:
@@ -304,8 +353,7 @@ def _yaml_line(params_file: Path, name: str) -> int | None:
     return None
 
 
-def load(params_file: Path, overrides: list[str] | None = None,
-         environ: Mapping[str, str] | None = None) -> Params:
+def load(params_file: Path, overrides: list[str] | None = None, environ: Mapping[str, str] | None = None) -> Params:
     """Load ``params.yaml``, apply overrides, and validate.
 
     Parameters
@@ -338,10 +386,12 @@ def load(params_file: Path, overrides: list[str] | None = None,
             name = str(err["loc"][0]) if err["loc"] else ""
             where = origins.get(name, "")
             shown = f" (value {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-            lines.append(f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}{shown}"
-                         + (f" [from {where}]" if where else ""))
+            lines.append(
+                f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}{shown}" + (f" [from {where}]" if where else "")
+            )
         raise ParameterError(
-            f"invalid parameters (from {params_file.name} and overrides):\n" + "\n".join(lines)
+            f"invalid parameters (from {params_file.name} and overrides):\n"
+            + "\n".join(lines)
             + f"\nValid parameters:\n{describe()}"
         ) from None
 
@@ -383,8 +433,9 @@ def check_focus_events(params: Params, catalogue: Path) -> None:
             for event_id in unknown:
                 close = difflib.get_close_matches(event_id, known, n=3, cutoff=0.5)
                 lines.append(f"  {event_id!r}" + (f" (closest: {', '.join(close)})" if close else ""))
-            problems.append(f"{name}: not in the events catalogue {catalogue.name} ({len(known)} events):\n"
-                            + "\n".join(lines))
+            problems.append(
+                f"{name}: not in the events catalogue {catalogue.name} ({len(known)} events):\n" + "\n".join(lines)
+            )
     if problems:
         raise ParameterError("\n".join(problems))
 
@@ -412,9 +463,10 @@ def check_tokens(params: Params, universe: Path) -> None:
         for token in unknown:
             close = difflib.get_close_matches(token, known, n=3, cutoff=0.5)
             lines.append(f"  {token!r}" + (f" (closest: {', '.join(close)})" if close else ""))
-        raise ParameterError(f"tokens: not in the token universe {universe.parent.name}/{universe.name} "
-                             f"({len(known)} symbols):\n"
-                             + "\n".join(lines))
+        raise ParameterError(
+            f"tokens: not in the token universe {universe.parent.name}/{universe.name} "
+            f"({len(known)} symbols):\n" + "\n".join(lines)
+        )
 
 
 def check_articles(params: Params, folder: Path, universe: Path, prices_daily: Path | None = None) -> list[str]:
@@ -442,14 +494,17 @@ def check_articles(params: Params, folder: Path, universe: Path, prices_daily: P
     ids = []
     for path in claims.article_files(folder):
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", path.stem):
-            raise ParameterError(f"{folder.name}/{path.name}: an article file is named by its id "
-                                 "(lower-case letters, digits, . _ -)")
+            raise ParameterError(
+                f"{folder.name}/{path.name}: an article file is named by its id (lower-case letters, digits, . _ -)"
+            )
         ids.append(path.stem)
     known = claims.read_universe(universe) if universe.is_file() else None
     span = claims.price_span(prices_daily) if prices_daily is not None else (None, None)
     for article in claims.load_articles(folder, known, root=root):
         claims.check_dates(article, *span)
     if params.claims_article not in ids:
-        raise ParameterError(f"claims_article: no claims file {folder.name}/{params.claims_article}.yaml "
-                             f"(articles: {', '.join(ids) or 'none'})")
+        raise ParameterError(
+            f"claims_article: no claims file {folder.name}/{params.claims_article}.yaml "
+            f"(articles: {', '.join(ids) or 'none'})"
+        )
     return ids

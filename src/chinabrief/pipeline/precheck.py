@@ -6,6 +6,7 @@ instead of after a long install. The snapshot is the effective one: ``SNAPSHOT``
 (in the environment as ``CHINABRIEF_MAKE_SNAPSHOT``, never through a shell), else ``snapshot:``
 of ``params.yaml``. Once ``.venv`` exists, ``python -m chinabrief params`` makes the full check.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,9 +52,12 @@ def main(root: Path | None = None, environ: dict[str, str] | None = None) -> int
     folder = Path(snapshot) if Path(snapshot).is_absolute() else root / snapshot
     if (folder / SUMS_FILE).is_file():
         return 0
-    print(f"[chinabrief] error: no data snapshot at {snapshot!r} (no {SUMS_FILE} there). Point SNAPSHOT at the "
-          "snapshot folder, e.g. `make report SNAPSHOT=/path/to/shared/data`, set `snapshot:` in params.yaml, "
-          "or fetch live data with `make data SOURCE=live`", file=sys.stderr)
+    print(
+        f"[chinabrief] error: no data snapshot at {snapshot!r} (no {SUMS_FILE} there). Point SNAPSHOT at the "
+        "snapshot folder, e.g. `make report SNAPSHOT=/path/to/shared/data`, set `snapshot:` in params.yaml, "
+        "or fetch live data with `make data SOURCE=live`",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -13,6 +13,7 @@ the epoch). make then re-runs that stage, and the stages after it, and nothing e
 whose size and time are as recorded is taken as unchanged without reading it (as git's index
 does), so a no-op build reads no data file.
 """
+
 from __future__ import annotations
 
 import json

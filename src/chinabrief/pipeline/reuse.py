@@ -10,6 +10,7 @@ paragraph edited in JupyterLab thus reaches the HTML in about a second, with no 
 Anything else (a code cell added, removed or edited; another prerequisite newer; no earlier
 executed notebook) runs the notebook as usual.
 """
+
 from __future__ import annotations
 
 import copy

@@ -460,8 +460,9 @@ def run(
             # the next run's kernel boots (on the other core) while this one runs
             upcoming = start_kernel(paths, stage) if n + 1 < len(ids) else None
             try:
-                record = run_stage(paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout,
-                                   kernel=kernel)
+                record = run_stage(
+                    paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout, kernel=kernel
+                )
                 echo(record)
                 records.append(record)
             except StageFailedError as exc:

@@ -11,6 +11,7 @@ A stage's make target is its product manifest, ``build/products/<key>.json``
 (:mod:`chinabrief.pipeline.products`): the files its last successful run published, with their
 checksums.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,40 +82,119 @@ class Stage:
 CLAIM_TOLERANCES = ("claim_rounding_pp", "claim_aggregator_gap_pp", "claim_share_rounding_pp", "claim_misdate_days")
 
 #: The price plausibility parameters (stage 02 receives them all).
-PRICE_RULES = ("check_positive_close", "check_ohlc_order", "bad_print_factor", "source_disagreement_pct",
-               "source_disagreement_from", "price_check_allow")
+PRICE_RULES = (
+    "check_positive_close",
+    "check_ohlc_order",
+    "bad_print_factor",
+    "source_disagreement_pct",
+    "source_disagreement_from",
+    "price_check_allow",
+)
 
 #: The China-premium parameters (stage 03 receives them all).
-PREMIUM_PARAMS = ("premium_benchmark", "premium_placebo_draws", "premium_seed", "premium_block_min_shift",
-                  "premium_min_tokens", "robustness_benchmarks", "robustness_models", "robustness_windows",
-                  "robustness_cutoff_hours", "robustness_estimation_days", "robustness_exclusions")
+PREMIUM_PARAMS = (
+    "premium_benchmark",
+    "premium_placebo_draws",
+    "premium_seed",
+    "premium_block_min_shift",
+    "premium_min_tokens",
+    "robustness_benchmarks",
+    "robustness_models",
+    "robustness_windows",
+    "robustness_cutoff_hours",
+    "robustness_estimation_days",
+    "robustness_exclusions",
+)
 
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in [
-        Stage("ingest", "01_ingest.ipynb", None, "Data import",
-              ("snapshot", "source", "tokens", "include_extended"),
-              inputs=("data/universe.csv",)),
-        Stage("prepare", "02_prepare.ipynb", "data-quality.html", "Data quality and provenance",
-              ("tokens", "include_extended", "source_priority", "cutoff_hour_utc", *PRICE_RULES,
-               "estimation_window", "min_estimation_obs"),
-              inputs=("data/universe.csv", "data/events/*.csv"), after=("ingest",)),
-        Stage("token_reactions", "03_token_reactions.ipynb", "token-reactions.html",
-              "Token reactions to US–China trade news",
-              ("tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs", "event_windows",
-               "models", "exclude_event_days", "focus_events", "cutoff_hour_utc", "highlight_events",
-               "claims_article", *CLAIM_TOLERANCES, *PREMIUM_PARAMS),
-              inputs=("data/reference/*.csv", "data/articles/{claims_article}.yaml"), after=("prepare",)),
-        Stage("mining_share", "04_mining_share.ipynb", "mining-share.html", "Where Bitcoin is mined",
-              ("mining_month", "claims_article", "claim_share_rounding_pp"),
-              inputs=("data/reference/*.csv", "data/external/*.geojson", "data/articles/{claims_article}.yaml"),
-              after=("prepare",)),
-        Stage("event_brief", "05_event_brief.ipynb", "events/{event_id}.html", "Event brief",
-              ("event_id", "tokens", "include_extended", "benchmark", "estimation_window", "min_estimation_obs",
-               "event_windows", "exclude_event_days", "cutoff_hour_utc"), after=("prepare",)),
+        Stage(
+            "ingest",
+            "01_ingest.ipynb",
+            None,
+            "Data import",
+            ("snapshot", "source", "tokens", "include_extended"),
+            inputs=("data/universe.csv",),
+        ),
+        Stage(
+            "prepare",
+            "02_prepare.ipynb",
+            "data-quality.html",
+            "Data quality and provenance",
+            (
+                "tokens",
+                "include_extended",
+                "source_priority",
+                "cutoff_hour_utc",
+                *PRICE_RULES,
+                "estimation_window",
+                "min_estimation_obs",
+            ),
+            inputs=("data/universe.csv", "data/events/*.csv"),
+            after=("ingest",),
+        ),
+        Stage(
+            "token_reactions",
+            "03_token_reactions.ipynb",
+            "token-reactions.html",
+            "Token reactions to US–China trade news",
+            (
+                "tokens",
+                "include_extended",
+                "benchmark",
+                "estimation_window",
+                "min_estimation_obs",
+                "event_windows",
+                "models",
+                "exclude_event_days",
+                "focus_events",
+                "cutoff_hour_utc",
+                "highlight_events",
+                "claims_article",
+                *CLAIM_TOLERANCES,
+                *PREMIUM_PARAMS,
+            ),
+            inputs=("data/reference/*.csv", "data/articles/{claims_article}.yaml"),
+            after=("prepare",),
+        ),
+        Stage(
+            "mining_share",
+            "04_mining_share.ipynb",
+            "mining-share.html",
+            "Where Bitcoin is mined",
+            ("mining_month", "claims_article", "claim_share_rounding_pp"),
+            inputs=("data/reference/*.csv", "data/external/*.geojson", "data/articles/{claims_article}.yaml"),
+            after=("prepare",),
+        ),
+        Stage(
+            "event_brief",
+            "05_event_brief.ipynb",
+            "events/{event_id}.html",
+            "Event brief",
+            (
+                "event_id",
+                "tokens",
+                "include_extended",
+                "benchmark",
+                "estimation_window",
+                "min_estimation_obs",
+                "event_windows",
+                "exclude_event_days",
+                "cutoff_hour_utc",
+            ),
+            after=("prepare",),
+        ),
         # one run per claims file: its inputs are that file ({article_id}) and the reference figures
-        Stage("article_check", "06_article_check.ipynb", "articles/{article_id}.html", "Article check",
-              ("article_id", *CLAIM_TOLERANCES), inputs=("data/reference/*.csv", "data/articles/{article_id}.yaml"),
-              after=("prepare",), item_param="article_id"),
+        Stage(
+            "article_check",
+            "06_article_check.ipynb",
+            "articles/{article_id}.html",
+            "Article check",
+            ("article_id", *CLAIM_TOLERANCES),
+            inputs=("data/reference/*.csv", "data/articles/{article_id}.yaml"),
+            after=("prepare",),
+            item_param="article_id",
+        ),
     ]
 }

@@ -6,6 +6,7 @@ notebook. nbstripout imports nbformat, whose jsonschema import builds an IRI gra
 checker (see ``chinabrief/__init__.py``), so the filter answers in a fraction of a second. The
 arguments are nbstripout's own.
 """
+
 from __future__ import annotations
 
 import sys

@@ -4,6 +4,7 @@ Compared: every file under ``reports/`` and ``data/processed/``. Left out, on pu
 record (``reports/run.json``, ``reports/run.js``: durations and the commit), which is made to
 differ by design. Everything else must be byte-identical.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,9 @@ def source_files(root: Path) -> list[str]:
     """Files of the checkout: tracked plus untracked-but-not-ignored (what a commit would hold)."""
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=root, capture_output=True, check=True,
+        cwd=root,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     return sorted(p for p in out.split("\0") if p and (root / p).is_file())
 
@@ -75,8 +78,7 @@ def build(copy: Path, snapshot: Path) -> None:
     """Run ``make report`` in a copy; raise with its output when it fails."""
     env = {k: v for k, v in os.environ.items() if k not in ("CHINABRIEF_ROOT", "MAKEFLAGS", "MAKELEVEL")}
     env["PYTHONPATH"] = str(copy / "src")  # the copy's own code, not the checkout the venv points at
-    done = subprocess.run(["make", "report", f"SNAPSHOT={snapshot}"], cwd=copy, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(["make", "report", f"SNAPSHOT={snapshot}"], cwd=copy, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"make report failed in {copy}:\n{done.stdout}\n{done.stderr}")
 

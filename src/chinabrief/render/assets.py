@@ -3,6 +3,7 @@
 Kept apart from :mod:`chinabrief.pipeline.export` so the index page (a separate process at the end of
 every build) need not import nbconvert.
 """
+
 from __future__ import annotations
 
 from importlib import resources

@@ -1,4 +1,5 @@
 """Shared chart style and the token charts (mining charts live in ``mining_charts``)."""
+
 from __future__ import annotations
 
 import textwrap
@@ -13,8 +14,15 @@ from ..text import fmt_number
 from .figures import new_figure
 
 #: One colour per token in every chart of every brief (benchmarks dark and thick).
-TOKEN_COLORS = {"TRX": "#b3261e", "NEO": "#2e8540", "VET": "#1f5fa8", "CFX": "#d4763b", "OKB": "#6b3fa0",
-                "BTC": "#1d2430", "ETH": "#5b6472"}
+TOKEN_COLORS = {
+    "TRX": "#b3261e",
+    "NEO": "#2e8540",
+    "VET": "#1f5fa8",
+    "CFX": "#d4763b",
+    "OKB": "#6b3fa0",
+    "BTC": "#1d2430",
+    "ETH": "#5b6472",
+}
 FALLBACK_COLORS = ["#17becf", "#9a6400", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
 
 
@@ -61,8 +69,9 @@ def car_paths_panels(panels: list[tuple[str, pd.DataFrame]], ylabel: str = "Cumu
     return fig
 
 
-def draw_car_paths(ax: Axes, paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnormal return (%)",
-                   legend: bool = True) -> None:
+def draw_car_paths(
+    ax: Axes, paths: pd.DataFrame, title: str, ylabel: str = "Cumulative abnormal return (%)", legend: bool = True
+) -> None:
     """Draw cumulative abnormal returns by relative day into ``ax``, one line per token."""
     for i, token in enumerate(paths.columns):
         ax.plot(paths.index, paths[token], marker="o", markersize=3, label=token, color=token_color(token, i))
@@ -82,8 +91,15 @@ def indexed_prices(frame: pd.DataFrame, title: str) -> Figure:
     fig = new_figure()
     ax = fig.subplots()
     for i, token in enumerate(frame.columns):
-        ax.plot(frame.index, frame[token], marker="o", markersize=3, label=token, color=token_color(token, i),
-                linewidth=2.4 if token in ("BTC", "ETH") else 1.4)
+        ax.plot(
+            frame.index,
+            frame[token],
+            marker="o",
+            markersize=3,
+            label=token,
+            color=token_color(token, i),
+            linewidth=2.4 if token in ("BTC", "ETH") else 1.4,
+        )
     ax.axvline(0, color="#1d2430", linewidth=1, linestyle="--")
     ax.axhline(100, color="#1d2430", linewidth=0.8)
     ax.set_xlabel("Days relative to day 0 (UTC days)")
@@ -93,8 +109,9 @@ def indexed_prices(frame: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str = "%",
-            marks: pd.DataFrame | None = None) -> Figure:
+def heatmap(
+    matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str = "%", marks: pd.DataFrame | None = None
+) -> Figure:
     """Diverging heatmap (rows × columns) centred on zero, values printed in cells; NaN greyed.
 
     ``marks``: text appended to each cell's value (e.g. significance stars), same shape."""
@@ -113,8 +130,15 @@ def heatmap(matrix: pd.DataFrame, row_labels: list[str], title: str, unit: str =
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
             mark = "" if marks is None or not isinstance(marks.iat[i, j], str) else marks.iat[i, j]
-            ax.text(j, i, fmt_number(value, "{:+.1f}") + mark, ha="center", va="center", fontsize=8.5,
-                    color="white" if abs(value) > 0.6 * limit else "#1d2430")
+            ax.text(
+                j,
+                i,
+                fmt_number(value, "{:+.1f}") + mark,
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color="white" if abs(value) > 0.6 * limit else "#1d2430",
+            )
     bar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
     bar.set_label(f"CAR ({unit}); grey: excluded (not enough data)")
     ax.set_title(title, pad=24)
@@ -126,8 +150,15 @@ def caar_intervals(table: pd.DataFrame, title: str) -> Figure:
     fig = new_figure(figsize=(9, 0.5 * len(table) + 1.4))
     ax = fig.subplots()
     y = np.arange(len(table))[::-1]
-    ax.errorbar(table["caar"], y, xerr=[table["caar"] - table["ci_low"], table["ci_high"] - table["caar"]],
-                fmt="o", color="#1f5fa8", ecolor="#5b6472", capsize=4)
+    ax.errorbar(
+        table["caar"],
+        y,
+        xerr=[table["caar"] - table["ci_low"], table["ci_high"] - table["caar"]],
+        fmt="o",
+        color="#1f5fa8",
+        ecolor="#5b6472",
+        capsize=4,
+    )
     ax.axvline(0, color="#1d2430", linewidth=0.8)
     ax.set_yticks(y, [f"{s} (N={n})" for s, n in zip(table["scope"], table["n_tokens"])])
     ax.set_xlabel("CAAR[−1,+1] with 95% confidence interval (%)")

@@ -10,6 +10,7 @@ of every matplotlib figure, including those drawn with pyplot: a fixed resolutio
 no software or date metadata (same inputs, same bytes), and the figure's alt text in the output's
 metadata, where the brief template reads it.
 """
+
 from __future__ import annotations
 
 import io

@@ -3,6 +3,7 @@ share over time, China's provinces, and the world maps (drawn by :mod:`chinabrie
 
 Each returns a :class:`matplotlib.figure.Figure` with its alt text attached; source lines are the
 notebook cells' ``source`` metadata, which the brief template prints under the figure."""
+
 from __future__ import annotations
 
 from typing import cast
@@ -23,11 +24,13 @@ def china_share(r: MiningShare) -> Figure:
     """Mainland China's share of global hashrate over time, with the next largest miners."""
     c = r.countries
     zeros = cbeci.zero_months(c)
-    alt = (f"Line chart of monthly shares of global hashrate, {r.first_month} to {r.last_month}. Mainland China "
-           f"falls from {pct(cbeci.share_of(c, cbeci.CHINA, r.first_month))} to "
-           + (f"0% in {' and '.join(zeros)} after the May–June 2021 crackdown, " if zeros else "")
-           + f"and is {pct(cbeci.share_of(c, cbeci.CHINA, r.last_month))} in {r.last_month}; the United States "
-           f"rises to {pct(cbeci.share_of(c, 'USA', r.last_month))}.")
+    alt = (
+        f"Line chart of monthly shares of global hashrate, {r.first_month} to {r.last_month}. Mainland China "
+        f"falls from {pct(cbeci.share_of(c, cbeci.CHINA, r.first_month))} to "
+        + (f"0% in {' and '.join(zeros)} after the May–June 2021 crackdown, " if zeros else "")
+        + f"and is {pct(cbeci.share_of(c, cbeci.CHINA, r.last_month))} in {r.last_month}; the United States "
+        f"rises to {pct(cbeci.share_of(c, 'USA', r.last_month))}."
+    )
     return set_alt(china_over_time(c), alt)
 
 
@@ -37,12 +40,20 @@ def provinces(r: MiningShare) -> Figure:
     with_data = cbeci.province_months_with_data(p)
     swing = r.tables["seasonal_swing"]
     full = swing[swing["complete"]]
-    alt = (f"Stacked area chart of provinces' shares of China's hashrate, {with_data[0]} to {with_data[-1]}; "
-           "Sichuan and Yunnan grow in each wet season, Xinjiang and Inner Mongolia in each dry season.")
+    alt = (
+        f"Stacked area chart of provinces' shares of China's hashrate, {with_data[0]} to {with_data[-1]}; "
+        "Sichuan and Yunnan grow in each wet season, Xinjiang and Inner Mongolia in each dry season."
+    )
     if not full.empty:
-        alt += " Season means: " + "; ".join(
-            f"{row['season']}: Sichuan + Yunnan {row['wet_provinces_pct']:.1f}%, Xinjiang + Inner Mongolia "
-            f"{row['dry_provinces_pct']:.1f}%" for _, row in full.iterrows()) + "."
+        alt += (
+            " Season means: "
+            + "; ".join(
+                f"{row['season']}: Sichuan + Yunnan {row['wet_provinces_pct']:.1f}%, Xinjiang + Inner Mongolia "
+                f"{row['dry_provinces_pct']:.1f}%"
+                for _, row in full.iterrows()
+            )
+            + "."
+        )
     return set_alt(provinces_stacked(p), alt)
 
 
@@ -50,8 +61,11 @@ def world_map(r: MiningShare) -> Figure:
     """World map of each country's share of global hashrate in the chosen month."""
     leader = cbeci.ranking(r.countries, r.month).iloc[0]
     fig = maps.choropleth(r.inputs.world, r.countries, r.month)
-    return set_alt(fig, f"World map of shares of global hashrate in {r.month}; the largest is "
-                        f"{leader['country']} at {pct(leader['share_pct'])}.")
+    return set_alt(
+        fig,
+        f"World map of shares of global hashrate in {r.month}; the largest is "
+        f"{leader['country']} at {pct(leader['share_pct'])}.",
+    )
 
 
 def milestone_maps(r: MiningShare) -> Figure:
@@ -67,8 +81,11 @@ PEER_COLOURS = {"USA": "#1f5fa8", "KAZ": "#2e8540", "RUS": "#6b3fa0", "CAN": "#9
 CRACKDOWN_COLOUR = "#f3d6d3"
 WET_BAND_COLOUR = "#e3eef9"
 PROVINCE_COLOURS = {
-    "Sichuan": "#1f5fa8", "Yunnan": "#7fb0e0",
-    "Inner Mongolia": "#d4763b", "Xinjiang": "#b3261e", "Other": "#e4e6ea",
+    "Sichuan": "#1f5fa8",
+    "Yunnan": "#7fb0e0",
+    "Inner Mongolia": "#d4763b",
+    "Xinjiang": "#b3261e",
+    "Other": "#e4e6ea",
 }
 MIDDLE_GREYS = ("#8a929e", "#a3aab4", "#bcc2ca", "#cfd4da", "#9aa1ab", "#b0b6bf")
 
@@ -99,9 +116,16 @@ def _end_labels(ax: Axes, series: pd.DataFrame, colours: dict[str, str], min_gap
     for name, value in last.items():
         y = value if previous is None else max(value, previous + min_gap)
         previous = y
-        ax.annotate(f"{name} {value:.2f}%", xy=(series.index[-1], value),
-                    xytext=(8, (y - value) * points_per_unit), textcoords="offset points", va="center",
-                    fontsize=8, color=colours.get(name, "#1d2430"), annotation_clip=False)
+        ax.annotate(
+            f"{name} {value:.2f}%",
+            xy=(series.index[-1], value),
+            xytext=(8, (y - value) * points_per_unit),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color=colours.get(name, "#1d2430"),
+            annotation_clip=False,
+        )
 
 
 def _points_per_unit(ax: Axes) -> float:
@@ -111,8 +135,9 @@ def _points_per_unit(ax: Axes) -> float:
     return height_pt / (hi - lo)
 
 
-def china_over_time(countries: pd.DataFrame, source: str | None = None,
-                    peers: tuple[str, ...] = cbeci.PEER_COUNTRIES) -> Figure:
+def china_over_time(
+    countries: pd.DataFrame, source: str | None = None, peers: tuple[str, ...] = cbeci.PEER_COUNTRIES
+) -> Figure:
     """Line chart of Mainland China's share of global hashrate, with peer countries.
 
     The May–June 2021 crackdown is shaded; months in which China's share is 0% are marked.
@@ -132,16 +157,30 @@ def china_over_time(countries: pd.DataFrame, source: str | None = None,
     """
     series = cbeci.country_series(countries, (cbeci.CHINA, *peers))
     names = countries.drop_duplicates("iso3").set_index("iso3")["country"]
-    colours = {names[cbeci.CHINA]: CHINA_COLOUR} | {names[c]: PEER_COLOURS.get(c, "#555555")
-                                                     for c in peers if c in names}
+    colours = {names[cbeci.CHINA]: CHINA_COLOUR} | {
+        names[c]: PEER_COLOURS.get(c, "#555555") for c in peers if c in names
+    }
     fig = new_figure(figsize=(9, 4.8))
     ax = fig.subplots()
-    ax.axvspan(_month_start(cbeci.CRACKDOWN_START), _month_end(cbeci.CRACKDOWN_END),
-               color=CRACKDOWN_COLOUR, zorder=0, linewidth=0)
+    ax.axvspan(
+        _month_start(cbeci.CRACKDOWN_START),
+        _month_end(cbeci.CRACKDOWN_END),
+        color=CRACKDOWN_COLOUR,
+        zorder=0,
+        linewidth=0,
+    )
     for name in series.columns:
         is_china = name == names[cbeci.CHINA]
-        ax.plot(series.index, series[name], color=colours[name], linewidth=2.6 if is_china else 1.5,
-                marker="o" if is_china else None, markersize=3, label=name, zorder=3 if is_china else 2)
+        ax.plot(
+            series.index,
+            series[name],
+            color=colours[name],
+            linewidth=2.6 if is_china else 1.5,
+            marker="o" if is_china else None,
+            markersize=3,
+            label=name,
+            zorder=3 if is_china else 2,
+        )
     ax.set_ylim(0, max(80.0, float(series.max().max()) + 5))
     ax.set_xlim(series.index[0] - pd.Timedelta(days=15), series.index[-1] + pd.Timedelta(days=15))
     _annotate_china(ax, countries, names[cbeci.CHINA])
@@ -158,18 +197,47 @@ def china_over_time(countries: pd.DataFrame, source: str | None = None,
 def _annotate_china(ax: Axes, countries: pd.DataFrame, china_name: str) -> None:
     first = cbeci.months(countries)[0]
     crack_mid = _month_start(cbeci.CRACKDOWN_START) + pd.Timedelta(days=30)
-    ax.text(crack_mid, ax.get_ylim()[1] * 0.97, "China's crackdown\n(May–June 2021)", ha="center", va="top",
-            fontsize=8, color=CHINA_COLOUR)
+    ax.text(
+        crack_mid,
+        ax.get_ylim()[1] * 0.97,
+        "China's crackdown\n(May–June 2021)",
+        ha="center",
+        va="top",
+        fontsize=8,
+        color=CHINA_COLOUR,
+    )
     value = cbeci.share_of(countries, cbeci.CHINA, first)
-    ax.annotate(f"{china_name} {value:.2f}% ({first})", xy=(_month_start(first), value), xytext=(10, 6),
-                textcoords="offset points", fontsize=8, color=CHINA_COLOUR)
+    ax.annotate(
+        f"{china_name} {value:.2f}% ({first})",
+        xy=(_month_start(first), value),
+        xytext=(10, 6),
+        textcoords="offset points",
+        fontsize=8,
+        color=CHINA_COLOUR,
+    )
     zeros = cbeci.zero_months(countries, cbeci.CHINA)
     if zeros:
         dates = [_month_start(m) for m in zeros]
-        ax.scatter(dates, [0.0] * len(dates), s=40, facecolor="white", edgecolor=CHINA_COLOUR, zorder=4,
-                   linewidth=1.6, clip_on=False)
-        ax.text(dates[-1] + pd.Timedelta(days=12), 1.4, f"◀ 0% in {' and '.join(zeros)}", ha="left",
-                va="center", fontsize=8, color=CHINA_COLOUR, fontweight="bold")
+        ax.scatter(
+            dates,
+            [0.0] * len(dates),
+            s=40,
+            facecolor="white",
+            edgecolor=CHINA_COLOUR,
+            zorder=4,
+            linewidth=1.6,
+            clip_on=False,
+        )
+        ax.text(
+            dates[-1] + pd.Timedelta(days=12),
+            1.4,
+            f"◀ 0% in {' and '.join(zeros)}",
+            ha="left",
+            va="center",
+            fontsize=8,
+            color=CHINA_COLOUR,
+            fontweight="bold",
+        )
 
 
 def provinces_stacked(provinces: pd.DataFrame, source: str | None = None) -> Figure:
@@ -196,8 +264,16 @@ def provinces_stacked(provinces: pd.DataFrame, source: str | None = None) -> Fig
     fig = new_figure(figsize=(9, 4.8))
     ax = fig.subplots()
     _shade_wet_seasons(ax, wide.index)
-    ax.stackplot(wide.index, wide.T.to_numpy(), labels=wide.columns, colors=colours, alpha=0.95,
-                 edgecolor="white", linewidth=0.4, zorder=2)
+    ax.stackplot(
+        wide.index,
+        wide.T.to_numpy(),
+        labels=wide.columns,
+        colors=colours,
+        alpha=0.95,
+        edgecolor="white",
+        linewidth=0.4,
+        zorder=2,
+    )
     ax.set_ylim(0, 100)
     ax.set_xlim(wide.index[0], wide.index[-1])
     ax.set_title(f"Share of China's hashrate by province, {wide.index[0]:%Y-%m} to {wide.index[-1]:%Y-%m}", pad=20)
@@ -222,8 +298,16 @@ def _shade_wet_seasons(ax: Axes, dates: pd.DatetimeIndex) -> None:
         if shown_start >= shown_end:
             continue
         ax.axvspan(shown_start, shown_end, ymin=1.005, ymax=1.04, color="#1f5fa8", clip_on=False, linewidth=0)
-        ax.text(shown_start + (shown_end - shown_start) / 2, 102.2, "wet", ha="center", va="center",
-                fontsize=7, color="white", clip_on=False)
+        ax.text(
+            shown_start + (shown_end - shown_start) / 2,
+            102.2,
+            "wet",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white",
+            clip_on=False,
+        )
         for edge in (start, end):
             if dates.min() < edge < dates.max():
                 ax.axvline(edge, color="white", linestyle="--", linewidth=1.1, zorder=3)

@@ -13,6 +13,7 @@ Styler's own ``escape="html"`` escapes a cell's value *before* its formatter run
 numbers into text that can hold ``<`` ("<0.001"), so the formatter's output is escaped instead,
 here, for every cell.
 """
+
 from __future__ import annotations
 
 import html
@@ -112,15 +113,17 @@ def table(
     numeric = [c for c in shown.columns if _is_number(shown[c]) or c in align_right]
     classes = pd.DataFrame(
         [["num" if c in numeric else "txt" for c in shown.columns]] * len(shown),
-        index=shown.index, columns=shown.columns,
+        index=shown.index,
+        columns=shown.columns,
     )
     styler.set_td_classes(classes)
     # alignment travels with the table, so it reads the same in JupyterLab (which right-aligns
     # every cell) as in the brief's stylesheet
     styler.set_table_styles([{"selector": "td.txt, th", "props": "text-align: left"}])
     if numeric:
-        styler.set_table_styles({c: [{"selector": "th", "props": "text-align: right"}] for c in numeric},
-                                overwrite=False)
+        styler.set_table_styles(
+            {c: [{"selector": "th", "props": "text-align: right"}] for c in numeric}, overwrite=False
+        )
     if highlight is not None:
         styler.apply(lambda row: [HIGHLIGHT_CSS if mark else "" for mark in highlight(row)], axis=1)
     if verdicts is not None:

@@ -3,6 +3,7 @@
 Pure functions on pandas/NumPy inputs; no I/O. Steps: :func:`prepare_event_study` ->
 :func:`fit_models` -> :func:`compute_statistics`, or :func:`run_event_study` for all three.
 """
+
 from .models import (
     MODELS,
     NormalReturnFit,

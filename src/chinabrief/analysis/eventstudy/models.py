@@ -19,6 +19,7 @@ Residual variance conventions (``s2`` below):
   mean of ``R - Rm`` as estimated, the usual Brown-Warner (1985) convention; it is the
   unbiased estimator of the AR variance.
 """
+
 from __future__ import annotations
 
 import os
@@ -305,8 +306,7 @@ def _fit_in_event_blocks(fitter, est_returns: np.ndarray, est_market: np.ndarray
     first = fit_block(0)
     names = [name for name in NormalReturnFit.__dataclass_fields__ if name != "model"]
     joined = {
-        name: np.empty((n_events,) + getattr(first, name).shape[1:], dtype=getattr(first, name).dtype)
-        for name in names
+        name: np.empty((n_events,) + getattr(first, name).shape[1:], dtype=getattr(first, name).dtype) for name in names
     }
 
     def fit_and_store(start: int, part: NormalReturnFit | None = None) -> None:
@@ -323,9 +323,7 @@ def _fit_in_event_blocks(fitter, est_returns: np.ndarray, est_market: np.ndarray
 
 def _check_shapes(returns: np.ndarray, market: np.ndarray) -> None:
     if returns.ndim != 3 or market.ndim != 3:
-        raise ValueError(
-            f"returns and market must be 3-D (event, token, day); got {returns.shape} and {market.shape}"
-        )
+        raise ValueError(f"returns and market must be 3-D (event, token, day); got {returns.shape} and {market.shape}")
     try:
         np.broadcast_shapes(returns.shape, market.shape)
     except ValueError:

@@ -1,4 +1,5 @@
 """Multiple testing: Benjamini–Hochberg q-values (false discovery rate) beside p-values."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -13,6 +13,7 @@ events cluster in time:
     (seeded draws), and against the whole set of dates shifted together by a common offset,
     which keeps the clustering of the dates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -95,8 +96,15 @@ def event_premium(car: pd.DataFrame) -> pd.DataFrame:
 
     n_china, china_car = leg(china)
     n_control, control_car = leg(~china)
-    out = pd.DataFrame({"event_id": np.asarray(order, dtype=object), "n_china": n_china, "n_control": n_control,
-                        "china_car": china_car, "control_car": control_car})
+    out = pd.DataFrame(
+        {
+            "event_id": np.asarray(order, dtype=object),
+            "n_china": n_china,
+            "n_control": n_control,
+            "china_car": china_car,
+            "control_car": control_car,
+        }
+    )
     out["premium"] = out["china_car"] - out["control_car"]
     return out[EVENT_PREMIUM_COLUMNS]
 
@@ -141,11 +149,17 @@ def premium_regression(car: pd.DataFrame, clusters: pd.Series, confidence_level:
     n_events = len(events)
     groups = pd.Series(np.asarray(events)).map(clusters).to_numpy()
     if pd.isna(groups).any():
-        raise ValueError("clusters lacks an id for event(s) " + ", ".join(sorted(map(str, np.asarray(events)[pd.isna(groups)]))[:5]))
+        raise ValueError(
+            "clusters lacks an id for event(s) " + ", ".join(sorted(map(str, np.asarray(events)[pd.isna(groups)]))[:5])
+        )
     cluster_codes = pd.factorize(groups[codes])[0] if n_events else np.zeros(0, dtype=np.int64)
     n_clusters = int(len(np.unique(cluster_codes)))
     n_obs = int(len(y))
-    empty = dict.fromkeys(REGRESSION_KEYS, float("nan")) | {"n_obs": n_obs, "n_events": n_events, "n_clusters": n_clusters}
+    empty = dict.fromkeys(REGRESSION_KEYS, float("nan")) | {
+        "n_obs": n_obs,
+        "n_events": n_events,
+        "n_clusters": n_clusters,
+    }
     if n_events == 0 or n_clusters < 2 or n_obs <= 1 + n_events:
         return empty
     count = np.bincount(codes, minlength=n_events)
@@ -159,15 +173,30 @@ def premium_regression(car: pd.DataFrame, clusters: pd.Series, confidence_level:
     dof = n_clusters - 1
     p = float(2 * stats.t.sf(abs(t), dof))
     half = float(stats.t.ppf(0.5 + confidence_level / 2, dof)) * se
-    return {"estimate": estimate, "se": se, "t": t, "p": p, "ci_low": estimate - half, "ci_high": estimate + half,
-            "n_obs": n_obs, "n_events": n_events, "n_clusters": n_clusters}
+    return {
+        "estimate": estimate,
+        "se": se,
+        "t": t,
+        "p": p,
+        "ci_low": estimate - half,
+        "ci_high": estimate + half,
+        "n_obs": n_obs,
+        "n_events": n_events,
+        "n_clusters": n_clusters,
+    }
 
 
 # --------------------------------------------------------------------------- the difference portfolio
 
 
-def difference_series(returns: pd.DataFrame, china: list[str], control: list[str], market: pd.Series,
-                      estimation_days: pd.Series | np.ndarray, min_tokens: int = 3) -> pd.DataFrame:
+def difference_series(
+    returns: pd.DataFrame,
+    china: list[str],
+    control: list[str],
+    market: pd.Series,
+    estimation_days: pd.Series | np.ndarray,
+    min_tokens: int = 3,
+) -> pd.DataFrame:
     """The daily return of the portfolio long the China-linked tokens, short the control group.
 
     Each leg is the equal-weighted mean of its tokens with a return that day (a day with fewer than
@@ -211,12 +240,20 @@ def difference_series(returns: pd.DataFrame, china: list[str], control: list[str
     if fit_days.sum() < 3:
         raise ValueError("difference series: fewer than 3 days to fit the market model")
     beta, alpha = np.polyfit(m[fit_days], diff[fit_days], 1)
-    out = pd.DataFrame({
-        "date": returns.index, "n_china": legs["china"][0], "n_control": legs["control"][0],
-        "china_ret": legs["china"][1], "control_ret": legs["control"][1], "market_ret": m, "diff_ret": diff,
-        "ar_market_adjusted": diff, "ar_market_model": diff - (alpha + beta * m),
-        "ar_constant_mean": diff - diff[fit_days].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "date": returns.index,
+            "n_china": legs["china"][0],
+            "n_control": legs["control"][0],
+            "china_ret": legs["china"][1],
+            "control_ret": legs["control"][1],
+            "market_ret": m,
+            "diff_ret": diff,
+            "ar_market_adjusted": diff,
+            "ar_market_model": diff - (alpha + beta * m),
+            "ar_constant_mean": diff - diff[fit_days].mean(),
+        }
+    )
     out.attrs.update(alpha=float(alpha), beta=float(beta), n_fit=int(fit_days.sum()))
     return out
 
@@ -243,7 +280,7 @@ def placebo_eligible(n_rows: int, event_rows: np.ndarray, window: tuple[int, int
     length = end - start
     ok = np.asarray(defined, dtype=bool).copy()
     for row in np.asarray(event_rows, dtype=np.int64):
-        ok[max(0, row - length): min(n_rows, row + length + 1)] = False
+        ok[max(0, row - length) : min(n_rows, row + length + 1)] = False
     return ok
 
 
@@ -294,8 +331,11 @@ def _distinct_draws(rng: np.random.Generator, pool: int, n: int, n_draws: int) -
     ordered tuple of distinct positions is a uniform subset).
     """
     if n * n > pool:  # repeats would be common: rank a random key per position instead
-        return rng.random((n_draws, pool)).argpartition(n - 1, axis=1)[:, :n] if n < pool else \
-            np.tile(np.arange(pool), (n_draws, 1))
+        return (
+            rng.random((n_draws, pool)).argpartition(n - 1, axis=1)[:, :n]
+            if n < pool
+            else np.tile(np.arange(pool), (n_draws, 1))
+        )
     picks = rng.integers(0, pool, size=(n_draws, n))
     while True:
         ordered = np.sort(picks, axis=1)
@@ -305,8 +345,9 @@ def _distinct_draws(rng: np.random.Generator, pool: int, n: int, n_draws: int) -
         picks[repeated] = rng.integers(0, pool, size=(int(repeated.sum()), n))
 
 
-def placebo_test(car_by_row: np.ndarray, event_rows: np.ndarray, eligible: np.ndarray, n_draws: int,
-                 rng: np.random.Generator) -> tuple[float, int, np.ndarray, float]:
+def placebo_test(
+    car_by_row: np.ndarray, event_rows: np.ndarray, eligible: np.ndarray, n_draws: int, rng: np.random.Generator
+) -> tuple[float, int, np.ndarray, float]:
     """Mean CAR on the event rows against the mean CAR on as many random eligible rows.
 
     Each draw picks ``n`` distinct rows (``n`` = event rows with a defined CAR) from ``eligible``.
@@ -335,7 +376,9 @@ def placebo_test(car_by_row: np.ndarray, event_rows: np.ndarray, eligible: np.nd
     return observed, n, draws, _two_sided_p(observed, draws)
 
 
-def block_placebo(car_by_row: np.ndarray, event_rows: np.ndarray, min_shift: int) -> tuple[np.ndarray, np.ndarray, float]:
+def block_placebo(
+    car_by_row: np.ndarray, event_rows: np.ndarray, min_shift: int
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Shift every event date by the same offset ``k``; the mean CAR at each feasible offset.
 
     Offsets run over every ``k`` with ``|k| >= min_shift`` for which every shifted date has a
@@ -362,8 +405,15 @@ def block_placebo(car_by_row: np.ndarray, event_rows: np.ndarray, min_shift: int
     return shifts, means, _two_sided_p(observed, means)
 
 
-def placebo(ar: np.ndarray, event_rows: np.ndarray, all_event_rows: np.ndarray, window: tuple[int, int],
-            n_draws: int, rng: np.random.Generator, min_shift: int) -> PlaceboResult:
+def placebo(
+    ar: np.ndarray,
+    event_rows: np.ndarray,
+    all_event_rows: np.ndarray,
+    window: tuple[int, int],
+    n_draws: int,
+    rng: np.random.Generator,
+    min_shift: int,
+) -> PlaceboResult:
     """Both placebos for one set of event dates and one window.
 
     Parameters
@@ -387,5 +437,6 @@ def placebo(ar: np.ndarray, event_rows: np.ndarray, all_event_rows: np.ndarray, 
     eligible = placebo_eligible(car_by_row.size, all_event_rows, window, np.isfinite(car_by_row))
     observed, n, draws, p = placebo_test(car_by_row, event_rows, eligible, n_draws, rng)
     shifts, shifted, p_block = block_placebo(car_by_row, event_rows, min_shift)
-    return PlaceboResult(observed=observed, n_events=n, draws=draws, p=p, shifts=shifts, shifted=shifted,
-                         p_block=p_block)
+    return PlaceboResult(
+        observed=observed, n_events=n, draws=draws, p=p, shifts=shifts, shifted=shifted, p_block=p_block
+    )

@@ -5,6 +5,7 @@ the same numbers. Counting both would enter each token's CAR twice in a category
 its tests. :func:`merge_same_day_events` turns the catalogue into *observations*, one per day 0;
 the observation keeps the id of its first member (catalogue order) so single events keep theirs.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -60,9 +61,16 @@ def merge_same_day_events(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     day0 = pd.to_datetime(frame["day0"])
     first = frame.groupby(day0, sort=False)["event_id"].transform("first").astype(str)
     n_merged = frame.groupby(day0, sort=False)["event_id"].transform("size").astype(int)
-    members = pd.DataFrame({"event_id": ids.to_numpy(), "observation_id": first.to_numpy(), "day0": day0.to_numpy(),
-                            "category": frame["category"].astype(str).to_numpy(), "n_merged": n_merged.to_numpy()},
-                           columns=MEMBER_COLUMNS)
+    members = pd.DataFrame(
+        {
+            "event_id": ids.to_numpy(),
+            "observation_id": first.to_numpy(),
+            "day0": day0.to_numpy(),
+            "category": frame["category"].astype(str).to_numpy(),
+            "n_merged": n_merged.to_numpy(),
+        },
+        columns=MEMBER_COLUMNS,
+    )
     grouped = members.groupby("observation_id", sort=False)
     categories = grouped["category"].agg(lambda c: c.iloc[0] if c.nunique() == 1 else MIXED_CATEGORY)
     joined = grouped["event_id"].agg(" + ".join)

@@ -12,6 +12,7 @@ Conventions shared by every function here:
 
 Nothing in this module is a pytest test; the name refers to statistical tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -522,8 +523,11 @@ def standardize_residuals(residuals) -> StandardizedResiduals:
     _for_row_blocks(standardize_rows, n_rows)
     series_shape = shape[:-1]
     return StandardizedResiduals(
-        z.reshape(shape), valid.reshape(shape), usable.reshape(series_shape),
-        sum_sq.reshape(series_shape), count.reshape(series_shape),
+        z.reshape(shape),
+        valid.reshape(shape),
+        usable.reshape(series_shape),
+        sum_sq.reshape(series_shape),
+        count.reshape(series_shape),
     )
 
 

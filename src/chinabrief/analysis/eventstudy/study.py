@@ -8,6 +8,7 @@ or :func:`run_event_study` for all three. Inputs are tidy pandas objects; the wo
 ``(event, token, day)`` NumPy arrays (see :mod:`.models` and :mod:`.tests`); outputs are tidy
 pandas tables (see :class:`EventStudyResult` for the columns).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -49,14 +50,45 @@ SMALLEST_MIN_ESTIMATION_OBS = 5
 
 EVENT_COLUMNS = ("event_id", "day0", "category")
 ABNORMAL_RETURN_COLUMNS = [
-    "event_id", "token", "date", "rel_day", "ret", "market_ret", "expected_ret", "ar", "model", "benchmark",
+    "event_id",
+    "token",
+    "date",
+    "rel_day",
+    "ret",
+    "market_ret",
+    "expected_ret",
+    "ar",
+    "model",
+    "benchmark",
 ]
 CAR_COLUMNS = [
-    "event_id", "token", "model", "benchmark", "window_start", "window_end", "car", "se", "t", "p", "n_est",
+    "event_id",
+    "token",
+    "model",
+    "benchmark",
+    "window_start",
+    "window_end",
+    "car",
+    "se",
+    "t",
+    "p",
+    "n_est",
 ]
 CAAR_COLUMNS = [
-    "scope", "model", "window_start", "window_end", "n_tokens", "caar", "test", "statistic", "p",
-    "ci_low", "ci_high", "scope_type", "benchmark", "n_events",
+    "scope",
+    "model",
+    "window_start",
+    "window_end",
+    "n_tokens",
+    "caar",
+    "test",
+    "statistic",
+    "p",
+    "ci_low",
+    "ci_high",
+    "scope_type",
+    "benchmark",
+    "n_events",
 ]
 EXCLUSION_COLUMNS = ["event_id", "token", "model", "reason", "window_start", "window_end"]
 
@@ -357,8 +389,13 @@ def prepare_event_study(
     if exclude_event_days:
         lo, hi = validate_window(exclusion_window, "exclusion window")
         day0 = pd.DatetimeIndex(table["day0"])
-        excluded_days = day0 if (lo, hi) == (0, 0) else pd.DatetimeIndex(
-            np.unique(np.concatenate([(day0 + pd.Timedelta(days=k)).to_numpy() for k in range(lo, hi + 1)])))
+        excluded_days = (
+            day0
+            if (lo, hi) == (0, 0)
+            else pd.DatetimeIndex(
+                np.unique(np.concatenate([(day0 + pd.Timedelta(days=k)).to_numpy() for k in range(lo, hi + 1)]))
+            )
+        )
     windows = build_event_windows(index, table["day0"], estimation_window, event_windows, excluded_days)
 
     token_panel = _returns_panel(returns, tokens)
@@ -378,8 +415,9 @@ def prepare_event_study(
     }
     shift = _check_shift(day0_shift, table["event_id"], tokens)
     for days in np.unique(shift[shift != 0]) if shift is not None else []:
-        moved = build_event_windows(index, table["day0"] + pd.Timedelta(days=int(days)), estimation_window,
-                                    event_windows, excluded_days)
+        moved = build_event_windows(
+            index, table["day0"] + pd.Timedelta(days=int(days)), estimation_window, event_windows, excluded_days
+        )
         mask = (shift == days)[:, :, None]  # (event, token, 1)
         for name, panel, rows, usable in (
             ("est_returns", token_panel, moved.estimation_rows, moved.estimation_usable),
@@ -491,13 +529,18 @@ def _token_event_reasons(
     undefined = ~too_few & ~(np.isfinite(fit.alpha) & np.isfinite(fit.beta) & (fit.resid_var > 0))
     checks = [
         (no_token_data, lambda e, k: f"no price data in event window {span}"),
-        (no_market_data & uses_market & ~no_token_data,
-         lambda e, k: f"no {prepared.benchmark} benchmark return in event window {span}"),
-        (too_few,
-         lambda e, k: f"only {fit.n_est[e, k]} valid returns in estimation window, minimum {min_obs}"),
-        (undefined,
-         lambda e, k: "normal-return model undefined (zero variance of the market or of the residuals "
-         "in the estimation window)"),
+        (
+            no_market_data & uses_market & ~no_token_data,
+            lambda e, k: f"no {prepared.benchmark} benchmark return in event window {span}",
+        ),
+        (too_few, lambda e, k: f"only {fit.n_est[e, k]} valid returns in estimation window, minimum {min_obs}"),
+        (
+            undefined,
+            lambda e, k: (
+                "normal-return model undefined (zero variance of the market or of the residuals "
+                "in the estimation window)"
+            ),
+        ),
     ]
     reasons: dict[tuple[int, int], list[str]] = {}
     for mask, message in checks:
@@ -664,8 +707,9 @@ def _car_table(prepared, fitted: FittedModel, car, var, complete) -> pd.DataFram
     )
 
 
-def _scope_statistics(car, scar, dof, positive_fraction, correlation_sums, rank_sums, rank_columns,
-                      confidence_level) -> dict[str, Any]:
+def _scope_statistics(
+    car, scar, dof, positive_fraction, correlation_sums, rank_sums, rank_columns, confidence_level
+) -> dict[str, Any]:
     """Every CAAR test of one window for a group of scopes.
 
     ``car``, ``scar``, ``dof`` and ``positive_fraction`` are ``(scope, series)``; the sums are
@@ -704,16 +748,25 @@ def _caar_frame(scopes, scope_type, n_events, model, benchmark, windows, results
         return np.repeat(values[:, :, None], n_tests, axis=2)
 
     def by_test(field: str) -> np.ndarray:
-        return np.stack([
-            np.stack([np.asarray(getattr(r["tests"][name], field), dtype=float).reshape(n_scopes)
-                      for name in CAAR_TESTS], axis=1)
-            for r in results
-        ], axis=1)
+        return np.stack(
+            [
+                np.stack(
+                    [
+                        np.asarray(getattr(r["tests"][name], field), dtype=float).reshape(n_scopes)
+                        for name in CAAR_TESTS
+                    ],
+                    axis=1,
+                )
+                for r in results
+            ],
+            axis=1,
+        )
 
     window_array = np.asarray(windows, dtype=np.int64)
     shape = (n_scopes, n_windows, n_tests)
-    events_count = np.repeat(np.asarray(n_events, dtype=np.int64).reshape(n_windows, n_scopes).T[:, :, None],
-                             n_tests, axis=2)
+    events_count = np.repeat(
+        np.asarray(n_events, dtype=np.int64).reshape(n_windows, n_scopes).T[:, :, None], n_tests, axis=2
+    )
     return pd.DataFrame(
         {
             "scope": np.repeat(np.asarray(scopes, dtype=object), n_windows * n_tests),
@@ -764,24 +817,43 @@ def _caar_table(prepared, fitted: FittedModel, car, var, confidence_level) -> pd
         include = np.isfinite(car[w])
         correlation_sums = st.cross_correlation_sums(standardized, include)
         rank_sums = st.rank_sums(ranks, include)
-        event_results.append(_scope_statistics(
-            car[w], scar[w], dof, fit.positive_fraction, correlation_sums, rank_sums, rank_columns[w],
-            confidence_level,
-        ))
+        event_results.append(
+            _scope_statistics(
+                car[w],
+                scar[w],
+                dof,
+                fit.positive_fraction,
+                correlation_sums,
+                rank_sums,
+                rank_columns[w],
+                confidence_level,
+            )
+        )
         for category in categories:
             rows = members[category]
-            category_results[category].append(_scope_statistics(
-                _pool_events(car[w], rows), _pool_events(scar[w], rows), _pool_events(dof, rows),
-                _pool_events(fit.positive_fraction, rows), correlation_sums.pool(rows), rank_sums.pool(rows),
-                rank_columns[w], confidence_level,
-            ))
+            category_results[category].append(
+                _scope_statistics(
+                    _pool_events(car[w], rows),
+                    _pool_events(scar[w], rows),
+                    _pool_events(dof, rows),
+                    _pool_events(fit.positive_fraction, rows),
+                    correlation_sums.pool(rows),
+                    rank_sums.pool(rows),
+                    rank_columns[w],
+                    confidence_level,
+                )
+            )
 
-    frames = [_caar_frame(prepared.event_ids, "event", with_cars, fit.model, prepared.benchmark, windows,
-                          event_results)]
+    frames = [
+        _caar_frame(prepared.event_ids, "event", with_cars, fit.model, prepared.benchmark, windows, event_results)
+    ]
     for category in categories:
         n_events = with_cars[:, members[category]].sum(axis=1, keepdims=True)
-        frames.append(_caar_frame([category], "category", n_events, fit.model, prepared.benchmark, windows,
-                                  category_results[category]))
+        frames.append(
+            _caar_frame(
+                [category], "category", n_events, fit.model, prepared.benchmark, windows, category_results[category]
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -932,7 +1004,16 @@ def run_event_study(
     models = _check_models(models)
     est, _ = validate_windows(estimation_window, event_windows)
     _check_min_obs(min_estimation_obs, est)
-    prepared = prepare_event_study(returns, events, tokens, benchmark, estimation_window, event_windows,
-                                   exclude_event_days, exclusion_window=exclusion_window, day0_shift=day0_shift)
+    prepared = prepare_event_study(
+        returns,
+        events,
+        tokens,
+        benchmark,
+        estimation_window,
+        event_windows,
+        exclude_event_days,
+        exclusion_window=exclusion_window,
+        day0_shift=day0_shift,
+    )
     fitted = fit_models(prepared, models)
     return compute_statistics(prepared, fitted, min_estimation_obs, confidence_level)

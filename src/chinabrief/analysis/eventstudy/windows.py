@@ -5,6 +5,7 @@ row of day 0 in a complete daily index. Every window is a closed interval ``(sta
 such offsets. Rows that fall outside the data are reported as invalid (never wrapped around);
 they count as missing observations downstream.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence

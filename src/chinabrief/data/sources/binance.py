@@ -4,6 +4,7 @@ Public endpoint, no key. One call returns at most 1000 klines, so a range is rea
 page, each page starting just after the last ``open_time`` received. Candles still open when
 fetched (``close_time`` in the future) are dropped, so a stored day is always a complete day.
 """
+
 from __future__ import annotations
 
 import time
@@ -40,8 +41,7 @@ KLINE_COLUMNS: tuple[str, ...] = (
     "taker_buy_quote",
     "ignore",
 )
-FLOAT_COLUMNS = ("open", "high", "low", "close", "volume", "quote_asset_volume",
-                 "taker_buy_base", "taker_buy_quote")
+FLOAT_COLUMNS = ("open", "high", "low", "close", "volume", "quote_asset_volume", "taker_buy_base", "taker_buy_quote")
 INT_COLUMNS = ("close_time", "trades")
 
 DAILY_KIND = "binance_spot_1d"

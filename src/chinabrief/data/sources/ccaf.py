@@ -3,6 +3,7 @@
 The header is checked against the columns the snapshot's copies have, so a changed download
 format fails here, naming the URL and the missing column, instead of deep inside a notebook.
 """
+
 from __future__ import annotations
 
 import csv

@@ -8,6 +8,7 @@ so it never enters a URL, a message, a log line, a stored file or the manifest.
 Without a paid key CoinGecko serves only the last 365 days; asking for older data answers
 HTTP 401 with ``error_code`` 10012, reported here as a :class:`SourceError` that says so.
 """
+
 from __future__ import annotations
 
 import os
@@ -248,8 +249,13 @@ def fetch_category_members(
     url = f"{(base_url or default_base_url()).rstrip('/')}/coins/markets"
     members: list[dict[str, Any]] = []
     for page_number in range(1, MAX_MARKET_PAGES + 1):
-        params = {"vs_currency": "usd", "category": category, "order": "market_cap_desc",
-                  "per_page": per_page, "page": page_number}
+        params = {
+            "vs_currency": "usd",
+            "category": category,
+            "order": "market_cap_desc",
+            "per_page": per_page,
+            "page": page_number,
+        }
         page = _get(url, params, session)
         if not isinstance(page, list) or not all(isinstance(c, dict) and "id" in c for c in page):
             raise SourceError(f"GET {http.redact_url(url, params)}: expected a JSON list of coins")

@@ -7,6 +7,7 @@ final failure (an error status, a timeout, a refused connection, a body that is 
 :class:`~chinabrief.exceptions.SourceError` whose message names the status, the URL (with any
 secret query parameter masked) and the API's own error text, and never carries a credential.
 """
+
 from __future__ import annotations
 
 import functools
@@ -258,9 +259,7 @@ def fetch(
     try:
         response = session.get(url, params=params, headers=dict(headers or {}), timeout=timeout)
     except requests.Timeout as exc:
-        raise SourceError(
-            f"GET {shown} timed out (limit {timeout} s): {_scrub(type(exc).__name__, secrets)}"
-        ) from None
+        raise SourceError(f"GET {shown} timed out (limit {timeout} s): {_scrub(type(exc).__name__, secrets)}") from None
     except requests.RequestException as exc:
         reason = _scrub(str(exc), secrets)
         raise SourceError(f"GET {shown} failed, no usable answer: {reason}") from None
@@ -310,4 +309,3 @@ def get(
             f"GET {redact_url(url, params)} answered HTTP {response.status_code} but the body is "
             f"not valid JSON ({exc.__class__.__name__}: {exc}); it starts {start!r}"
         ) from None
-

@@ -6,6 +6,7 @@ inside the snapshot folder (no ``..`` out of it, no absolute path, no symlink le
 the import stops naming the ``SHA256SUMS`` line. Files the snapshot holds but does not list are
 not imported; they are recorded as ignored in ``data/raw/MANIFEST.json``.
 """
+
 from __future__ import annotations
 
 import os
@@ -70,14 +71,17 @@ def _normalise(raw: str, where: str) -> str:
     if not text:
         raise InputFormatError(f"{where}: no path after the checksum")
     if text.startswith(("/", "\\")) or (len(text) > 1 and text[1] == ":"):
-        raise InputFormatError(f"{where}: path {raw.strip()!r} is absolute "
-                               "(rule: every listed path is relative to the snapshot folder)")
+        raise InputFormatError(
+            f"{where}: path {raw.strip()!r} is absolute (rule: every listed path is relative to the snapshot folder)"
+        )
     if "\\" in text or "\0" in text:
         raise InputFormatError(f"{where}: path {raw.strip()!r} holds a backslash or NUL (rule: POSIX paths)")
     norm = posixpath.normpath(text)
     if norm == ".." or norm.startswith("../") or norm == ".":
-        raise InputFormatError(f"{where}: path {raw.strip()!r} leaves the snapshot folder (normalised: {norm!r}; "
-                               "rule: every listed path stays inside the snapshot)")
+        raise InputFormatError(
+            f"{where}: path {raw.strip()!r} leaves the snapshot folder (normalised: {norm!r}; "
+            "rule: every listed path stays inside the snapshot)"
+        )
     return norm
 
 
@@ -115,11 +119,14 @@ def read_listing(snapshot: Path) -> list[Listed]:
         rel = _normalise(parts[1], where)
         target = (box / rel).resolve()
         if not target.is_relative_to(box):
-            raise InputFormatError(f"{where}: path {parts[1].strip()!r} resolves to {target}, outside the snapshot "
-                                   f"{box} (a symlink leads out; rule: every listed path stays inside the snapshot)")
+            raise InputFormatError(
+                f"{where}: path {parts[1].strip()!r} resolves to {target}, outside the snapshot "
+                f"{box} (a symlink leads out; rule: every listed path stays inside the snapshot)"
+            )
         if rel in listed and listed[rel].sha256 != parts[0].lower():
-            raise InputFormatError(f"{where}: path {rel!r} is listed again with another checksum "
-                                   f"(first at line {listed[rel].line})")
+            raise InputFormatError(
+                f"{where}: path {rel!r} is listed again with another checksum (first at line {listed[rel].line})"
+            )
         listed.setdefault(rel, Listed(rel, parts[0].lower(), number))
     return list(listed.values())
 
