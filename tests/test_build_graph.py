@@ -70,18 +70,27 @@ def test_the_stage_list_and_the_variables(tmp_path):
     assert re.search(r"^STAGE_TARGETS := build/products/ingest.json .*build/products/event_brief-e1.json$", text, re.M)
 
 
-def test_the_event_briefs_are_one_grouped_target_with_one_command(tmp_path):
+def test_the_event_briefs_are_grouped_targets_one_command_each_dealt_into_lanes(tmp_path):
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
-    text = build_graph.makefile(Paths(tmp_path), ["e1", "e2"], "build/params")
-    grouped = [line for line in text.splitlines() if " &: " in line]
-    assert len(grouped) == 1 and grouped[0].startswith(
-        "build/products/event_brief-e1.json build/products/event_brief-e2.json &: "
-    )
-    recipe = text.splitlines()[text.splitlines().index(grouped[0]) + 1]
-    assert recipe == (
-        "\t@$(RUN) event_brief --params build/params/event_brief.json --event-id e1 --event-id e2 "
+    text = build_graph.makefile(Paths(tmp_path), ["e1", "e2", "e3"], "build/params", lane_count=2)
+    lines = text.splitlines()
+    grouped = [line for line in lines if " &: " in line]
+    assert [g.split(" &: ")[0] for g in grouped] == [
+        "build/products/event_brief-e1.json build/products/event_brief-e3.json",
+        "build/products/event_brief-e2.json",
+    ]
+    assert lines[lines.index(grouped[0]) + 1] == (
+        "\t@$(RUN) event_brief --params build/params/event_brief.json --event-id e1 --event-id e3 "
         "--unless-newer-than $^"
     )
+    one = build_graph.makefile(Paths(tmp_path), ["e1", "e2", "e3"], "build/params", lane_count=1)
+    assert len([line for line in one.splitlines() if " &: " in line]) == 1
+
+
+def test_lanes_deal_round_robin_and_never_leave_one_empty():
+    assert build_graph.lanes([1, 2, 3, 4, 5], 2) == [[1, 3, 5], [2, 4]]
+    assert build_graph.lanes([1], 4) == [[1]]
+    assert build_graph.lanes([], 3) == [[]]
 
 
 def test_one_target_per_article_with_only_its_own_claims_file(tmp_path):

@@ -202,10 +202,13 @@ def test_one_missing_event_brief_rebuilds_only_that_brief(built):
     assert ran == [f"event_brief-{event}"], done.stdout
 
 
-def test_event_briefs_are_one_command_in_the_plan(built):
+def test_event_briefs_are_one_command_per_lane_in_the_plan(built):
+    from chinabrief.pipeline.build_graph import default_lanes
+
     # -W: plan as if the module had changed, without touching it
     plan = make(built, "-n", "-W", "src/chinabrief/analysis/event_reaction.py", "report", f"SNAPSHOT={SNAPSHOT}").stdout
     commands = [line for line in plan.splitlines() if "run event_brief" in line]
-    assert len(commands) == 1
-    assert all(f"--event-id {e}" in commands[0] for e in _focus_events(built))
+    events = _focus_events(built)
+    assert len(commands) == min(default_lanes(), len(events))
+    assert sorted(e for c in commands for e in re.findall(r"--event-id (\S+)", c)) == sorted(events)
     assert "run mining_share" not in plan and "run token_reactions" not in plan

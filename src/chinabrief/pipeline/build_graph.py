@@ -11,6 +11,8 @@ Makefile.
 
 from __future__ import annotations
 
+import os
+
 from ..config import Paths
 from . import depends, products
 from .stages import STAGES, Stage
@@ -53,6 +55,17 @@ def _inputs(paths: Paths, stage: Stage, values: dict[str, str]) -> list[str]:
     return sorted(found)
 
 
+def lanes(items: list, count: int) -> list[list]:
+    """``items`` dealt round-robin into at most ``count`` non-empty lanes, in order within each."""
+    count = max(1, min(count, len(items)))
+    return [items[i::count] for i in range(count)]
+
+
+def default_lanes() -> int:
+    """How many lanes the per-event runs get: one per CPU (what ``make -jN`` can use on this machine)."""
+    return os.cpu_count() or 1
+
+
 def makefile(
     paths: Paths,
     focus_events: list[str],
@@ -60,6 +73,7 @@ def makefile(
     articles: list[str] | tuple[str, ...] = (),
     claims_article: str = "",
     keep_cache: bool = True,
+    lane_count: int | None = None,
 ) -> str:
     """The make fragment: variables and prerequisites of every run (no recipes).
 
@@ -67,7 +81,9 @@ def makefile(
     stage each, with its own file as a prerequisite, so adding a file adds a target and editing
     one re-runs only its brief. ``claims_article`` fills ``{claims_article}`` in the inputs.
     ``keep_cache``: write back the imports cache (a dry run writes nothing but its plan).
+    ``lane_count``: grouped targets the per-event runs are dealt into (default: one per CPU).
     """
+    lane_count = default_lanes() if lane_count is None else lane_count
     cache = paths.build / "params" / "imports.json"
     depends.load_cache(cache)
     articles = list(articles)
@@ -86,11 +102,13 @@ def makefile(
                 lines.append(f"{target}: {' '.join([*prerequisites, *[f for f in own if f not in inputs]])}")
             continue
         if stage.per_event and all_targets[name]:  # per focus event
-            # one grouped target and one command for all events: the runner runs the stale ones one
-            # after another, starting each next run's kernel while the current one runs
-            ids = " ".join(f"--event-id {e}" for e in focus_events)
-            lines.append(f"{' '.join(all_targets[name])} &: {' '.join(prerequisites)}")
-            lines.append(f"\t@$(RUN) {name} --params {params_dir}/{name}.json {ids} --unless-newer-than $^")
+            # one grouped target and one command per lane: the runner runs a lane's stale events one
+            # after another, starting each next run's kernel while the current one runs; make runs
+            # the lanes side by side under -jN
+            for lane in lanes(list(zip(focus_events, all_targets[name])), lane_count):
+                ids = " ".join(f"--event-id {e}" for e, _ in lane)
+                lines.append(f"{' '.join(t for _, t in lane)} &: {' '.join(prerequisites)}")
+                lines.append(f"\t@$(RUN) {name} --params {params_dir}/{name}.json {ids} --unless-newer-than $^")
             continue
         lines.append(f"{' '.join(all_targets[name])}: {' '.join(prerequisites)}" if all_targets[name] else "")
     lines.append("STAGE_TARGETS := " + " ".join(t for ts in all_targets.values() for t in ts))
