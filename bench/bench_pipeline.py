@@ -436,6 +436,7 @@ def kernel_designs(snapshot: Path, shared_ref: str, fresh_ref: str | None = None
         "fresh": fresh,
         "shared": shared,
         "shared_ref": shared_ref,
+        "fresh_ref": fresh_ref or "this checkout",
         "fresh_over_shared": ratios,
         "keep_fresh": all(r <= 1 + DESIGN_TOLERANCE for r in ratios.values()),
     }
