@@ -193,6 +193,25 @@ def test_a_product_edited_by_hand_is_noticed_and_rebuilt(built):
     assert target.read_bytes() == before
 
 
+def test_a_brief_built_in_a_shared_kernel_equals_one_built_alone(built):
+    """A lane's event briefs share one kernel (reset between runs); the outputs must not show it."""
+    shared = [
+        e
+        for e in _focus_events(built)
+        if json.loads((built / f"build/status/event_brief-{e}.json").read_text()).get("kernel_run", 1) > 1
+    ]
+    assert shared, "no event brief was built as a later run in a shared kernel"
+    event = shared[-1]
+    files = [built / f"reports/events/{event}.html", built / f"reports/notebooks/05_event_brief-{event}.ipynb"]
+    before = [f.read_bytes() for f in files]
+    for f in files:
+        f.unlink()
+    done = make(built, "report", f"SNAPSHOT={SNAPSHOT}")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((built / f"build/status/event_brief-{event}.json").read_text())["kernel_run"] == 1
+    assert [f.read_bytes() for f in files] == before
+
+
 def test_one_missing_event_brief_rebuilds_only_that_brief(built):
     event = _focus_events(built)[0]
     (built / f"reports/events/{event}.html").unlink()

@@ -1,5 +1,5 @@
 """The runner on tiny notebooks: success, a failing cell, a timeout and a dead kernel; per-event
-runs, each in a fresh kernel; the product manifest a successful run publishes."""
+runs sharing a kernel, reset between runs; the product manifest a successful run publishes."""
 
 from __future__ import annotations
 
@@ -67,9 +67,13 @@ def test_dead_kernel_gets_a_clear_message(tmp_path):
 # --- per-event runs: one fresh kernel each -------------------------------------------------------
 
 
+WARNER = "import warnings\n\ndef warn():\n    warnings.warn('shown by a helper module')\n"
+
+
 def event_project(tmp_path, *sources: str) -> Paths:
     """A throwaway project whose 05_event_brief notebook has an ``event_id`` parameter (synthetic)."""
     (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "warner.py").write_text(WARNER)
     params = new_code_cell('event_id = "none"', metadata={"tags": ["parameters"]})
     nb = new_notebook(
         cells=[params] + [new_code_cell(src) for src in sources],
@@ -296,16 +300,52 @@ def test_a_failed_run_writes_no_manifest_and_keeps_the_last_one(tmp_path):
     assert not (tmp_path / "build/products/event_brief-b.json").exists()
 
 
-def test_several_events_run_one_after_another_each_in_a_fresh_kernel(tmp_path):
+def test_runs_sharing_a_kernel_see_nothing_of_each_other(tmp_path):
     paths = event_project(
-        tmp_path, "import os\nseen = globals().get('seen', [])\nprint(event_id, os.getpid(), len(seen))"
+        tmp_path,
+        "print('left over:', 'leftover' in dir(), len(Out))\nleftover = event_id\nleftover",
+        "import warner\nwarner.warn()",
     )
     records = run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60)
     assert [r["key"] for r in records] == ["event_brief-a", "event_brief-b", "event_brief-c"]
-    printed = [stdout_of(executed(tmp_path, e)).split() for e in "abc"]
-    assert [p[0] for p in printed] == ["a", "b", "c"]
-    assert len({p[1] for p in printed}) == 3  # three kernel processes
-    assert [f.name for f in (tmp_path / "build/kernels").iterdir()] == []  # the next-started ones are gone too
+    for n, event_id in enumerate(["a", "b", "c"], start=1):
+        nb = executed(tmp_path, event_id)
+        assert status(tmp_path, event_id)["kernel_run"] == n  # one kernel, three runs
+        assert "left over: False 0" in stdout_of(nb)  # no variables, no Out history
+        assert "shown by a helper module" in stderr_of(nb)  # the warning is shown again in each run
+        counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+        assert counts == [1, 2, 3, 4], counts  # each run counts from 1 (parameters, injected, two cells)
+    assert [f.name for f in (tmp_path / "build/kernels").iterdir()] == []  # the kernel is gone at the end
+
+
+def test_process_state_one_run_changes_is_restored_for_the_next(tmp_path):
+    """Working directory, environment, warning filters, rcParams and pandas options. The state is the
+    one saved after the warm-up, which imports what the notebook imports from chinabrief (here what
+    brings in matplotlib and pandas, as every brief's notebook does)."""
+    paths = event_project(
+        tmp_path,
+        "from chinabrief.render import figures, tables\n"
+        "import os, warnings, matplotlib, pandas as pd\n"
+        "print('state:', os.path.basename(os.getcwd()), os.environ.get('LEAK'), len(warnings.filters),\n"
+        "      matplotlib.rcParams['lines.linewidth'], pd.get_option('display.max_rows'))",
+        "import warner\nwarner.warn()",
+        "os.chdir('..'); os.environ['LEAK'] = event_id; warnings.simplefilter('ignore')\n"
+        "matplotlib.rcParams['lines.linewidth'] = 9.0; pd.set_option('display.max_rows', 5)",
+    )
+    run(paths, "event_brief", {}, event_ids=["a", "b"], cell_timeout=60)
+    first, second = (executed(tmp_path, e) for e in "ab")
+    assert status(tmp_path, "b")["kernel_run"] == 2
+    assert stdout_of(first) == stdout_of(second)
+    assert "state: notebooks None" in stdout_of(second)
+    assert "shown by a helper module" in stderr_of(second)  # the 'ignore' filter did not survive
+
+
+def test_a_run_after_a_failure_gets_a_fresh_kernel(tmp_path):
+    paths = event_project(tmp_path, "if event_id == 'a':\n    raise ValueError('a is broken')")
+    with pytest.raises(StageFailedError, match="a is broken"):
+        run(paths, "event_brief", {}, event_ids=["a", "b", "c"], cell_timeout=60)
+    assert status(tmp_path, "b")["kernel_run"] == 1  # a kernel that saw a failure is not reused
+    assert status(tmp_path, "c")["kernel_run"] == 2
 
 
 def test_one_failing_event_does_not_stop_the_others(tmp_path):

@@ -103,8 +103,7 @@ def makefile(
             continue
         if stage.per_event and all_targets[name]:  # per focus event
             # one grouped target and one command per lane: the runner runs a lane's stale events one
-            # after another, starting each next run's kernel while the current one runs; make runs
-            # the lanes side by side under -jN
+            # after another in one kernel, reset between them; make runs the lanes side by side (-jN)
             for lane in lanes(list(zip(focus_events, all_targets[name])), lane_count):
                 ids = " ".join(f"--event-id {e}" for e, _ in lane)
                 lines.append(f"{' '.join(t for _, t in lane)} &: {' '.join(prerequisites)}")

@@ -1,9 +1,13 @@
-"""The Jupyter kernel each notebook run executes in: a fresh one per run.
+"""The Jupyter kernels the runner executes notebooks in.
 
 :meth:`Kernel.start` launches the kernel and asks it to import the notebook's modules before the
 runner itself imports papermill and nbconvert, so on a machine with two cores the kernel's
-start-up and imports overlap the runner's (measured in ``bench/bench_pipeline.py``). A kernel runs
-one notebook and exits: no state is carried from one run to the next.
+start-up and imports overlap the runner's. The runs of one lane of per-event briefs (one notebook,
+different ``event_id``) reuse one kernel, and :meth:`Kernel.reset` clears it between runs: IPython's
+state (namespace, history, execution count) and the process state saved after the warm-up
+(:mod:`chinabrief.pipeline.kernel_state`). A fresh kernel per brief measured 1.2-1.4x slower
+(README, "Fresh kernels against shared kernels"). Different notebooks never share a kernel, and a
+kernel that saw a failure is never reused.
 
 Connection files (they hold the kernel's HMAC key) are written where the caller says, the runner
 says ``build/kernels/``, named ``kernel-<runner pid>-<random>.json``; :meth:`Kernel.shutdown`
@@ -42,6 +46,16 @@ KERNEL_ARGS = [
 ]
 
 
+#: Run (silently) before every notebook run in a kernel that already ran one: IPython's own state
+#: (namespace, In/Out history, execution counter), then the process state (kernel_state.py).
+RESET_CODE = """\
+get_ipython().reset(new_session=True)
+import chinabrief.pipeline.kernel_state as _kernel_state
+_kernel_state.restore()
+del _kernel_state
+"""
+
+
 class _TrackingKernelManager(AsyncKernelManager):
     """A kernel manager that remembers the clients it hands out.
 
@@ -60,10 +74,10 @@ class _TrackingKernelManager(AsyncKernelManager):
 
 
 def warm_code(modules: tuple[str, ...]) -> str:
-    """Code that imports ``modules``, binding no name for the user."""
+    """Code that imports ``modules`` and saves the process state, binding no name for the user."""
     lines = ["import importlib as _importlib"]
     lines += [f"_importlib.import_module({name!r})" for name in modules]
-    lines += ["del _importlib"]
+    lines += ["_importlib.import_module('chinabrief.pipeline.kernel_state').save()", "del _importlib"]
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +92,7 @@ class Kernel:
 
     def __init__(self, km: _TrackingKernelManager) -> None:
         self.km = km
+        self.runs = 0  # notebook runs started in this kernel
         self.released = False  # asked to exit (see release)
         self.stopped = False  # shut down (see shutdown)
         self._pending_what = ""  # what the pending request does, for error messages
@@ -178,6 +193,21 @@ class Kernel:
                 self._pending = None
                 content = reply["content"]
         return content
+
+    def reset(self, timeout: float) -> None:
+        """Clear what the previous notebook run left in the kernel (see :data:`RESET_CODE`).
+
+        Raises
+        ------
+        StageFailedError
+            If the reset fails: the kernel must then not be reused.
+        """
+        self.wait(timeout)
+        self._pending = self._client.execute(RESET_CODE, silent=True, store_history=False)
+        self._pending_what = "resetting it between runs"
+        reply = self.wait(timeout)
+        if reply.get("status") != "ok":
+            raise StageFailedError(f"could not reset the kernel: {reply.get('ename')}: {reply.get('evalue')}")
 
     def close_clients(self) -> None:
         """Stop the clients papermill created for the last run (see :class:`_TrackingKernelManager`)."""

@@ -9,12 +9,12 @@ the executed notebook it links to and the data it was built from; the failed exe
 and its rendering go to ``reports/failed/`` (the failure page links the notebook beside it), and
 the message says which notebook and cell failed.
 
-:func:`run` is what ``python -m chinabrief run`` calls: every run gets a fresh kernel, started
-before papermill and nbconvert are imported so that it boots on the other core meanwhile
-(:mod:`chinabrief.pipeline.kernels`). The per-event briefs are one make target and one command:
-their runs follow one another in this process, each in its own fresh kernel, the next one started
-while the current one runs (measured in ``make bench`` against one target per brief and against
-the earlier shared kernel). make runs the stages in parallel (``make -jN``).
+:func:`run` is what ``python -m chinabrief run`` calls: its kernel is started before papermill
+and nbconvert are imported, so that it boots on the other core meanwhile
+(:mod:`chinabrief.pipeline.kernels`). The per-event briefs are dealt into one grouped make target
+per CPU (a lane); a lane's runs follow one another in one kernel, reset between runs (a fresh
+kernel per brief measured 1.2-1.4x slower, see the README). make runs the lanes and the other
+stages in parallel (``make -jN``); nothing here reads make's flags or forks.
 """
 
 from __future__ import annotations
@@ -76,8 +76,9 @@ def run_stage(
     event_id: str | None = None,
     cell_timeout: int = 600,
     kernel: Kernel | None = None,
+    keep_kernel: bool = False,
 ) -> dict:
-    """Execute one stage's notebook in a fresh kernel and publish its products.
+    """Execute one stage's notebook and publish its products.
 
     Parameters
     ----------
@@ -92,8 +93,11 @@ def run_stage(
     cell_timeout : int
         Seconds a cell may run before the stage fails.
     kernel : Kernel, optional
-        A fresh kernel started for this run (:func:`start_kernel`); by default one is started.
-        Either way it runs this notebook only and is shut down at the end.
+        A started kernel (:func:`start_kernel`; reset by the caller if it ran a notebook before).
+        By default a fresh one is started.
+    keep_kernel : bool
+        Leave the kernel running after a successful run (the caller reuses it); a kernel that saw a
+        failure is always shut down.
 
     Returns
     -------
@@ -108,26 +112,33 @@ def run_stage(
     stage = STAGES[stage_name]
     if kernel is None:
         kernel = start_kernel(paths, stage)
-    interrupted = True
+    interrupted, ok = True, False
     try:
-        record = _execute(paths, stage, parameters, event_id, cell_timeout, kernel)
-        interrupted = False
+        record = _execute(paths, stage, parameters, event_id, cell_timeout, kernel, last_run=not keep_kernel)
+        interrupted, ok = False, True
         return record
     except StageFailedError:
         interrupted = False
         raise
     finally:
-        kernel.shutdown(now=interrupted)
+        if not (ok and keep_kernel):
+            kernel.shutdown(now=interrupted)
 
 
 def _execute(
-    paths: Paths, stage: Stage, parameters: dict, event_id: str | None, cell_timeout: int, kernel: Kernel
+    paths: Paths,
+    stage: Stage,
+    parameters: dict,
+    event_id: str | None,
+    cell_timeout: int,
+    kernel: Kernel,
+    last_run: bool = True,
 ) -> dict:
     key = stage.key(event_id)
     transaction = publish.Transaction(paths, key).begin()  # the kernel stages its data files here
     done = False
     try:
-        record = _execute_in(paths, stage, parameters, event_id, cell_timeout, kernel, transaction)
+        record = _execute_in(paths, stage, parameters, event_id, cell_timeout, kernel, transaction, last_run)
         done = True
         return record
     finally:
@@ -144,6 +155,7 @@ def _execute_in(
     cell_timeout: int,
     kernel: Kernel,
     transaction: publish.Transaction,
+    last_run: bool = True,
 ) -> dict:
     import nbformat
     import papermill
@@ -169,6 +181,8 @@ def _execute_in(
         "title": stage.title,
         **_item_fields(stage, event_id),
     }
+    kernel.runs += 1
+    record["kernel_run"] = kernel.runs  # 1: a fresh kernel; n: the n-th run in a reused one
     started = time.monotonic()
     error = None
     executing = started
@@ -197,7 +211,7 @@ def _execute_in(
             error += f" (the kernel died: {DEATH_CAUSES})"
     finished = time.monotonic()
     kernel.close_clients()
-    if error is None:
+    if last_run and error is None:
         kernel.release()  # it exits while the notebook is normalised and exported
     seconds = round(finished - started, 2)
     # kernel_wait: start-up and warm-up imports not hidden behind the runner's own imports;
@@ -391,9 +405,8 @@ def echo(record: dict) -> None:
 def stale(paths: Paths, stage_name: str, event_ids: list[str], prerequisites: list[str]) -> list[str]:
     """The event ids whose product manifest is missing or older than a prerequisite (make's rule).
 
-    The per-event runs are one grouped make target, built by one command (so that one process can
-    start the next run's kernel while the current one runs); this keeps that command from re-running
-    the events that are up to date.
+    The per-event runs of a lane are one grouped make target, built by one command (so that one
+    kernel serves them all); this keeps that command from re-running the events that are up to date.
     """
     stage = STAGES[stage_name]
     newest = max((paths.resolve(p).stat().st_mtime for p in prerequisites), default=0.0)
@@ -413,11 +426,10 @@ def run(
     event_ids: list[str] | None = None,
     cell_timeout: int = 600,
 ) -> list[dict]:
-    """Run a stage, or its runs for ``event_ids`` one after another, each in a fresh kernel.
+    """Run a stage, or its runs for ``event_ids`` one after another in one kernel, reset between runs.
 
-    For several runs, the next run's kernel is started (and imports the notebook's modules) while
-    the current run executes, so it is ready when its turn comes; no kernel runs two notebooks.
-    Each finished run prints its one line.
+    A run that fails, or a kernel that cannot be reset, costs a fresh kernel for the next run; the
+    remaining runs are still tried. Each finished run prints its one line.
 
     Parameters
     ----------
@@ -448,28 +460,44 @@ def run(
     stage = STAGES[stage_name]
     ids: list[str | None] = list(dict.fromkeys(event_ids)) if event_ids else [None]  # each id once
     records, errors = [], []
-    upcoming: Kernel | None = None
+    kernel: Kernel | None = None
+    interrupted = True
     try:
         for n, event_id in enumerate(ids):
-            try:
-                kernel = upcoming if upcoming is not None else start_kernel(paths, stage)
-            except StageFailedError as exc:
-                errors.append(f"stage '{stage.key(event_id)}' failed: {exc}")
-                upcoming = None
-                continue
-            # the next run's kernel boots (on the other core) while this one runs
-            upcoming = start_kernel(paths, stage) if n + 1 < len(ids) else None
+            last = n + 1 == len(ids)
+            if kernel is not None:  # it ran the previous event: cleared first
+                try:
+                    kernel.reset(cell_timeout)
+                except StageFailedError:
+                    kernel.shutdown()
+                    kernel = None
+            if kernel is None:
+                try:
+                    kernel = start_kernel(paths, stage)
+                except StageFailedError as exc:
+                    errors.append(f"stage '{stage.key(event_id)}' failed: {exc}")
+                    continue
             try:
                 record = run_stage(
-                    paths, stage_name, parameters, event_id=event_id, cell_timeout=cell_timeout, kernel=kernel
+                    paths,
+                    stage_name,
+                    parameters,
+                    event_id=event_id,
+                    cell_timeout=cell_timeout,
+                    kernel=kernel,
+                    keep_kernel=not last,
                 )
                 echo(record)
                 records.append(record)
+                if last:
+                    kernel = None  # shut down by run_stage
             except StageFailedError as exc:
                 errors.append(str(exc))
+                kernel = None  # a kernel that saw a failure is shut down, never reused
+        interrupted = False
     finally:
-        if upcoming is not None:  # interrupted, or a start that failed after it
-            upcoming.shutdown(now=True)
+        if kernel is not None:
+            kernel.shutdown(now=interrupted)
     if len(errors) == 1:
         raise StageFailedError(errors[0])
     if errors:
