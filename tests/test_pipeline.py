@@ -230,4 +230,4 @@ def test_event_briefs_are_one_command_per_lane_in_the_plan(built):
     events = _focus_events(built)
     assert len(commands) == min(default_lanes(), len(events))
     assert sorted(e for c in commands for e in re.findall(r"--event-id (\S+)", c)) == sorted(events)
-    assert "run mining_share" not in plan and "run token_reactions" not in plan
+    assert "run ingest" not in plan and "run prepare" not in plan  # they do not import it

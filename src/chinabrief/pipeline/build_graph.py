@@ -84,7 +84,7 @@ def makefile(
     ``lane_count``: grouped targets the per-event runs are dealt into (default: one per CPU).
     """
     lane_count = default_lanes() if lane_count is None else lane_count
-    cache = paths.build / "params" / "imports.json"
+    cache = paths.build / "imports.json"  # a cache, not a stage parameter file: beside build/params
     depends.load_cache(cache)
     articles = list(articles)
     all_targets = targets(paths, focus_events, articles)

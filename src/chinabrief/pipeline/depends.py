@@ -4,7 +4,7 @@ A stage depends on the modules its notebook imports, on everything those import 
 (relative imports resolved, package ``__init__`` files included, imports inside functions
 too), and on what the runner itself uses to run and export it. :func:`stage_sources` walks
 that graph with :mod:`ast`, without importing anything. Parsing every module takes most of a
-second, so what each file imports is kept in a cache (``build/params/imports.json``, keyed by the
+second, so what each file imports is kept in a cache (``build/imports.json``, keyed by the
 file's size and modification time): a no-op make parses nothing.
 """
 
