@@ -62,16 +62,13 @@ def _cmd_params(args) -> None:
         )
         if dry_run or products.invalidate(p, stage):
             out_of_date.append(stage)
-    if dry_run:
-        folder_ = p.build / products.FOLDER
-        for manifest in sorted(folder_.glob("*.json")) if folder_.is_dir() else []:
-            reason = products.changed_product(p, manifest)
-            if reason is not None:
-                print(f"[chinabrief] {manifest.stem}: {reason}; it would run again", flush=True)
-                out_of_date.append(manifest.stem)
-    else:
-        for stale_run in products.check(p):
-            print(f"[chinabrief] {stale_run.key}: {stale_run.reason}; it will run again", flush=True)
+    for stale_run in products.check(p, mark=not dry_run):
+        print(
+            f"[chinabrief] {stale_run.key}: {stale_run.reason}; it {'would' if dry_run else 'will'} run again",
+            flush=True,
+        )
+        if dry_run:
+            out_of_date.append(stale_run.key)
     folder = p.resolve(args.dir)
     digest = hashlib.sha256()
     stale = []

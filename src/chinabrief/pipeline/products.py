@@ -73,10 +73,11 @@ def changed_product(paths: Paths, manifest: Path) -> str | None:
     return None
 
 
-def check(paths: Paths) -> list[Stale]:
+def check(paths: Paths, mark: bool = True) -> list[Stale]:
     """Mark out of date every run whose products changed; return them (with the first reason each).
 
-    A manifest already marked (time 0) is not checked again.
+    A manifest already marked (time 0) is not checked again. ``mark=False`` (a dry run) only
+    reports them.
     """
     folder = paths.build / FOLDER
     stale = []
@@ -85,7 +86,8 @@ def check(paths: Paths) -> list[Stale]:
             continue
         reason = changed_product(paths, manifest)
         if reason is not None:
-            os.utime(manifest, (0, 0))
+            if mark:
+                os.utime(manifest, (0, 0))
             stale.append(Stale(manifest.stem, reason))
     return stale
 
